@@ -1,0 +1,74 @@
+import type { BusinessDay } from '../host/business-day.js';
+import type { DaySummary, JournalPort, TimeRecordingPort } from '../host/ports.js';
+
+/**
+ * What the day-close machine needs from the package writer. The machine maps
+ * each failure cause to its own prompt, so a cause must say what happened to
+ * the stick, not which syscall failed.
+ */
+export type ExportFailureCause =
+  /** The stick disappeared (pulled) while writing or verifying. */
+  | 'stick-gone'
+  /** ENOSPC, or the package would exceed the file system's file-size limit. */
+  | 'stick-full'
+  /** EROFS / EACCES on the stick. */
+  | 'read-only'
+  /** Any other I/O error (EIO, ...). */
+  | 'write-error'
+  /** The package was written but reading it back did not match. */
+  | 'verify-failed'
+  /** The AbortSignal fired (the machine left the writing state). */
+  | 'aborted';
+
+export class ExportError extends Error {
+  constructor(
+    readonly failure: ExportFailureCause,
+    message: string,
+    /** The errno code behind it, when there was one (ENOSPC, EIO, ...). */
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ExportError';
+  }
+}
+
+export interface RegisterIdentity {
+  customerNumber: string;
+  registerId: string;
+}
+
+export type PackageKind = 'day-close' | 're-send';
+
+export interface WriteDayRequest {
+  /** Mount path of the stick (its root folder). */
+  stickPath: string;
+  identity: RegisterIdentity;
+  businessDay: BusinessDay;
+  /** The host's Z number; null for a re-send of a day whose Z number is not known. */
+  closingNumber: number | null;
+  kind: PackageKind;
+  includeTimeRecords: boolean;
+  journal: JournalPort;
+  timeRecording: TimeRecordingPort;
+  /** Folder holding the register's signing key pair (the plugin's storage). */
+  keyDir: string;
+  now: () => number;
+  signal: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface WrittenPackage {
+  packageId: string;
+  /** Absolute path of the package's manifest on the stick. */
+  manifestPath: string;
+  receipts: number;
+  /** Records that failed their schema and went into the quarantine entry. */
+  quarantined: number;
+  bytes: number;
+}
+
+export type WriteDayPackage = (request: WriteDayRequest) => Promise<WrittenPackage>;
+
+/** Upper estimate of a package's size on the stick, for the free-space check before writing. */
+export type EstimatePackageBytes = (summary: DaySummary, timeRecords: number) => number;

@@ -1,0 +1,4 @@
+export * from './business-day.js';
+export * from './plugin-api.js';
+export type * from './ports.js';
+export * from './records.js';

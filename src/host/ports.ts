@@ -1,0 +1,119 @@
+import type { BusinessDay } from './business-day.js';
+
+/**
+ * The ports a register shell provides to daystick. Types only: a host
+ * implements them, the plugin and its tests depend on nothing else of the
+ * host. Modelled on Obsidian's plugin API: everything the plugin registers
+ * comes back as a Disposable and is released on unload.
+ */
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** A message for the person at the register. `id` is stable; `text` is already rendered in the register's language. */
+export interface ShownPrompt {
+  id: string;
+  params: Readonly<Record<string, string | number>>;
+  text: string;
+  severity: 'info' | 'warning' | 'error' | 'success';
+}
+
+export interface ProgressUpdate {
+  /** Stable id of the activity, e.g. `WRITING_DAY`. */
+  id: string;
+  label: string;
+  done: number;
+  total: number;
+}
+
+export interface DisplayPort {
+  show(prompt: ShownPrompt): void;
+  /** A yes/no question; resolves true for yes. Rejects (or resolves false) when `signal` aborts. */
+  ask(question: ShownPrompt, signal: AbortSignal): Promise<boolean>;
+  /** Pick one of several options (e.g. two sticks present); resolves to the chosen option's `value`, or null when cancelled. */
+  choose(question: ShownPrompt, options: readonly { value: string; label: string }[], signal: AbortSignal): Promise<string | null>;
+  progress(update: ProgressUpdate): void;
+  clear(): void;
+}
+
+/**
+ * Compatible with XState's `Clock` (setTimeout/clearTimeout), so a test can
+ * hand the plugin a `SimulatedClock` and the machine's timers follow it.
+ */
+export interface ClockPort {
+  now(): number;
+  setTimeout(fn: (...args: unknown[]) => void, timeoutMs: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export interface StoragePort {
+  /** A folder that belongs to the plugin alone and survives restarts. */
+  readonly dir: string;
+}
+
+export interface DaySummary {
+  receipts: number;
+  receiptLines: number;
+  payments: number;
+  stockPostings: number;
+}
+
+/**
+ * The register's journal, one business day at a time, as async iterables so
+ * a day of any size streams in constant memory. Records are `unknown` on
+ * purpose: the plugin validates every one (see `records.ts`) and quarantines
+ * what fails instead of trusting the host.
+ */
+export interface JournalPort {
+  /** The first business day the journal holds, or null when it is empty. */
+  firstBusinessDay(): Promise<BusinessDay | null>;
+  summary(day: BusinessDay): Promise<DaySummary>;
+  /** Receipts of the day, each with its `lines` and `payments`, ordered by receipt number. */
+  receipts(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown>;
+  /** Merchandise-management (stock) postings of the day, ordered by posting id. */
+  stockPostings(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown>;
+}
+
+export interface TimeRecordingPort {
+  count(day: BusinessDay): Promise<number>;
+  records(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown>;
+}
+
+export interface BackupResult {
+  /** Files the backup wrote below the target folder, relative to it. */
+  files: string[];
+  bytes: number;
+}
+
+/** The register's own master-data backup, run by the host onto a folder of the plugin's choosing. */
+export interface MasterDataBackupPort {
+  run(targetDir: string, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<BackupResult>;
+}
+
+export interface StickInfo {
+  /** Stable while the stick stays plugged in (device or mount path). */
+  id: string;
+  mountPath: string;
+  label: string;
+  fsType: string | null;
+  readOnly: boolean;
+  /** Free bytes when the file system tells, else null. */
+  freeBytes: number | null;
+}
+
+export interface RemovableMediaPort {
+  /** Sticks present right now. */
+  list(): Promise<StickInfo[]>;
+  onInserted(listener: (stick: StickInfo) => void): Disposable;
+  onRemoved(listener: (stick: StickInfo) => void): Disposable;
+  /** Ask the platform to eject; optional, and a refusal never matters to the data. */
+  eject?(stick: StickInfo): Promise<void>;
+}
+
+export interface LoggerPort {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}

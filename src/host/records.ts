@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { BusinessDaySchema } from './business-day.js';
+
+/**
+ * The booking records that cross the host contract, as the register's journal
+ * holds them. Amounts are integer minor units (cents), quantities integer
+ * thousandths, VAT rates integer basis points: floats never carry money.
+ * The host hands records over as `unknown`; the plugin validates each one and
+ * quarantines what fails, so one bad row never stops or silently shrinks a day.
+ */
+const Minor = z.number().int().safe();
+const Id = z.string().min(1).max(64);
+const Instant = z.iso.datetime({ offset: true });
+
+export const ReceiptLineSchema = z.strictObject({
+  lineNo: z.number().int().positive(),
+  articleId: Id,
+  description: z.string().max(200),
+  quantityMilli: z.number().int(),
+  unitPriceMinor: Minor,
+  grossMinor: Minor,
+  vatRateId: Id,
+  vatRateBasisPoints: z.number().int().min(0).max(10000),
+  voided: z.boolean(),
+});
+
+export const PaymentSchema = z.strictObject({
+  paymentNo: z.number().int().positive(),
+  paymentTypeId: Id,
+  paymentTypeName: z.string().max(100),
+  amountMinor: Minor,
+});
+
+export const ReceiptSchema = z.strictObject({
+  receiptId: Id,
+  receiptNo: z.number().int().positive(),
+  businessDay: BusinessDaySchema,
+  openedAt: Instant,
+  closedAt: Instant,
+  cashierId: Id,
+  kind: z.enum(['sale', 'refund', 'void']),
+  currency: z.string().length(3),
+  grossMinor: Minor,
+  lines: z.array(ReceiptLineSchema),
+  payments: z.array(PaymentSchema),
+});
+
+export const StockPostingSchema = z.strictObject({
+  postingId: Id,
+  businessDay: BusinessDaySchema,
+  postedAt: Instant,
+  articleId: Id,
+  quantityMilli: z.number().int(),
+  reason: z.enum(['sale', 'refund', 'goods-in', 'correction', 'waste']),
+  receiptId: Id.nullable(),
+});
+
+export const TimeRecordSchema = z.strictObject({
+  recordId: Id,
+  businessDay: BusinessDaySchema,
+  employeeId: Id,
+  kind: z.enum(['clock-in', 'clock-out', 'break-start', 'break-end']),
+  at: Instant,
+});
+
+export type ReceiptLine = z.infer<typeof ReceiptLineSchema>;
+export type Payment = z.infer<typeof PaymentSchema>;
+export type Receipt = z.infer<typeof ReceiptSchema>;
+export type StockPosting = z.infer<typeof StockPostingSchema>;
+export type TimeRecord = z.infer<typeof TimeRecordSchema>;

@@ -1,0 +1,2 @@
+export { activate } from './activate.js';
+export * from './manifest.js';
