@@ -1,0 +1,355 @@
+import { assign, emit, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import type { StickInfo } from '../host/ports.js';
+import type { PromptId } from '../prompts/catalog.js';
+import { formatBytes, formatDay, type PromptParams } from '../prompts/render.js';
+import type { PlannedDay } from '../state/plugin-state.js';
+import type {
+  DayCloseContext,
+  DayCloseEmitted,
+  DayCloseEvent,
+  DayCloseInput,
+  DayCloseOutput,
+  DayWritten,
+  PlanResult,
+  StickCheck,
+  WriteFailure,
+} from './day-close-types.js';
+
+/** Actors default to refusing: the plugin injects the real ones with `provide()`, tests inject theirs. */
+const notProvided = (name: string) => () => {
+  throw new Error(`day-close actor "${name}" was not provided`);
+};
+
+export class WriteDayError extends Error {
+  constructor(
+    readonly failure: WriteFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WriteDayError';
+  }
+}
+
+const failureOf = (error: unknown): WriteFailure => (error instanceof WriteDayError ? error.failure : 'write-error');
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const current = (c: DayCloseContext): PlannedDay | undefined => c.plan[c.index];
+const currentDay = (c: DayCloseContext) => formatDay(current(c)?.day ?? '');
+const remainingDays = (c: DayCloseContext) =>
+  c.plan
+    .slice(c.index)
+    .map((p) => formatDay(p.day))
+    .join(', ');
+
+interface SayParams {
+  id: PromptId;
+  params: PromptParams;
+}
+
+/** A prompt for the cashier: the machine emits ids and parameters, never text. */
+const say = (id: PromptId, params: (c: DayCloseContext, e: unknown) => PromptParams = () => ({})) => ({
+  type: 'say' as const,
+  params: ({ context, event }: { context: DayCloseContext; event: unknown }): SayParams => ({
+    id,
+    params: params(context, event),
+  }),
+});
+
+const errorOf = (event: unknown) => (event as { error?: unknown }).error;
+
+export const dayCloseMachine = setup({
+  types: {} as {
+    context: DayCloseContext;
+    input: DayCloseInput;
+    events: DayCloseEvent;
+    emitted: DayCloseEmitted;
+    output: DayCloseOutput;
+  },
+  actors: {
+    planDays: fromPromise<PlanResult>(notProvided('planDays')),
+    waitForStick: fromPromise<StickInfo, { excludedStickId: string | null }>(notProvided('waitForStick')),
+    checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(notProvided('checkStick')),
+    writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
+      notProvided('writeDay'),
+    ),
+    recordSent: fromPromise<void, { stick: StickInfo; item: PlannedDay; written: DayWritten }>(
+      notProvided('recordSent'),
+    ),
+    runBackup: fromPromise<void, { stick: StickInfo }>(notProvided('runBackup')),
+    watchStick: fromCallback<DayCloseEvent, { stick: StickInfo }>(notProvided('watchStick')),
+  },
+  actions: {
+    say: emit((_, p: SayParams): DayCloseEmitted => ({ type: 'prompt', id: p.id, params: p.params })),
+    excludeStick: assign({ excludedStickId: ({ context }) => context.stick?.id ?? null, stick: null }),
+  },
+  delays: {
+    reminder: ({ context }) => context.reminderMs,
+  },
+  guards: {
+    hasMoreDays: ({ context }) => context.index + 1 < context.plan.length,
+    backupEnabled: ({ context }) => context.backupEnabled,
+  },
+}).createMachine({
+  id: 'dayClose',
+  context: ({ input }) => ({
+    plan: [],
+    index: 0,
+    reminderMs: input.reminderMs,
+    backupEnabled: input.backupEnabled,
+    stick: null,
+    excludedStickId: null,
+    sentDays: [],
+    outcome: null,
+    finalPromptId: null,
+  }),
+  initial: 'planning',
+  states: {
+    planning: {
+      invoke: {
+        src: 'planDays',
+        onDone: {
+          target: 'awaitingStick',
+          actions: [
+            assign({ plan: ({ event }) => event.output.plan }),
+            say('PLAN_DAYS', (_c, e) => {
+              const out = (e as { output: PlanResult }).output;
+              return {
+                count: out.plan.length,
+                days: out.plan.map((p) => formatDay(p.day)).join(', '),
+                bookings: out.bookings,
+              };
+            }),
+          ],
+        },
+        onError: {
+          target: 'failed',
+          actions: say('DAY_CLOSE_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
+        },
+      },
+    },
+
+    awaitingStick: {
+      entry: say('INSERT_STICK'),
+      invoke: {
+        src: 'waitForStick',
+        input: ({ context }) => ({ excludedStickId: context.excludedStickId }),
+        onDone: { target: 'checkingStick', actions: assign({ stick: ({ event }) => event.output }) },
+        onError: {
+          target: 'failed',
+          actions: say('DAY_CLOSE_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
+        },
+      },
+      on: { CANCEL: 'postponed' },
+      initial: 'waiting',
+      states: {
+        waiting: {
+          after: { reminder: { target: 'waiting', reenter: true, actions: say('STICK_REMINDER') } },
+        },
+      },
+    },
+
+    checkingStick: {
+      invoke: {
+        src: 'checkStick',
+        input: ({ context }) => ({ stick: context.stick!, plan: context.plan.slice(context.index) }),
+        onDone: [
+          { guard: ({ event }) => event.output.ok, target: 'writing' },
+          {
+            guard: ({ event }) => !event.output.ok && event.output.problem === 'read-only',
+            target: 'awaitingStick',
+            actions: [say('STICK_READ_ONLY', (c) => ({ label: c.stick?.label ?? '' })), 'excludeStick'],
+          },
+          {
+            guard: ({ event }) => !event.output.ok && event.output.problem === 'full',
+            target: 'awaitingStick',
+            actions: [
+              say('STICK_FULL', (c, e) => {
+                const out = (e as { output: Extract<StickCheck, { problem: 'full' }> }).output;
+                return {
+                  label: c.stick?.label ?? '',
+                  free: formatBytes(out.freeBytes),
+                  needed: formatBytes(out.neededBytes),
+                };
+              }),
+              'excludeStick',
+            ],
+          },
+          {
+            target: 'awaitingStick',
+            actions: [
+              say('STICK_FILE_LIMIT', (c, e) => {
+                const out = (e as { output: Extract<StickCheck, { problem: 'file-limit' }> }).output;
+                return { label: c.stick?.label ?? '', day: formatDay(out.day), fsType: out.fsType };
+              }),
+              'excludeStick',
+            ],
+          },
+        ],
+        onError: {
+          target: 'awaitingStick',
+          actions: [
+            say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: reasonOf(errorOf(e)) })),
+            'excludeStick',
+          ],
+        },
+      },
+      on: { CANCEL: 'postponed' },
+    },
+
+    writing: {
+      invoke: { src: 'watchStick', input: ({ context }) => ({ stick: context.stick! }) },
+      on: { CANCEL: 'postponed' },
+      initial: 'writingDay',
+      states: {
+        writingDay: {
+          invoke: {
+            src: 'writeDay',
+            input: ({ context }) => ({
+              stick: context.stick!,
+              item: current(context)!,
+              index: context.index,
+              count: context.plan.length,
+            }),
+            onDone: {
+              target: 'recording',
+              actions: [
+                say('DAY_WRITTEN', (c, e) => ({
+                  day: currentDay(c),
+                  receipts: (e as { output: DayWritten }).output.receipts,
+                })),
+                enqueueActions(({ context, event, enqueue }) => {
+                  // Quarantined records are never dropped, and the cashier is told how many went aside.
+                  if (event.output.quarantined > 0) {
+                    enqueue.emit({
+                      type: 'prompt',
+                      id: 'QUARANTINED',
+                      params: { day: currentDay(context), count: event.output.quarantined },
+                    });
+                  }
+                }),
+              ],
+            },
+            onError: [
+              { guard: ({ event }) => failureOf(event.error) === 'stick-gone', target: '#dayClose.stickPulled' },
+              {
+                guard: ({ event }) => failureOf(event.error) === 'stick-full',
+                target: '#dayClose.awaitingStick',
+                actions: [
+                  say('STICK_FULL', (c) => ({
+                    label: c.stick?.label ?? '',
+                    free: formatBytes(c.stick?.freeBytes ?? 0),
+                    needed: 'more',
+                  })),
+                  'excludeStick',
+                ],
+              },
+              {
+                guard: ({ event }) => failureOf(event.error) === 'read-only',
+                target: '#dayClose.awaitingStick',
+                actions: [say('STICK_READ_ONLY', (c) => ({ label: c.stick?.label ?? '' })), 'excludeStick'],
+              },
+              {
+                target: '#dayClose.awaitingStick',
+                actions: [
+                  say('WRITE_FAILED', (c, e) => ({
+                    day: currentDay(c),
+                    label: c.stick?.label ?? '',
+                    reason: reasonOf(errorOf(e)),
+                  })),
+                  'excludeStick',
+                ],
+              },
+            ],
+          },
+          on: { STICK_REMOVED: '#dayClose.stickPulled' },
+        },
+        recording: {
+          invoke: {
+            src: 'recordSent',
+            input: ({ context, event }) => ({
+              stick: context.stick!,
+              item: current(context)!,
+              written: (event as unknown as { output: DayWritten }).output,
+            }),
+            onDone: [
+              {
+                guard: 'hasMoreDays',
+                target: 'writingDay',
+                actions: assign({
+                  sentDays: ({ context }) => [...context.sentDays, current(context)!.day],
+                  index: ({ context }) => context.index + 1,
+                }),
+              },
+              {
+                target: '#dayClose.afterBookings',
+                actions: assign({
+                  sentDays: ({ context }) => [...context.sentDays, current(context)!.day],
+                  index: ({ context }) => context.index + 1,
+                }),
+              },
+            ],
+            onError: {
+              target: '#dayClose.failed',
+              actions: say('DAY_CLOSE_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
+            },
+          },
+        },
+      },
+    },
+
+    stickPulled: {
+      entry: say('STICK_PULLED', (c) => ({ day: currentDay(c) })),
+      always: 'awaitingStick',
+    },
+
+    afterBookings: {
+      always: [{ guard: 'backupEnabled', target: 'backingUp' }, { target: 'sent' }],
+    },
+
+    backingUp: {
+      entry: say('NOTE_1'),
+      invoke: [
+        { src: 'watchStick', input: ({ context }) => ({ stick: context.stick! }) },
+        {
+          src: 'runBackup',
+          input: ({ context }) => ({ stick: context.stick! }),
+          onDone: 'sent',
+          onError: {
+            target: 'backupIncomplete',
+            actions: say('BACKUP_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
+          },
+        },
+      ],
+      on: {
+        STICK_REMOVED: { target: 'backupIncomplete', actions: say('BACKUP_PULLED') },
+        // The bookings are already safe; a cancel now only stops the backup.
+        CANCEL: { target: 'backupIncomplete', actions: say('BACKUP_FAILED', () => ({ reason: 'cancelled' })) },
+      },
+    },
+
+    sent: {
+      type: 'final',
+      entry: [say('NOTE_2'), assign({ outcome: 'sent', finalPromptId: 'NOTE_2' })],
+    },
+    backupIncomplete: {
+      type: 'final',
+      entry: assign({ outcome: 'sent-backup-incomplete', finalPromptId: 'BACKUP_FAILED' }),
+    },
+    postponed: {
+      type: 'final',
+      entry: [
+        say('POSTPONED', (c) => ({ days: remainingDays(c) })),
+        assign({ outcome: 'postponed', finalPromptId: 'POSTPONED' }),
+      ],
+    },
+    failed: {
+      type: 'final',
+      entry: assign({ outcome: 'failed', finalPromptId: 'DAY_CLOSE_FAILED' }),
+    },
+  },
+  output: ({ context }) => ({
+    outcome: context.outcome ?? 'failed',
+    sentDays: context.sentDays,
+    pendingDays: context.plan.slice(context.index).map((p) => p.day),
+    finalPromptId: context.finalPromptId,
+  }),
+});

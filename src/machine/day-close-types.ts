@@ -1,0 +1,55 @@
+import type { DayCloseOutcome } from '../host/plugin-api.js';
+import type { StickInfo } from '../host/ports.js';
+import type { PromptId } from '../prompts/catalog.js';
+import type { PromptParams } from '../prompts/render.js';
+import type { PlannedDay } from '../state/plugin-state.js';
+
+export interface PlanResult {
+  plan: PlannedDay[];
+  /** Bookings (receipts) across the planned days, for the cashier's overview. */
+  bookings: number;
+}
+
+export type StickCheck =
+  | { ok: true }
+  | { ok: false; problem: 'read-only' }
+  | { ok: false; problem: 'full'; freeBytes: number; neededBytes: number }
+  | { ok: false; problem: 'file-limit'; day: string; fsType: string };
+
+export interface DayWritten {
+  packageId: string;
+  receipts: number;
+  quarantined: number;
+}
+
+/** What went wrong while writing one day, as the machine needs to route it. */
+export type WriteFailure = 'stick-gone' | 'stick-full' | 'read-only' | 'write-error' | 'verify-failed' | 'aborted';
+
+export interface DayCloseContext {
+  plan: PlannedDay[];
+  index: number;
+  reminderMs: number;
+  backupEnabled: boolean;
+  stick: StickInfo | null;
+  /** A stick that failed (read-only, full, broken) is not taken again until it has been removed. */
+  excludedStickId: string | null;
+  sentDays: string[];
+  outcome: DayCloseOutcome | null;
+  finalPromptId: PromptId | null;
+}
+
+export interface DayCloseInput {
+  reminderMs: number;
+  backupEnabled: boolean;
+}
+
+export type DayCloseEvent = { type: 'CANCEL' } | { type: 'STICK_REMOVED' };
+
+export type DayCloseEmitted = { type: 'prompt'; id: PromptId; params: PromptParams };
+
+export interface DayCloseOutput {
+  outcome: DayCloseOutcome;
+  sentDays: string[];
+  pendingDays: string[];
+  finalPromptId: PromptId | null;
+}

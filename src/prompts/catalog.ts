@@ -1,0 +1,192 @@
+/**
+ * Every message daystick can show, by stable id, in English and German.
+ * The machine and the commands emit ids and parameters only; text is drawn
+ * here so a register shell may also render the ids its own way.
+ */
+export type Language = 'en' | 'de';
+export type Severity = 'info' | 'warning' | 'error' | 'success';
+
+interface PromptText {
+  severity: Severity;
+  en: string;
+  de: string;
+}
+
+export const PROMPTS = {
+  PLAN_DAYS: {
+    severity: 'info',
+    en: 'Day close: {count} day(s) go to the USB stick: {days} ({bookings} bookings).',
+    de: 'Tagesabschluss: {count} Tag(e) werden auf den USB-Stick geschrieben: {days} ({bookings} Buchungen).',
+  },
+  INSERT_STICK: {
+    severity: 'info',
+    en: 'Please insert the USB stick for the head office data.',
+    de: 'Bitte stecken Sie den USB-Stick für die Zentrale ein.',
+  },
+  STICK_REMINDER: {
+    severity: 'warning',
+    en: 'Still waiting for the USB stick. Insert it now, or cancel: the data then goes with the next day close.',
+    de: 'Es wird noch auf den USB-Stick gewartet. Stecken Sie ihn jetzt ein oder brechen Sie ab: Die Daten gehen dann mit dem nächsten Tagesabschluss.',
+  },
+  CHOOSE_STICK: {
+    severity: 'info',
+    en: 'Several USB sticks are plugged in. Which one should receive the data?',
+    de: 'Mehrere USB-Sticks sind eingesteckt. Auf welchen sollen die Daten geschrieben werden?',
+  },
+  STICK_READ_ONLY: {
+    severity: 'error',
+    en: 'The USB stick "{label}" is write-protected. Nothing was written. Please insert another stick.',
+    de: 'Der USB-Stick "{label}" ist schreibgeschützt. Es wurde nichts geschrieben. Bitte stecken Sie einen anderen Stick ein.',
+  },
+  STICK_FULL: {
+    severity: 'error',
+    en: 'The USB stick "{label}" is full ({free} free, about {needed} needed). Nothing was marked as sent. Please insert another stick.',
+    de: 'Der USB-Stick "{label}" ist voll ({free} frei, etwa {needed} benötigt). Nichts wurde als gesendet markiert. Bitte stecken Sie einen anderen Stick ein.',
+  },
+  STICK_FILE_LIMIT: {
+    severity: 'error',
+    en: 'The data of {day} is larger than the file system of "{label}" ({fsType}) allows for one file. Please insert a stick formatted with exFAT.',
+    de: 'Die Daten vom {day} sind größer, als das Dateisystem von "{label}" ({fsType}) für eine Datei erlaubt. Bitte stecken Sie einen mit exFAT formatierten Stick ein.',
+  },
+  STICK_PULLED: {
+    severity: 'error',
+    en: 'The USB stick was removed while the data of {day} was being written. That day was not saved. Please insert the stick again: the day is written again from the start.',
+    de: 'Der USB-Stick wurde entfernt, während die Daten vom {day} geschrieben wurden. Dieser Tag wurde nicht gespeichert. Bitte stecken Sie den Stick wieder ein: Der Tag wird neu geschrieben.',
+  },
+  WRITE_FAILED: {
+    severity: 'error',
+    en: 'Writing the data of {day} to the USB stick "{label}" failed: {reason}. Nothing was marked as sent. Please insert the stick again or use another one.',
+    de: 'Das Schreiben der Daten vom {day} auf den USB-Stick "{label}" ist fehlgeschlagen: {reason}. Nichts wurde als gesendet markiert. Bitte stecken Sie den Stick erneut oder einen anderen ein.',
+  },
+  WRITING_DAY: {
+    severity: 'info',
+    en: 'Writing the data of {day} ({index} of {count})...',
+    de: 'Die Daten vom {day} werden geschrieben ({index} von {count})...',
+  },
+  DAY_WRITTEN: {
+    severity: 'info',
+    en: 'The data of {day} is saved and verified ({receipts} receipts).',
+    de: 'Die Daten vom {day} sind gespeichert und geprüft ({receipts} Bons).',
+  },
+  QUARANTINED: {
+    severity: 'warning',
+    en: '{count} record(s) of {day} failed the check. They were saved unchanged in a separate file for the head office; nothing was dropped.',
+    de: '{count} Datensatz/Datensätze vom {day} haben die Prüfung nicht bestanden. Sie wurden unverändert in einer eigenen Datei für die Zentrale gespeichert; nichts wurde verworfen.',
+  },
+  NOTE_1: {
+    severity: 'warning',
+    en: 'The booking data for the head office has been saved on the USB stick. However, the final master data backup still follows. Please do not remove the USB stick until the master data backup has been completed.',
+    de: 'Die Buchungsdaten für die Zentrale wurden auf dem USB-Stick gespeichert. Es folgt jedoch noch die abschließende Stammdatensicherung. Bitte entfernen Sie den USB-Stick erst, wenn die Stammdatensicherung abgeschlossen ist.',
+  },
+  NOTE_2: {
+    severity: 'success',
+    en: 'The booking data has been saved to the USB stick. You can remove the stick now.',
+    de: 'Die Buchungsdaten wurden auf dem USB-Stick gespeichert. Sie können den Stick jetzt entfernen.',
+  },
+  BACKUP_FAILED: {
+    severity: 'error',
+    en: 'The booking data is saved on the USB stick, but the master data backup did not complete ({reason}). The master data backup on the stick is incomplete.',
+    de: 'Die Buchungsdaten sind auf dem USB-Stick gespeichert, aber die Stammdatensicherung wurde nicht abgeschlossen ({reason}). Die Stammdatensicherung auf dem Stick ist unvollständig.',
+  },
+  BACKUP_PULLED: {
+    severity: 'error',
+    en: 'The booking data is saved on the USB stick, but the stick was removed during the master data backup. The master data backup on the stick is incomplete.',
+    de: 'Die Buchungsdaten sind auf dem USB-Stick gespeichert, aber der Stick wurde während der Stammdatensicherung entfernt. Die Stammdatensicherung auf dem Stick ist unvollständig.',
+  },
+  POSTPONED: {
+    severity: 'warning',
+    en: 'No USB stick: the data of {days} stays pending and will be saved with the next day close.',
+    de: 'Kein USB-Stick: Die Daten vom {days} bleiben vorgemerkt und werden beim nächsten Tagesabschluss gespeichert.',
+  },
+  DAY_CLOSE_FAILED: {
+    severity: 'error',
+    en: 'The data for the head office could not be prepared: {reason}. The days stay pending and go with the next day close.',
+    de: 'Die Daten für die Zentrale konnten nicht vorbereitet werden: {reason}. Die Tage bleiben vorgemerkt und gehen mit dem nächsten Tagesabschluss.',
+  },
+  STATE_RECOVERED: {
+    severity: 'warning',
+    en: 'The daystick state file was damaged; the last good copy was used. At worst a day is written to the stick twice.',
+    de: 'Die Statusdatei von daystick war beschädigt; die letzte gute Kopie wurde verwendet. Schlimmstenfalls wird ein Tag doppelt auf den Stick geschrieben.',
+  },
+  RESEND_ASK_TIME_DATA: {
+    severity: 'info',
+    en: 'Should the time-recording data for that day be transferred again as well?',
+    de: 'Sollen die Zeiterfassungsdaten für diesen Tag ebenfalls erneut übertragen werden?',
+  },
+  RESEND_QUEUED: {
+    severity: 'success',
+    en: 'The data of {day} will be saved to the USB stick again at the next day close (cash balance){timeNote}.',
+    de: 'Die Daten vom {day} werden beim nächsten Tagesabschluss (Kassenabschluss) erneut auf den USB-Stick gespeichert{timeNote}.',
+  },
+  RESEND_UPDATED: {
+    severity: 'success',
+    en: '{day} was already queued; the choice for time-recording data is now: {timeChoice}. It will be saved again at the next day close (cash balance).',
+    de: '{day} war bereits vorgemerkt; Zeiterfassungsdaten jetzt: {timeChoice}. Der Tag wird beim nächsten Tagesabschluss (Kassenabschluss) erneut gespeichert.',
+  },
+  RESEND_WRONG_LENGTH: {
+    severity: 'error',
+    en: 'Please type the date as 8 digits YYYYMMDD (e.g. 20120123); "{input}" has {length}. Nothing was queued.',
+    de: 'Bitte geben Sie das Datum mit 8 Ziffern JJJJMMTT ein (z. B. 20120123); "{input}" hat {length}. Nichts wurde vorgemerkt.',
+  },
+  RESEND_NOT_DIGITS: {
+    severity: 'error',
+    en: 'The date may contain only digits (YYYYMMDD); "{input}" does not. Nothing was queued.',
+    de: 'Das Datum darf nur Ziffern enthalten (JJJJMMTT); "{input}" enthält andere Zeichen. Nichts wurde vorgemerkt.',
+  },
+  RESEND_IMPOSSIBLE_DATE: {
+    severity: 'error',
+    en: '{input} is not a calendar date. Nothing was queued.',
+    de: '{input} ist kein gültiges Datum. Nichts wurde vorgemerkt.',
+  },
+  RESEND_FUTURE_DATE: {
+    severity: 'error',
+    en: '{day} lies in the future. Nothing was queued.',
+    de: '{day} liegt in der Zukunft. Nichts wurde vorgemerkt.',
+  },
+  RESEND_BEFORE_JOURNAL: {
+    severity: 'error',
+    en: '{day} lies before the first business day in the journal ({first}). Nothing was queued.',
+    de: '{day} liegt vor dem ersten Geschäftstag im Journal ({first}). Nichts wurde vorgemerkt.',
+  },
+  RESEND_NO_DATA: {
+    severity: 'error',
+    en: '{day} has no bookings and no time records. Nothing was queued.',
+    de: '{day} hat keine Buchungen und keine Zeiterfassungsdaten. Nichts wurde vorgemerkt.',
+  },
+  QUEUE_EMPTY: {
+    severity: 'info',
+    en: 'No days are queued to be sent again.',
+    de: 'Es sind keine Tage zum erneuten Senden vorgemerkt.',
+  },
+  QUEUE_ENTRY: {
+    severity: 'info',
+    en: 'Queued: {day}, time-recording data: {timeChoice}, queued at {queuedAt}.',
+    de: 'Vorgemerkt: {day}, Zeiterfassungsdaten: {timeChoice}, vorgemerkt am {queuedAt}.',
+  },
+  UNQUEUE_DONE: {
+    severity: 'success',
+    en: '{day} was removed from the queue; it will not be sent again.',
+    de: '{day} wurde aus der Vormerkung entfernt; er wird nicht erneut gesendet.',
+  },
+  UNQUEUE_NOT_FOUND: {
+    severity: 'error',
+    en: '{day} is not queued. Nothing was changed.',
+    de: '{day} ist nicht vorgemerkt. Nichts wurde geändert.',
+  },
+  STATUS_DAY: {
+    severity: 'info',
+    en: '{day}: {status}{detail}',
+    de: '{day}: {status}{detail}',
+  },
+  STATUS_NONE: {
+    severity: 'info',
+    en: 'No days pending, queued or sent yet.',
+    de: 'Noch keine Tage vorgemerkt, offen oder gesendet.',
+  },
+} as const satisfies Record<string, PromptText>;
+
+export type PromptId = keyof typeof PROMPTS;
+
+export function isPromptId(id: string): id is PromptId {
+  return Object.hasOwn(PROMPTS, id);
+}

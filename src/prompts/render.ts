@@ -1,0 +1,30 @@
+import type { ShownPrompt } from '../host/ports.js';
+import { type Language, PROMPTS, type PromptId } from './catalog.js';
+
+export type PromptParams = Readonly<Record<string, string | number>>;
+
+/** Fills `{name}` placeholders; a missing parameter stays visible as `{name}` rather than vanishing. */
+export function renderPrompt(id: PromptId, params: PromptParams, language: Language): ShownPrompt {
+  const entry = PROMPTS[id];
+  const text = entry[language].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(params, name) ? String(params[name]) : whole,
+  );
+  return { id, params, text, severity: entry.severity };
+}
+
+/** Parameter helper: days as the register shows them, 20120123 -> 2012-01-23. */
+export function formatDay(day: string): string {
+  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}

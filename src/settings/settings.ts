@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const CustomerNumber = z.string().regex(/^[0-9]{1,12}$/, 'a customer number is 1 to 12 digits');
+
+export const SettingsSchema = z
+  .strictObject({
+    saveTransactionsForCentral: z.boolean(),
+    customerNumber: CustomerNumber.nullable(),
+    registerId: z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'a register id is 1 to 16 letters, digits or _'),
+    headOfficeCustomerNumber: CustomerNumber.nullable(),
+    masterDataBackup: z.boolean(),
+    includeTimeRecords: z.boolean(),
+    stickReminderSeconds: z.number().int().min(5).max(3600),
+    unconfirmedResendAfterCloses: z.number().int().min(1).max(365),
+    language: z.enum(['en', 'de']),
+  })
+  .superRefine((s, ctx) => {
+    if (!s.saveTransactionsForCentral) return;
+    if (s.customerNumber === null) {
+      ctx.addIssue({ code: 'custom', path: ['customerNumber'], message: 'is required when "Save transactions for the central" is on' });
+    }
+    if (s.headOfficeCustomerNumber === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headOfficeCustomerNumber'],
+        message: 'is required when "Save transactions for the central" is on',
+      });
+    }
+  });
+
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+  constructor(
+    message: string,
+    /** One entry per offending field, `field: problem`. */
+    readonly fields: string[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Validates the host's stored settings. The customer-number rule is the
+ * vendor's licence rule: an offline register sharing head office's number
+ * would mix its data with head office's in every portal transfer and update.
+ */
+export function parseSettings(raw: unknown): Settings {
+  const result = SettingsSchema.safeParse(raw);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`);
+    throw new SettingsError(`daystick settings are invalid: ${fields.join('; ')}`, fields);
+  }
+  const s = result.data;
+  if (s.saveTransactionsForCentral && s.customerNumber === s.headOfficeCustomerNumber) {
+    const field = `customerNumber: equals the head office's customer number ${s.headOfficeCustomerNumber}`;
+    throw new SettingsError(
+      `daystick refuses to activate: this register's customer number ${s.customerNumber} is the head office's. ` +
+        'Every offline register needs its own customer number: sharing one is a licence violation, and head office ' +
+        "could not tell this register's bookings from its own or from other registers'.",
+      [field],
+    );
+  }
+  return s;
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { BusinessDaySchema } from '../host/business-day.js';
+
+const Instant = z.iso.datetime({ offset: true });
+const Kind = z.enum(['day-close', 're-send']);
+
+/** A day that must go to the stick and has not been verified there yet. */
+export const PendingDaySchema = z.strictObject({
+  day: BusinessDaySchema,
+  closingNumber: z.number().int().nonnegative().nullable(),
+  kind: Kind,
+  includeTimeRecords: z.boolean(),
+  since: Instant,
+  attempts: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+});
+
+/** A package verified on a stick. */
+export const SentDaySchema = z.strictObject({
+  day: BusinessDaySchema,
+  kind: Kind,
+  closingNumber: z.number().int().nonnegative().nullable(),
+  includeTimeRecords: z.boolean(),
+  packageId: z.string().min(1),
+  at: Instant,
+  stickLabel: z.string(),
+  /** Set when head office's acknowledgement for this package was read from a stick. */
+  confirmedAt: Instant.nullable(),
+  /** Day closes since this package was written without a confirmation. */
+  closesSinceSent: z.number().int().nonnegative(),
+});
+
+/** A day the manager asked to send again (YYYYMMDD + REPORTS). */
+export const QueuedDaySchema = z.strictObject({
+  day: BusinessDaySchema,
+  includeTimeRecords: z.boolean(),
+  queuedAt: Instant,
+});
+
+export const PluginStateSchema = z.strictObject({
+  formatVersion: z.literal(1),
+  pending: z.array(PendingDaySchema),
+  queue: z.array(QueuedDaySchema),
+  sent: z.array(SentDaySchema),
+  lastSticks: z.array(z.strictObject({ label: z.string(), at: Instant })),
+});
+
+export type PendingDay = z.infer<typeof PendingDaySchema>;
+export type SentDay = z.infer<typeof SentDaySchema>;
+export type QueuedDay = z.infer<typeof QueuedDaySchema>;
+export type PluginState = z.infer<typeof PluginStateSchema>;
+
+export function emptyState(): PluginState {
+  return { formatVersion: 1, pending: [], queue: [], sent: [], lastSticks: [] };
+}
+
+const byDay = <T extends { day: string }>(a: T, b: T) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
+
+/** One planned package: what the day close writes now. */
+export interface PlannedDay {
+  day: string;
+  kind: 'day-close' | 're-send';
+  closingNumber: number | null;
+  includeTimeRecords: boolean;
+}
+
+/**
+ * Today's closing, the days an earlier close left pending, and the manager's
+ * queue, one package per day in day order. A day both pending and queued is
+ * written once, as its unfinished day close: that package carries everything
+ * a re-send would.
+ */
+export function planDays(state: PluginState, today: PlannedDay | null): PlannedDay[] {
+  const plan = new Map<string, PlannedDay>();
+  for (const q of state.queue) {
+    plan.set(q.day, { day: q.day, kind: 're-send', closingNumber: null, includeTimeRecords: q.includeTimeRecords });
+  }
+  for (const p of state.pending) {
+    const queued = plan.get(p.day);
+    plan.set(p.day, {
+      day: p.day,
+      kind: p.kind,
+      closingNumber: p.closingNumber,
+      includeTimeRecords: p.includeTimeRecords || (queued?.includeTimeRecords ?? false),
+    });
+  }
+  if (today) plan.set(today.day, today);
+  return [...plan.values()].sort(byDay);
+}
+
+/** Records that the planned days are owed before anything touches a stick, so a crash cannot forget them. */
+export function markPlannedPending(state: PluginState, plan: PlannedDay[], nowIso: string): PluginState {
+  const pending = new Map(state.pending.map((p) => [p.day, p]));
+  for (const item of plan) {
+    if (item.kind !== 'day-close') continue;
+    const existing = pending.get(item.day);
+    pending.set(item.day, {
+      day: item.day,
+      closingNumber: item.closingNumber ?? existing?.closingNumber ?? null,
+      kind: 'day-close',
+      includeTimeRecords: item.includeTimeRecords,
+      since: existing?.since ?? nowIso,
+      attempts: existing?.attempts ?? 0,
+      lastError: existing?.lastError ?? null,
+    });
+  }
+  return { ...state, pending: [...pending.values()].sort(byDay) };
+}
+
+export function markAttemptFailed(state: PluginState, day: string, reason: string): PluginState {
+  return {
+    ...state,
+    pending: state.pending.map((p) => (p.day === day ? { ...p, attempts: p.attempts + 1, lastError: reason } : p)),
+  };
+}
+
+/** A verified package: the day leaves pending and the queue, and joins the sent history. */
+export function markSent(state: PluginState, item: PlannedDay, sent: { packageId: string; at: string; stickLabel: string }): PluginState {
+  const record: SentDay = {
+    day: item.day,
+    kind: item.kind,
+    closingNumber: item.closingNumber,
+    includeTimeRecords: item.includeTimeRecords,
+    packageId: sent.packageId,
+    at: sent.at,
+    stickLabel: sent.stickLabel,
+    confirmedAt: null,
+    closesSinceSent: 0,
+  };
+  const lastSticks = [{ label: sent.stickLabel, at: sent.at }, ...state.lastSticks.filter((s) => s.label !== sent.stickLabel)];
+  return {
+    ...state,
+    pending: state.pending.filter((p) => p.day !== item.day),
+    queue: state.queue.filter((q) => q.day !== item.day),
+    sent: [...state.sent, record],
+    lastSticks: lastSticks.slice(0, 5),
+  };
+}
+
+/** Adds or updates a manager's re-send entry: entering a queued day again changes its time-data choice. */
+export function enqueueResend(state: PluginState, day: string, includeTimeRecords: boolean, nowIso: string) {
+  const existing = state.queue.find((q) => q.day === day);
+  const queue = existing
+    ? state.queue.map((q) => (q.day === day ? { ...q, includeTimeRecords } : q))
+    : [...state.queue, { day, includeTimeRecords, queuedAt: nowIso }].sort(byDay);
+  return { state: { ...state, queue }, updated: existing !== undefined };
+}
+
+export function dequeueResend(state: PluginState, day: string): { state: PluginState; removed: boolean } {
+  const queue = state.queue.filter((q) => q.day !== day);
+  return { state: { ...state, queue }, removed: queue.length !== state.queue.length };
+}
