@@ -102,6 +102,8 @@ export const dayCloseMachine = setup({
     finalPromptId: null,
   }),
   initial: 'planning',
+  // A cancel anywhere not handled more specifically postpones: the days stay pending.
+  on: { CANCEL: '.postponed' },
   states: {
     planning: {
       invoke: {

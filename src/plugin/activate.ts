@@ -1,6 +1,122 @@
-import type { Host, PluginInstance } from '../host/plugin-api.js';
+import { join } from 'node:path';
+import { type AnyActorRef, createActor, toPromise } from 'xstate';
+import { z } from 'zod';
+import { ensureRegisterKeyPair, estimatePackageBytes, writeDayPackage } from '../export/index.js';
+import { BusinessDaySchema } from '../host/business-day.js';
+import type { CommandInput, DayCloseRequest, DayCloseResult, Host, PluginInstance } from '../host/plugin-api.js';
+import { dayCloseMachine } from '../machine/day-close-machine.js';
+import { hostActors } from '../machine/host-actors.js';
+import { PromptBus } from '../prompts/prompt-bus.js';
+import { parseSettings } from '../settings/settings.js';
+import { StateStore } from '../state/state-store.js';
+import { handleCommand } from './manager-commands.js';
+import { checkHostCompatibility, readManifest } from './manifest.js';
 
-// Being built in issue 2; the signature is the contract the shell codes against.
-export async function activate(_host: Host): Promise<PluginInstance> {
-  throw new Error('daystick plugin: activate is not built yet');
+const MANIFEST_URL = new URL('../../plugin.manifest.json', import.meta.url);
+
+const DayCloseRequestSchema = z.strictObject({
+  businessDay: BusinessDaySchema,
+  closingNumber: z.number().int().nonnegative(),
+});
+
+const CommandInputSchema = z.strictObject({ key: z.string().min(1).max(40), digits: z.string().max(40) });
+
+/**
+ * Loads daystick into a register shell. Refuses, with a message naming the
+ * reason, a host of another API version, invalid settings, and a customer
+ * number equal to head office's; everything it registers is released by
+ * `dispose()`.
+ */
+export async function activate(host: Host): Promise<PluginInstance> {
+  const manifest = await readManifest(MANIFEST_URL.pathname);
+  checkHostCompatibility(manifest, host);
+  const settings = parseSettings(host.settings);
+
+  const disposed = new AbortController();
+  const running = new Set<AnyActorRef>();
+  const bus = new PromptBus(settings.language, host.logger);
+  const detach = bus.attach(host.display);
+
+  const disposeAll = async () => {
+    if (disposed.signal.aborted) return;
+    disposed.abort(new Error('daystick plugin unloaded'));
+    for (const actor of running) actor.stop();
+    running.clear();
+    detach();
+    bus.dispose();
+  };
+
+  if (!settings.saveTransactionsForCentral) {
+    // The switch is off: the day close does nothing and says nothing, and the REPORTS key stays the register's.
+    return {
+      onDayClose: async () => ({ outcome: 'disabled', sentDays: [], pendingDays: [], finalPromptId: null }),
+      onCommand: async () => ({ handled: false, ok: false, promptId: null }),
+      dispose: disposeAll,
+    };
+  }
+
+  const identity = { customerNumber: settings.customerNumber!, registerId: settings.registerId };
+  const { store, recovered } = await StateStore.open(join(host.storage.dir, 'state'), host.logger);
+  if (recovered) bus.show('STATE_RECOVERED');
+  await ensureRegisterKeyPair(host.storage.dir);
+
+  const assertLive = () => {
+    if (disposed.signal.aborted) throw new Error('daystick plugin was disposed');
+  };
+
+  return {
+    async onDayClose(request: DayCloseRequest, signal?: AbortSignal): Promise<DayCloseResult> {
+      assertLive();
+      const req = DayCloseRequestSchema.parse(request);
+      if (running.size > 0) throw new Error('a daystick day close is already running');
+      const machine = dayCloseMachine.provide({
+        actors: hostActors({
+          host,
+          bus,
+          store,
+          identity,
+          today: {
+            day: req.businessDay,
+            kind: 'day-close',
+            closingNumber: req.closingNumber,
+            includeTimeRecords: settings.includeTimeRecords,
+          },
+          writeDayPackage,
+          estimatePackageBytes,
+        }),
+      });
+      const actor = createActor(machine, {
+        input: {
+          reminderMs: settings.stickReminderSeconds * 1000,
+          backupEnabled: settings.masterDataBackup && host.backup !== undefined,
+        },
+        clock: host.clock,
+      });
+      actor.on('prompt', (e) => bus.show(e.id, e.params));
+      const cancel = () => actor.send({ type: 'CANCEL' });
+      signal?.addEventListener('abort', cancel);
+      disposed.signal.addEventListener('abort', cancel);
+      running.add(actor);
+      try {
+        actor.start();
+        if (signal?.aborted) cancel();
+        const output = await toPromise(actor);
+        return output;
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+        disposed.signal.removeEventListener('abort', cancel);
+        running.delete(actor);
+        actor.stop();
+      }
+    },
+
+    async onCommand(input: CommandInput) {
+      assertLive();
+      const parsed = CommandInputSchema.safeParse(input);
+      if (!parsed.success) return { handled: false, ok: false, promptId: null };
+      return handleCommand(parsed.data, { host, bus, store, settings, signal: disposed.signal });
+    },
+
+    dispose: disposeAll,
+  };
 }

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, statfs, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromCallback, fromPromise } from 'xstate';
+import {
+  type EstimatePackageBytes,
+  ExportError,
+  type RegisterIdentity,
+  type WriteDayPackage,
+} from '../export/export-contract.js';
+import type { Host } from '../host/plugin-api.js';
+import type { StickInfo } from '../host/ports.js';
+import type { PromptBus } from '../prompts/prompt-bus.js';
+import { formatDay } from '../prompts/render.js';
+import { markAttemptFailed, markPlannedPending, markSent, type PlannedDay, planDays } from '../state/plugin-state.js';
+import type { StateStore } from '../state/state-store.js';
+import type { dayCloseMachine } from './day-close-machine.js';
+import { WriteDayError } from './day-close-machine.js';
+import type { DayCloseEvent, DayWritten, PlanResult, StickCheck } from './day-close-types.js';
+
+/** FAT32 stores a file's size in 32 bits. */
+const FAT_FILE_LIMIT = 4 * 1024 ** 3 - 1;
+const FAT_TYPES = new Set(['vfat', 'fat', 'fat32', 'msdos', 'fat16']);
+/** Room kept free beyond the estimate: temp file and manifest live side by side for a moment. */
+const SPACE_MARGIN = 1.1;
+
+export interface DayCloseDeps {
+  host: Host;
+  bus: PromptBus;
+  store: StateStore;
+  identity: RegisterIdentity;
+  today: PlannedDay;
+  writeDayPackage: WriteDayPackage;
+  estimatePackageBytes: EstimatePackageBytes;
+}
+
+export function registerFolder(stickPath: string, identity: RegisterIdentity): string {
+  return join(stickPath, 'DAYSTICK', `${identity.customerNumber}-${identity.registerId}`);
+}
+
+/** The machine's actors bound to the host's ports: the only place the machine meets the world. */
+export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachine.provide>[0]['actors'] {
+  const { host, bus, store } = deps;
+
+  return {
+    planDays: fromPromise<PlanResult>(async () => {
+      const plan = planDays(store.state, deps.today);
+      await store.update((s) => markPlannedPending(s, plan, new Date(host.clock.now()).toISOString()));
+      let bookings = 0;
+      for (const item of plan) bookings += (await host.journal.summary(item.day)).receipts;
+      return { plan, bookings };
+    }),
+
+    waitForStick: fromPromise<StickInfo, { excludedStickId: string | null }>(({ input, signal }) =>
+      waitForStick(host, bus, input.excludedStickId, signal),
+    ),
+
+    checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) => {
+      const { stick, plan } = input;
+      if (stick.readOnly) return { ok: false, problem: 'read-only' };
+      const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
+      if (probe === 'read-only') return { ok: false, problem: 'read-only' };
+      if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
+      let needed = 0;
+      for (const item of plan) {
+        const summary = await host.journal.summary(item.day);
+        const time = item.includeTimeRecords ? await host.timeRecording.count(item.day) : 0;
+        const estimate = deps.estimatePackageBytes(summary, time);
+        if (FAT_TYPES.has((stick.fsType ?? '').toLowerCase()) && estimate > FAT_FILE_LIMIT) {
+          return { ok: false, problem: 'file-limit', day: item.day, fsType: stick.fsType ?? 'FAT' };
+        }
+        needed += estimate;
+      }
+      const free = await freeBytes(stick);
+      if (free !== null && free < needed * SPACE_MARGIN) {
+        return { ok: false, problem: 'full', freeBytes: free, neededBytes: Math.ceil(needed * SPACE_MARGIN) };
+      }
+      return { ok: true };
+    }),
+
+    writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
+      async ({ input, signal }) => {
+        const { stick, item, index, count } = input;
+        const label = { day: formatDay(item.day), index: index + 1, count };
+        bus.progress('WRITING_DAY', label, 0, 1);
+        try {
+          const written = await deps.writeDayPackage({
+            stickPath: stick.mountPath,
+            identity: deps.identity,
+            businessDay: item.day,
+            closingNumber: item.closingNumber,
+            kind: item.kind,
+            includeTimeRecords: item.includeTimeRecords,
+            journal: host.journal,
+            timeRecording: host.timeRecording,
+            keyDir: host.storage.dir,
+            now: () => host.clock.now(),
+            signal,
+            onProgress: (done, total) => bus.progress('WRITING_DAY', label, done, total),
+          });
+          return { packageId: written.packageId, receipts: written.receipts, quarantined: written.quarantined };
+        } catch (err) {
+          const failure = err instanceof ExportError ? err.failure : 'write-error';
+          const message = err instanceof Error ? err.message : String(err);
+          host.logger.warn('writing a day failed', { day: item.day, failure, message });
+          await store.update((s) => markAttemptFailed(s, item.day, `${failure}: ${message}`)).catch(() => undefined);
+          throw new WriteDayError(failure, message);
+        }
+      },
+    ),
+
+    recordSent: fromPromise<void, { stick: StickInfo; item: PlannedDay; written: DayWritten }>(async ({ input }) => {
+      const at = new Date(host.clock.now()).toISOString();
+      await store.update((s) =>
+        markSent(s, input.item, { packageId: input.written.packageId, at, stickLabel: input.stick.label }),
+      );
+    }),
+
+    runBackup: fromPromise<void, { stick: StickInfo }>(async ({ input, signal }) => {
+      if (!host.backup) throw new Error('this register offers no master-data backup');
+      const target = join(registerFolder(input.stick.mountPath, deps.identity), 'masterdata');
+      await mkdir(target, { recursive: true });
+      await host.backup.run(target, signal, (done, total) => bus.progress('NOTE_1', {}, done, total));
+    }),
+
+    watchStick: fromCallback<DayCloseEvent, { stick: StickInfo }>(({ sendBack, input }) => {
+      const sub = host.media.onRemoved((removed) => {
+        if (removed.id === input.stick.id) sendBack({ type: 'STICK_REMOVED' });
+      });
+      return () => sub.dispose();
+    }),
+  };
+}
+
+/**
+ * Resolves with the stick to write to. A stick already present counts as
+ * inserted; two present ask the cashier which one; the excluded stick (one
+ * that just failed) is taken again only after it was removed and re-inserted.
+ */
+function waitForStick(host: Host, bus: PromptBus, excludedId: string | null, signal: AbortSignal): Promise<StickInfo> {
+  return new Promise<StickInfo>((resolve, reject) => {
+    let excluded = excludedId;
+    let settled = false;
+    let choosing = false;
+    const subs = [
+      host.media.onInserted(() => void consider()),
+      host.media.onRemoved((s) => {
+        if (s.id === excluded) excluded = null;
+      }),
+    ];
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      for (const s of subs) s.dispose();
+      signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => finish(() => reject(signal.reason ?? new Error('aborted')));
+    signal.addEventListener('abort', onAbort);
+
+    async function consider(): Promise<void> {
+      if (settled || choosing) return;
+      try {
+        const usable = (await host.media.list()).filter((s) => s.id !== excluded);
+        if (usable.length === 0 || settled) return;
+        if (usable.length === 1) return finish(() => resolve(usable[0]!));
+        choosing = true;
+        const value = await host.display.choose(
+          bus.render('CHOOSE_STICK'),
+          usable.map((s) => ({ value: s.id, label: `${s.label} (${s.mountPath})` })),
+          signal,
+        );
+        choosing = false;
+        const chosen = usable.find((s) => s.id === value);
+        if (chosen) finish(() => resolve(chosen));
+      } catch (err) {
+        choosing = false;
+        if (!signal.aborted) finish(() => reject(err));
+      }
+    }
+    void consider();
+  });
+}
+
+/** Writes and removes a small file in daystick's own folder: the only sure test that a stick takes writes. */
+async function probeWritable(folder: string): Promise<'ok' | 'read-only' | 'full'> {
+  const probe = join(folder, `.probe-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(folder, { recursive: true });
+    const handle = await open(probe, 'w');
+    try {
+      await handle.writeFile('daystick write probe\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await unlink(probe);
+    return 'ok';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    await unlink(probe).catch(() => undefined);
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return 'read-only';
+    if (code === 'ENOSPC') return 'full';
+    throw new ExportError('write-error', `the stick does not take writes (${code ?? String(err)})`, code);
+  }
+}
+
+async function freeBytes(stick: StickInfo): Promise<number | null> {
+  try {
+    const s = await statfs(stick.mountPath);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return stick.freeBytes;
+  }
+}
