@@ -1,0 +1,377 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { ZipArchive } from 'archiver';
+import type { BusinessDay } from '../host/business-day.js';
+import { ControlTotalsAccumulator } from '../package/control-totals.js';
+import {
+  DATA_SUFFIX,
+  type EntryName,
+  MANIFEST_SUFFIX,
+  PUBLIC_KEY_FILE,
+  SIGNATURE_SUFFIX,
+  STICK_ROOT_FOLDER,
+  packageStem,
+  registerFolderName,
+} from '../package/layout.js';
+import { FORMAT_VERSION, type EntryInfo, type Manifest } from '../package/manifest.js';
+import type { QuarantineSource } from '../package/rows.js';
+import { manifestSignatureValid, signManifest } from '../package/signing.js';
+import { ExportError, type WriteDayRequest, type WrittenPackage } from './export-contract.js';
+import { toExportError } from './fs-failure.js';
+import { hashFile, writeFileDurably } from './durable-file.js';
+import { checkReceipt, checkStockPosting, checkTimeRecord } from './record-checks.js';
+import { NdjsonSink } from './ndjson-sink.js';
+import { loadOrCreateRegisterKeyPair } from './register-keys.js';
+import { cleanStaleTempFiles } from './stale-temp-files.js';
+
+/**
+ * Level 1 was chosen by measuring (npm run bench, "deflate level" section):
+ * on the synthetic large day level 6 shrinks the package by only a few
+ * percent more but costs several times the CPU, more than the saved bytes
+ * take to land on a 10 MB/s USB 2.0 stick.
+ */
+export const DEFLATE_LEVEL = 1;
+
+const PROGRESS_EVERY = 2000;
+
+/**
+ * Writes one business day as a package onto the stick: data zip, signature,
+ * then the manifest as the commit record. Either it resolves with a package
+ * that has been read back and matched, or it throws an ExportError and no
+ * manifest of this package is left on the stick.
+ */
+export async function writeDayPackage(request: WriteDayRequest): Promise<WrittenPackage> {
+  const { stickPath, identity, businessDay, signal } = request;
+  const aborted = () => new ExportError('aborted', 'writing the day package was cancelled');
+  if (signal.aborted) throw aborted();
+
+  const folderName = registerFolderName(identity.customerNumber, identity.registerId);
+  const registerDir = join(stickPath, STICK_ROOT_FOLDER, folderName);
+  const packageId = randomUUID();
+  const stem = packageStem(businessDay, packageId);
+  const dataPath = join(registerDir, stem + DATA_SUFFIX);
+  const manifestPath = join(registerDir, stem + MANIFEST_SUFFIX);
+  const signaturePath = join(registerDir, stem + SIGNATURE_SUFFIX);
+
+  let step = 'checking the stick';
+  let spoolDir: string | null = null;
+  try {
+    const root = await stat(stickPath);
+    if (!root.isDirectory()) {
+      throw new ExportError('stick-gone', `the stick's mount path ${stickPath} is not a folder`, 'ENOTDIR');
+    }
+    const keys = await loadOrCreateRegisterKeyPair(request.keyDir);
+    step = 'preparing the register folder';
+    await mkdir(registerDir, { recursive: true });
+    await cleanStaleTempFiles(stickPath, identity);
+    await placePublicKey(registerDir, keys.publicKeyPem, signal);
+
+    spoolDir = await mkdtemp(join(tmpdir(), 'daystick-spool-'));
+    step = 'writing the data file';
+    const data = await writeDataZip(request, dataPath, spoolDir);
+
+    step = 'reading the data file back';
+    const readBack = await hashFile(dataPath);
+    if (readBack.sha256 !== data.file.sha256 || readBack.bytes !== data.file.bytes) {
+      throw new ExportError('verify-failed', `the data file ${dataPath} read back from the stick differs from what was written`);
+    }
+
+    const manifest: Manifest = {
+      formatVersion: FORMAT_VERSION,
+      packageId,
+      customerNumber: identity.customerNumber,
+      registerId: identity.registerId,
+      businessDay,
+      closingNumber: request.closingNumber,
+      createdAt: new Date(request.now()).toISOString(),
+      kind: request.kind,
+      includesTimeRecords: request.includeTimeRecords,
+      dataFile: { name: stem + DATA_SUFFIX, bytes: data.file.bytes, sha256: data.file.sha256 },
+      entries: data.entries,
+      controlTotals: data.controlTotals,
+      quarantined: data.quarantined,
+      signatureAlgorithm: 'Ed25519',
+      publicKeyId: keys.keyId,
+    };
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+    const signatureText = signManifest(manifestBytes, keys.privateKeyPem);
+
+    step = 'writing the signature';
+    await writeFileDurably(signaturePath, signatureText, signal);
+    step = 'writing the manifest';
+    await writeFileDurably(manifestPath, manifestBytes, signal);
+
+    step = 'reading the manifest back';
+    const [manifestBack, signatureBack] = await Promise.all([readFile(manifestPath), readFile(signaturePath, 'utf8')]);
+    if (!manifestBack.equals(manifestBytes) || !manifestSignatureValid(manifestBack, signatureBack, keys.publicKeyPem)) {
+      throw new ExportError('verify-failed', `the manifest ${manifestPath} read back from the stick does not match its signature`);
+    }
+    return {
+      packageId,
+      manifestPath,
+      receipts: data.controlTotals.receipts,
+      quarantined: data.quarantined,
+      bytes: data.file.bytes + manifestBytes.length + Buffer.byteLength(signatureText),
+    };
+  } catch (err) {
+    // The manifest goes first: without it nothing here looks like a package, even if the stick dies mid-cleanup.
+    for (const path of [manifestPath, signaturePath, dataPath]) {
+      await unlink(path).catch(() => undefined);
+      await unlink(path + '.part').catch(() => undefined);
+    }
+    if (signal.aborted && !(err instanceof ExportError && err.failure !== 'aborted')) throw aborted();
+    throw await toExportError(err, stickPath, step);
+  } finally {
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+/** register.pub beside the packages, so a stick can be checked without anything from the register. */
+async function placePublicKey(registerDir: string, publicKeyPem: string, signal: AbortSignal): Promise<void> {
+  const path = join(registerDir, PUBLIC_KEY_FILE);
+  const present = await readFile(path, 'utf8').catch(() => null);
+  if (present !== publicKeyPem) await writeFileDurably(path, publicKeyPem, signal);
+}
+
+interface WrittenData {
+  file: { bytes: number; sha256: string };
+  entries: EntryInfo[];
+  controlTotals: Manifest['controlTotals'];
+  quarantined: number;
+}
+
+/**
+ * Streams the journal into the zip in one pass per journal source. A zip
+ * holds its entries one after the other, so while receipts stream straight
+ * into the archive, their lines, payments and any quarantined records go to
+ * local spool files that are appended afterwards; memory stays flat for any
+ * day size. Spooled bytes are re-hashed on their way into the zip, so a
+ * spool that changed on disk fails the write instead of the manifest lying.
+ */
+async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir: string): Promise<WrittenData> {
+  const { businessDay, journal, timeRecording } = request;
+  const internal = new AbortController();
+  const signal = AbortSignal.any([request.signal, internal.signal]);
+  const archive = new ZipArchive({ zlib: { level: DEFLATE_LEVEL }, highWaterMark: 1 << 20 });
+  const date = entryDate(businessDay);
+  const onFirstError = (err: unknown) => {
+    if (!internal.signal.aborted) internal.abort(err);
+  };
+
+  archive.on('error', onFirstError);
+  archive.on('warning', onFirstError);
+
+  const writing = writeFileDurably(dataPath, archive, signal).catch((err) => {
+    onFirstError(err);
+    throw err;
+  });
+
+  const feeding = (async () => {
+    const totals = new ControlTotalsAccumulator();
+    const summary = await journal.summary(businessDay);
+    const timeCount = request.includeTimeRecords ? await timeRecording.count(businessDay) : 0;
+    const progressTotal = summary.receipts + summary.stockPostings + timeCount;
+    let progressDone = 0;
+    const progress = () => {
+      progressDone++;
+      if (request.onProgress && progressDone % PROGRESS_EVERY === 0) request.onProgress(progressDone, progressTotal);
+    };
+
+    const receiptsOut = directEntry(archive, 'receipts.ndjson', date);
+    const receipts = new NdjsonSink('receipts.ndjson', receiptsOut, signal);
+    const lines = new NdjsonSink('receipt-lines.ndjson', spool(spoolDir, 'lines', onFirstError), signal);
+    const payments = new NdjsonSink('payments.ndjson', spool(spoolDir, 'payments', onFirstError), signal);
+    const quarantine = new NdjsonSink('quarantine.ndjson', spool(spoolDir, 'quarantine', onFirstError), signal);
+    const quarantineRecord = async (source: QuarantineSource, index: number, reason: string, record: unknown) => {
+      if (quarantine.add(quarantineJson(source, index, reason, record))) await quarantine.flush();
+    };
+
+    let index = 0;
+    for await (const record of journal.receipts(businessDay, signal)) {
+      if (signal.aborted) break;
+      progress();
+      const checked = checkReceipt(record, businessDay);
+      if (!checked.ok) {
+        await quarantineRecord('receipts', index++, checked.reason, record);
+        continue;
+      }
+      index++;
+      const r = checked.value;
+      totals.addReceipt(r.receiptId, r.grossMinor);
+      const id = JSON.stringify(r.receiptId);
+      let flushLines = false;
+      for (const l of r.lines) {
+        totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
+        flushLines = lines.add(
+          `{"receiptId":${id},"lineNo":${l.lineNo},"articleId":${JSON.stringify(l.articleId)},"description":${JSON.stringify(l.description)},"quantityMilli":${l.quantityMilli},"unitPriceMinor":${l.unitPriceMinor},"grossMinor":${l.grossMinor},"vatRateId":${JSON.stringify(l.vatRateId)},"vatRateBasisPoints":${l.vatRateBasisPoints},"voided":${l.voided}}`,
+        );
+      }
+      let flushPayments = false;
+      for (const p of r.payments) {
+        totals.addPayment(p.paymentTypeId, p.amountMinor);
+        flushPayments = payments.add(
+          `{"receiptId":${id},"paymentNo":${p.paymentNo},"paymentTypeId":${JSON.stringify(p.paymentTypeId)},"paymentTypeName":${JSON.stringify(p.paymentTypeName)},"amountMinor":${p.amountMinor}}`,
+        );
+      }
+      const flushReceipts = receipts.add(
+        `{"receiptId":${id},"receiptNo":${r.receiptNo},"businessDay":"${r.businessDay}","openedAt":"${r.openedAt}","closedAt":"${r.closedAt}","cashierId":${JSON.stringify(r.cashierId)},"kind":"${r.kind}","currency":${JSON.stringify(r.currency)},"grossMinor":${r.grossMinor},"lineCount":${r.lines.length},"paymentCount":${r.payments.length}}`,
+      );
+      if (flushLines) await lines.flush();
+      if (flushPayments) await payments.flush();
+      if (flushReceipts) await receipts.flush();
+    }
+    signal.throwIfAborted();
+    await receipts.end();
+    await lines.end();
+    await payments.end();
+    await spooledEntry(archive, lines, spoolPath(spoolDir, 'lines'), date, signal);
+    await spooledEntry(archive, payments, spoolPath(spoolDir, 'payments'), date, signal);
+
+    const stock = new NdjsonSink('stock-postings.ndjson', directEntry(archive, 'stock-postings.ndjson', date), signal);
+    index = 0;
+    for await (const record of journal.stockPostings(businessDay, signal)) {
+      if (signal.aborted) break;
+      progress();
+      const checked = checkStockPosting(record, businessDay);
+      if (!checked.ok) {
+        await quarantineRecord('stock-postings', index++, checked.reason, record);
+        continue;
+      }
+      index++;
+      const s = checked.value;
+      const json = `{"postingId":${JSON.stringify(s.postingId)},"businessDay":"${s.businessDay}","postedAt":"${s.postedAt}","articleId":${JSON.stringify(s.articleId)},"quantityMilli":${s.quantityMilli},"reason":"${s.reason}","receiptId":${JSON.stringify(s.receiptId)}}`;
+      if (stock.add(json)) await stock.flush();
+    }
+    signal.throwIfAborted();
+    await stock.end();
+
+    const sinks: NdjsonSink[] = [receipts, lines, payments, stock];
+    if (request.includeTimeRecords) {
+      const time = new NdjsonSink('time-records.ndjson', directEntry(archive, 'time-records.ndjson', date), signal);
+      index = 0;
+      for await (const record of timeRecording.records(businessDay, signal)) {
+        if (signal.aborted) break;
+        progress();
+        const checked = checkTimeRecord(record, businessDay);
+        if (!checked.ok) {
+          await quarantineRecord('time-records', index++, checked.reason, record);
+          continue;
+        }
+        index++;
+        const t = checked.value;
+        const json = `{"recordId":${JSON.stringify(t.recordId)},"businessDay":"${t.businessDay}","employeeId":${JSON.stringify(t.employeeId)},"kind":"${t.kind}","at":"${t.at}"}`;
+        if (time.add(json)) await time.flush();
+      }
+      signal.throwIfAborted();
+      await time.end();
+      sinks.push(time);
+    }
+    await quarantine.end();
+    await spooledEntry(archive, quarantine, spoolPath(spoolDir, 'quarantine'), date, signal);
+    sinks.push(quarantine);
+    request.onProgress?.(progressDone, progressTotal);
+    // finalize()'s promise waits for the archive's end, which never comes if the file side failed; the
+    // file pipeline below is what says the bytes arrived, and archive errors reach it as stream errors.
+    archive.finalize().catch(() => undefined);
+    return {
+      entries: sinks.map((s) => ({ name: s.name as EntryName, records: s.records, bytes: s.bytes, sha256: s.sha256 })),
+      controlTotals: totals.result(),
+      quarantined: quarantine.records,
+    };
+  })().catch((err) => {
+    onFirstError(err);
+    archive.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  });
+
+  const settled = await Promise.allSettled([writing, feeding]);
+  const failure = settled.find((s) => s.status === 'rejected');
+  if (failure) {
+    // The first error is the cause; the other side usually fails only because it was torn down.
+    throw internal.signal.aborted && internal.signal.reason ? internal.signal.reason : failure.reason;
+  }
+  const [file, fed] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
+    { bytes: number; sha256: string },
+    Omit<WrittenData, 'file'>,
+  ];
+  return { file, ...fed };
+}
+
+/** Every entry carries the business day at 00:00 UTC as its time, so the same day gives the same zip bytes. */
+function entryDate(day: BusinessDay): Date {
+  return new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))));
+}
+
+function directEntry(archive: ZipArchive, name: EntryName, date: Date): PassThrough {
+  const through = new PassThrough({ highWaterMark: 1 << 20 });
+  archive.append(through, { name, date, mode: 0o644 });
+  return through;
+}
+
+function spoolPath(spoolDir: string, name: string): string {
+  return join(spoolDir, `${name}.ndjson`);
+}
+
+function spool(spoolDir: string, name: string, onError: (err: unknown) => void): WriteStream {
+  const out = createWriteStream(spoolPath(spoolDir, name), { highWaterMark: 1 << 20 });
+  out.on('error', (err) => onError(new ExportError('write-error', `local spool file failed: ${err.message}`, (err as NodeJS.ErrnoException).code, { cause: err })));
+  return out;
+}
+
+/** Appends a spool file to the zip and insists its bytes still hash to what the sink recorded. */
+async function spooledEntry(
+  archive: ZipArchive,
+  sink: NdjsonSink,
+  path: string,
+  date: Date,
+  signal: AbortSignal,
+): Promise<void> {
+  if (!sink.target.closed) await once(sink.target, 'close', { signal });
+  const expected = sink.sha256;
+  const hash = createHash('sha256');
+  const check = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done: TransformCallback) {
+      const actual = hash.digest('hex');
+      done(
+        actual === expected
+          ? null
+          : new ExportError('write-error', `local spool of ${sink.name} changed between writing and packing`),
+      );
+    },
+  });
+  createReadStream(path, { highWaterMark: 1 << 20 })
+    .on('error', (err) => check.destroy(err))
+    .pipe(check);
+  archive.append(check, { name: sink.name, date, mode: 0o644 });
+}
+
+function quarantineJson(source: QuarantineSource, index: number, reason: string, record: unknown): string {
+  let recordJson: string | undefined;
+  try {
+    recordJson = JSON.stringify(record);
+  } catch {
+    recordJson = undefined;
+  }
+  if (recordJson === undefined) {
+    return JSON.stringify({ source, index, reason, recordText: safeText(record) });
+  }
+  return `{"source":"${source}","index":${index},"reason":${JSON.stringify(reason)},"record":${recordJson}}`;
+}
+
+function safeText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

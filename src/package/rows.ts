@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import {
+  PaymentSchema,
+  ReceiptLineSchema,
+  ReceiptSchema,
+  StockPostingSchema,
+  TimeRecordSchema,
+} from '../host/records.js';
+
+/**
+ * The rows inside a package's NDJSON entries. A receipt is split into three
+ * flat entries so head office can load each into its own table; lineCount and
+ * paymentCount let a reader prove no line or payment of a receipt went missing.
+ */
+const ReceiptId = ReceiptSchema.shape.receiptId;
+
+export const ReceiptRowSchema = z.strictObject({
+  ...ReceiptSchema.omit({ lines: true, payments: true }).shape,
+  lineCount: z.number().int().min(0),
+  paymentCount: z.number().int().min(0),
+});
+
+export const ReceiptLineRowSchema = z.strictObject({ receiptId: ReceiptId, ...ReceiptLineSchema.shape });
+export const PaymentRowSchema = z.strictObject({ receiptId: ReceiptId, ...PaymentSchema.shape });
+export const StockPostingRowSchema = StockPostingSchema;
+export const TimeRecordRowSchema = TimeRecordSchema;
+
+export const QuarantineSourceSchema = z.enum(['receipts', 'stock-postings', 'time-records']);
+
+/** A record that failed its schema, kept verbatim: `record` when it was JSON, `recordText` when it could not be. */
+export const QuarantineRowSchema = z.union([
+  z.strictObject({
+    source: QuarantineSourceSchema,
+    index: z.number().int().min(0),
+    reason: z.string().min(1),
+    record: z.unknown(),
+  }),
+  z.strictObject({
+    source: QuarantineSourceSchema,
+    index: z.number().int().min(0),
+    reason: z.string().min(1),
+    recordText: z.string(),
+  }),
+]);
+
+export type ReceiptRow = z.infer<typeof ReceiptRowSchema>;
+export type ReceiptLineRow = z.infer<typeof ReceiptLineRowSchema>;
+export type PaymentRow = z.infer<typeof PaymentRowSchema>;
+export type QuarantineSource = z.infer<typeof QuarantineSourceSchema>;
+export type QuarantineRow = z.infer<typeof QuarantineRowSchema>;
