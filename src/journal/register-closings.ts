@@ -1,0 +1,75 @@
+import type Database from 'better-sqlite3';
+import type { BusinessDay } from '../host/business-day.js';
+
+export interface Closing {
+  zNumber: number;
+  businessDay: BusinessDay;
+  closedAt: string;
+}
+
+export class ClosingError extends Error {
+  override name = 'ClosingError';
+}
+
+/**
+ * The register's own day closings (Z reports) in `F_CLOSING`. The shell
+ * records a closing before it hands the day to the plugin, exactly as a real
+ * register writes its Z report before any export runs.
+ */
+export class RegisterClosings {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      byDay: db.prepare('SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING WHERE business_day = ?'),
+      last: db.prepare('SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING ORDER BY z_number DESC LIMIT 1'),
+      firstUnclosedBookingDay: db
+        .prepare(`SELECT MIN(d) FROM (
+          SELECT business_day AS d FROM F_RECEIPT UNION SELECT business_day FROM F_STOCK_POSTING
+          UNION SELECT business_day FROM F_TIME_RECORD)
+          WHERE d NOT IN (SELECT business_day FROM F_CLOSING)
+            AND d > COALESCE((SELECT MAX(business_day) FROM F_CLOSING), '')`)
+        .pluck(),
+      nextZ: db.prepare('SELECT COALESCE(MAX(z_number), 0) + 1 FROM F_CLOSING').pluck(),
+      insert: db.prepare('INSERT INTO F_CLOSING (z_number, business_day, closed_at) VALUES (?, ?, ?)'),
+    };
+  }
+
+  closingOf(day: BusinessDay): Closing | null {
+    return (this.statements.byDay.get(day) as Closing | undefined) ?? null;
+  }
+
+  last(): Closing | null {
+    return (this.statements.last.get() as Closing | undefined) ?? null;
+  }
+
+  /**
+   * The day the next `close` closes: the first day with bookings after the
+   * last closing, else `today` (a register closes its current day even when
+   * nothing was sold). Never later than `today`: a day that has not begun
+   * cannot be closed.
+   */
+  openDay(today: BusinessDay): BusinessDay {
+    const booked = this.statements.firstUnclosedBookingDay.get() as string | null;
+    return booked && booked < today ? booked : today;
+  }
+
+  /** Records the closing with the next Z number; refuses a day already closed or one after `today`. */
+  record(day: BusinessDay, today: BusinessDay, closedAt: string): Closing {
+    if (day > today) throw new ClosingError(`business day ${day} has not begun yet (today is ${today})`);
+    const write = this.db.transaction((): Closing => {
+      const existing = this.closingOf(day);
+      if (existing) {
+        throw new ClosingError(`business day ${day} is already closed (Z ${existing.zNumber} at ${existing.closedAt})`);
+      }
+      const last = this.last();
+      if (last && last.businessDay > day) {
+        throw new ClosingError(`business day ${day} lies before the last closing (${last.businessDay}, Z ${last.zNumber})`);
+      }
+      const zNumber = this.statements.nextZ.get() as number;
+      this.statements.insert.run(zNumber, day, closedAt);
+      return { zNumber, businessDay: day, closedAt };
+    });
+    return write.immediate();
+  }
+}

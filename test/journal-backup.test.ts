@@ -1,0 +1,81 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createDemoJournalFile } from '../src/journal/demo-journal.js';
+import { JOURNAL_TABLES } from '../src/journal/journal-schema.js';
+import { openJournalDatabase } from '../src/journal/open-journal.js';
+import { BACKUP_FILE_NAME, SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
+
+function tableContents(db: Database.Database): string {
+  return JSON.stringify(JOURNAL_TABLES.map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
+}
+
+describe('master-data backup with SQLite online backup', () => {
+  let dir: string;
+  let db: Database.Database;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-backup-'));
+    const path = join(dir, 'journal.sqlite');
+    await createDemoJournalFile(path, {
+      start: '20261001',
+      days: 20,
+      receiptsPerDay: 200,
+      seed: 'backup',
+      badRecords: 0,
+      closedDays: 19,
+    });
+    db = openJournalDatabase(path, { readonly: false });
+  });
+
+  afterAll(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes an openable copy with the same rows and reports progress up to the total', async () => {
+    const target = join(dir, 'stick', 'backup');
+    const progress: [number, number][] = [];
+    const result = await new SqliteMasterDataBackup(db, 16).run(target, new AbortController().signal, (d, t) =>
+      progress.push([d, t]),
+    );
+    expect(result.files).toEqual([BACKUP_FILE_NAME]);
+    expect(readdirSync(target)).toEqual([BACKUP_FILE_NAME]);
+    const copy = new Database(join(target, BACKUP_FILE_NAME), { readonly: true, fileMustExist: true });
+    expect(tableContents(copy)).toBe(tableContents(db));
+    copy.close();
+    expect(progress.length).toBeGreaterThan(3);
+    const [done, total] = progress.at(-1)!;
+    expect(done).toBe(total);
+    expect(progress.map(([d]) => d)).toEqual([...progress.map(([d]) => d)].sort((a, b) => a - b));
+    expect(result.bytes).toBe(total * (db.pragma('page_size', { simple: true }) as number));
+  });
+
+  it('aborts mid-copy, rejects with the abort reason and leaves no file behind', async () => {
+    const target = join(dir, 'stick2', 'backup');
+    const controller = new AbortController();
+    let steps = 0;
+    const run = new SqliteMasterDataBackup(db, 4).run(target, controller.signal, () => {
+      if (++steps === 3) controller.abort(new Error('stick pulled during backup'));
+    });
+    await expect(run).rejects.toThrow('stick pulled during backup');
+    expect(steps).toBe(3);
+    expect(readdirSync(target)).toEqual([]);
+    // The register database stays usable for the next close.
+    expect(db.prepare('SELECT COUNT(*) FROM F_RECEIPT').pluck().get()).toBe(20 * 200);
+  });
+
+  it('refuses to start when already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled'));
+    await expect(new SqliteMasterDataBackup(db).run(join(dir, 'never'), controller.signal)).rejects.toThrow('cancelled');
+  });
+
+  it('fails with the file system error when the target cannot be a folder', async () => {
+    const notAFolder = join(dir, 'journal.sqlite', 'backup');
+    await expect(new SqliteMasterDataBackup(db).run(notAFolder, new AbortController().signal)).rejects.toMatchObject({
+      code: 'ENOTDIR',
+    });
+  });
+});
