@@ -69,7 +69,9 @@ describe('master-data backup with SQLite online backup', () => {
   it('refuses to start when already aborted', async () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
-    await expect(new SqliteMasterDataBackup(db).run(join(dir, 'never'), controller.signal)).rejects.toThrow('cancelled');
+    await expect(new SqliteMasterDataBackup(db).run(join(dir, 'never'), controller.signal)).rejects.toThrow(
+      'cancelled',
+    );
   });
 
   it('fails with the file system error when the target cannot be a folder', async () => {

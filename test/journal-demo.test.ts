@@ -95,16 +95,33 @@ describe('demo journal generator', () => {
     const out = join(dir, 'cli.sqlite');
     const text = execFileSync(
       process.execPath,
-      [bin, 'demo-journal', '--out', out, '--start', '20261101', '--days', '2', '--receipts-per-day', '5', '--seed', '7'],
+      [
+        bin,
+        'demo-journal',
+        '--out',
+        out,
+        '--start',
+        '20261101',
+        '--days',
+        '2',
+        '--receipts-per-day',
+        '5',
+        '--seed',
+        '7',
+      ],
       { encoding: 'utf8' },
     );
     expect(text).toMatch(/business days 20261101-20261102, 10 receipts/);
     expect(existsSync(out)).toBe(true);
     let status = 0;
     try {
-      execFileSync(process.execPath, [bin, 'demo-journal', '--out', join(dir, 'bad.sqlite'), '--start', '2026', '--days', '2'], {
-        stdio: 'pipe',
-      });
+      execFileSync(
+        process.execPath,
+        [bin, 'demo-journal', '--out', join(dir, 'bad.sqlite'), '--start', '2026', '--days', '2'],
+        {
+          stdio: 'pipe',
+        },
+      );
     } catch (err) {
       status = (err as { status: number }).status;
     }

@@ -89,7 +89,9 @@ describe('SQLite journal port over a demo journal', () => {
   it('hands over the bad records of the last day unchanged, so they fail the schemas', async () => {
     const day = '20261029';
     const badReceipts = (await collect(journal.receipts(day))).filter((r) => !ReceiptSchema.safeParse(r).success);
-    const badPostings = (await collect(journal.stockPostings(day))).filter((p) => !StockPostingSchema.safeParse(p).success);
+    const badPostings = (await collect(journal.stockPostings(day))).filter(
+      (p) => !StockPostingSchema.safeParse(p).success,
+    );
     const badTimes = (await collect(time.records(day))).filter((t) => !TimeRecordSchema.safeParse(t).success);
     expect(badReceipts).toHaveLength(3);
     expect(badPostings).toHaveLength(1);

@@ -4,7 +4,13 @@ import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { addDays, type BusinessDay } from '../host/business-day.js';
-import { DEMO_ARTICLES, DEMO_EMPLOYEES, DEMO_PAYMENT_TYPES, DEMO_VAT_RATES, type DemoArticle } from './demo-master-data.js';
+import {
+  DEMO_ARTICLES,
+  DEMO_EMPLOYEES,
+  DEMO_PAYMENT_TYPES,
+  DEMO_VAT_RATES,
+  type DemoArticle,
+} from './demo-master-data.js';
 import { applyJournalSchema } from './journal-schema.js';
 import { registerInstant } from './register-local-time.js';
 import { SeededRandom } from './seeded-random.js';
@@ -87,15 +93,30 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
   const writeAll = db.transaction(() => {
     for (const v of DEMO_VAT_RATES) insert.vat.run(v.vatRateId, v.name, v.basisPoints);
     for (const p of DEMO_PAYMENT_TYPES) insert.paymentType.run(p.paymentTypeId, p.name);
-    for (const a of DEMO_ARTICLES) insert.article.run(a.articleId, a.name, a.unitPriceMinor, a.vatRateId, a.soldByWeight ? 1 : 0);
+    for (const a of DEMO_ARTICLES)
+      insert.article.run(a.articleId, a.name, a.unitPriceMinor, a.vatRateId, a.soldByWeight ? 1 : 0);
     for (const e of DEMO_EMPLOYEES) insert.employee.run(e.employeeId, e.name);
 
     for (let d = 0; d < options.days; d++) {
       const day = addDays(options.start, d);
       let postingSeq = 0;
       let timeSeq = 0;
-      const posting = (second: number, articleId: unknown, quantityMilli: unknown, reason: string, receiptId: string | null) => {
-        insert.posting.run(`P${day}-${pad(++postingSeq, 5)}`, day, registerInstant(day, second), articleId, quantityMilli, reason, receiptId);
+      const posting = (
+        second: number,
+        articleId: unknown,
+        quantityMilli: unknown,
+        reason: string,
+        receiptId: string | null,
+      ) => {
+        insert.posting.run(
+          `P${day}-${pad(++postingSeq, 5)}`,
+          day,
+          registerInstant(day, second),
+          articleId,
+          quantityMilli,
+          reason,
+          receiptId,
+        );
         stats.stockPostings++;
       };
       const timeRecord = (employeeId: string, kind: string, at: string) => {
@@ -137,7 +158,9 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
         } else {
           for (let n = random.int(1, 4); n > 0; n--) {
             const article = random.pick(DEMO_ARTICLES);
-            const quantityMilli = article.soldByWeight ? random.int(150, 1200) : random.pick([1, 1, 1, 2, 2, 3, 6]) * 1000;
+            const quantityMilli = article.soldByWeight
+              ? random.int(150, 1200)
+              : random.pick([1, 1, 1, 2, 2, 3, 6]) * 1000;
             const grossMinor = Math.round((quantityMilli * article.unitPriceMinor) / 1000);
             lines.push({ article, quantityMilli, grossMinor, voided: kind === 'void' || random.chance(0.06) });
           }
@@ -187,7 +210,13 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
           stats.payments++;
         });
         for (const l of lines.filter((x) => !x.voided)) {
-          posting(closedSecond, l.article.articleId, -l.quantityMilli, kind === 'refund' ? 'refund' : 'sale', receiptId);
+          posting(
+            closedSecond,
+            l.article.articleId,
+            -l.quantityMilli,
+            kind === 'refund' ? 'refund' : 'sale',
+            receiptId,
+          );
         }
       }
 

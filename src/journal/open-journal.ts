@@ -26,7 +26,9 @@ export function openJournalDatabase(path: string, options: { readonly: boolean }
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
     const present = new Set(
-      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+        (r) => r.name,
+      ),
     );
     const missing = JOURNAL_TABLES.filter((t) => !present.has(t));
     if (missing.length > 0) {

@@ -21,8 +21,12 @@ export class RegisterClosings {
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
-      byDay: db.prepare('SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING WHERE business_day = ?'),
-      last: db.prepare('SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING ORDER BY z_number DESC LIMIT 1'),
+      byDay: db.prepare(
+        'SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING WHERE business_day = ?',
+      ),
+      last: db.prepare(
+        'SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING ORDER BY z_number DESC LIMIT 1',
+      ),
       firstUnclosedBookingDay: db
         .prepare(`SELECT MIN(d) FROM (
           SELECT business_day AS d FROM F_RECEIPT UNION SELECT business_day FROM F_STOCK_POSTING
@@ -64,7 +68,9 @@ export class RegisterClosings {
       }
       const last = this.last();
       if (last && last.businessDay > day) {
-        throw new ClosingError(`business day ${day} lies before the last closing (${last.businessDay}, Z ${last.zNumber})`);
+        throw new ClosingError(
+          `business day ${day} lies before the last closing (${last.businessDay}, Z ${last.zNumber})`,
+        );
       }
       const zNumber = this.statements.nextZ.get() as number;
       this.statements.insert.run(zNumber, day, closedAt);
