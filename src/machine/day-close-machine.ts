@@ -40,7 +40,7 @@ const remainingDays = (c: DayCloseContext) =>
     .map((p) => formatDay(p.day))
     .join(', ');
 
-interface SayParams {
+export interface SayParams {
   id: PromptId;
   params: PromptParams;
 }
