@@ -1,0 +1,208 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import yauzl from 'yauzl';
+import { type EntryName, PUBLIC_KEY_FILE, STICK_ROOT_FOLDER, parsePackageFileName } from './layout.js';
+import { FORMAT_VERSION, type Manifest, ManifestSchema } from './manifest.js';
+
+/**
+ * Reading packages from a stick or a folder, shared by `daystick verify` and
+ * the head-office import so both see a stick the same way.
+ */
+
+export interface PackageLocation {
+  /** Folder holding the package, `.../DAYSTICK/<customerNumber>-<registerId>`. */
+  registerDir: string;
+  /** `<customerNumber>-<registerId>` as the folder is named. */
+  registerFolder: string;
+  stem: string;
+  businessDay: string;
+  packageId: string;
+  dataPath: string | null;
+  manifestPath: string | null;
+  signaturePath: string | null;
+  /** `.part` files of this package: a write that never finished. */
+  temporaryFiles: string[];
+}
+
+export type PackageFormatProblem = 'unknown-format-version' | 'bad-manifest';
+
+export class PackageFormatError extends Error {
+  constructor(
+    readonly problem: PackageFormatProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PackageFormatError';
+  }
+}
+
+/** Depth enough for a folder of mounted sticks (`/media/<user>/<stick>/DAYSTICK`). */
+const MAX_SEARCH_DEPTH = 4;
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => join(dir, e.name))
+    .sort();
+}
+
+/**
+ * The register folders under `path`: `path` may be a stick's root, its
+ * DAYSTICK folder, one register folder, or any folder with sticks or copies
+ * of them below it.
+ */
+export async function findRegisterFolders(path: string): Promise<string[]> {
+  if (!(await isDirectory(path))) {
+    throw Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });
+  }
+  const found: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (basename(dir) === STICK_ROOT_FOLDER) {
+      found.push(...(await subfolders(dir)));
+      return;
+    }
+    const names = await readdir(dir);
+    if (names.some((n) => parsePackageFileName(n) !== null || n === PUBLIC_KEY_FILE)) {
+      found.push(dir);
+      return;
+    }
+    if (depth >= MAX_SEARCH_DEPTH) return;
+    for (const sub of await subfolders(dir)) await walk(sub, depth + 1);
+  };
+  await walk(path, 0);
+  return found;
+}
+
+export async function listPackagesInRegisterFolder(registerDir: string): Promise<PackageLocation[]> {
+  const byStem = new Map<string, PackageLocation>();
+  for (const name of (await readdir(registerDir)).sort()) {
+    const info = parsePackageFileName(name);
+    if (!info) continue;
+    let loc = byStem.get(info.stem);
+    if (!loc) {
+      loc = {
+        registerDir,
+        registerFolder: basename(registerDir),
+        stem: info.stem,
+        businessDay: info.businessDay,
+        packageId: info.packageId,
+        dataPath: null,
+        manifestPath: null,
+        signaturePath: null,
+        temporaryFiles: [],
+      };
+      byStem.set(info.stem, loc);
+    }
+    const path = join(registerDir, name);
+    if (info.temporary) loc.temporaryFiles.push(path);
+    else if (info.role === 'data') loc.dataPath = path;
+    else if (info.role === 'manifest') loc.manifestPath = path;
+    else loc.signaturePath = path;
+  }
+  return [...byStem.values()];
+}
+
+/** Every package under `path`, ordered by register folder, then business day, then package id. */
+export async function listPackages(path: string): Promise<PackageLocation[]> {
+  const out: PackageLocation[] = [];
+  for (const dir of await findRegisterFolders(path)) out.push(...(await listPackagesInRegisterFolder(dir)));
+  return out;
+}
+
+/**
+ * Parses a manifest, refusing an unknown format version before anything
+ * else: a newer writer may have changed what every other field means.
+ */
+export function parseManifest(bytes: Buffer): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new PackageFormatError('bad-manifest', `manifest is not JSON: ${(err as Error).message}`);
+  }
+  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (version !== FORMAT_VERSION) {
+    throw new PackageFormatError(
+      'unknown-format-version',
+      `manifest has format version ${JSON.stringify(version)}, this reader knows only ${FORMAT_VERSION}`,
+    );
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new PackageFormatError(
+      'bad-manifest',
+      `manifest field ${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+export async function readManifest(manifestPath: string): Promise<{ manifest: Manifest; bytes: Buffer }> {
+  const bytes = await readFile(manifestPath);
+  return { manifest: parseManifest(bytes), bytes };
+}
+
+/** Opens each entry of a data zip in order and hands it to `visit`; the zip reader is yauzl, not the writer's library. */
+export async function forEachEntry(
+  dataPath: string,
+  visit: (name: string, content: Readable) => Promise<void>,
+): Promise<void> {
+  const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const content = await zip.openReadStreamPromise(entry);
+      await visit(entry.fileName, content);
+    }
+  } finally {
+    zip.close();
+  }
+}
+
+/** Splits a byte stream into NDJSON lines; a last line without LF is still a line (and a format error for the caller to see). */
+export async function* ndjsonLines(content: AsyncIterable<Buffer>, onChunk?: (chunk: Buffer) => void): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of content) {
+    onChunk?.(chunk);
+    const text = rest + decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      yield text.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  if (rest.length > 0) yield rest;
+}
+
+/**
+ * The records of one entry as parsed JSON, streamed: what the head-office
+ * import reads after `verifyPackage` has passed the package.
+ */
+export async function* readEntryRecords(dataPath: string, entryName: EntryName): AsyncGenerator<unknown> {
+  const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
+  try {
+    for await (const entry of zip.eachEntry()) {
+      if (entry.fileName !== entryName) continue;
+      const content = await zip.openReadStreamPromise(entry);
+      for await (const line of ndjsonLines(content)) yield JSON.parse(line);
+      return;
+    }
+    throw new PackageFormatError('bad-manifest', `${dataPath} has no entry ${entryName}`);
+  } finally {
+    zip.close();
+  }
+}
