@@ -43,11 +43,15 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
   const { host, bus, store } = deps;
 
   return {
-    planDays: fromPromise<PlanResult>(async () => {
+    planDays: fromPromise<PlanResult>(async ({ signal }) => {
       const plan = planDays(store.state, deps.today);
+      signal.throwIfAborted();
       await store.update((s) => markPlannedPending(s, plan, new Date(host.clock.now()).toISOString()));
       let bookings = 0;
-      for (const item of plan) bookings += (await host.journal.summary(item.day)).receipts;
+      for (const item of plan) {
+        signal.throwIfAborted();
+        bookings += (await host.journal.summary(item.day)).receipts;
+      }
       return { plan, bookings };
     }),
 

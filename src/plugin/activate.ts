@@ -33,6 +33,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
   const settings = parseSettings(host.settings);
 
   const disposed = new AbortController();
+  let storeRef: StateStore | undefined;
   const running = new Set<AnyActorRef>();
   const bus = new PromptBus(settings.language, host.logger);
   const detach = bus.attach(host.display);
@@ -44,6 +45,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
     running.clear();
     detach();
     bus.dispose();
+    await storeRef?.flush();
   };
 
   if (!settings.saveTransactionsForCentral) {
@@ -57,6 +59,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
 
   const identity = { customerNumber: settings.customerNumber!, registerId: settings.registerId };
   const { store, recovered } = await StateStore.open(join(host.storage.dir, 'state'), host.logger);
+  storeRef = store;
   if (recovered) bus.show('STATE_RECOVERED');
   await ensureRegisterKeyPair(host.storage.dir);
 
@@ -107,6 +110,8 @@ export async function activate(host: Host): Promise<PluginInstance> {
         disposed.signal.removeEventListener('abort', cancel);
         running.delete(actor);
         actor.stop();
+        // An actor stopped mid-update still finishes its write; the caller gets control back only after it.
+        await store.flush();
       }
     },
 

@@ -62,6 +62,11 @@ export class StateStore {
     return run;
   }
 
+  /** Resolves once every update asked for so far is on disk (or has failed). */
+  async flush(): Promise<void> {
+    await this.chain;
+  }
+
   private async persist(state: PluginState): Promise<void> {
     const bytes = `${JSON.stringify(state, null, 2)}\n`;
     await writeAtomically(this.dir, CURRENT, bytes);
