@@ -1,6 +1,6 @@
 import { businessDayOf, businessDayProblem } from '../host/business-day.js';
 import type { CommandInput, CommandResult, Host } from '../host/plugin-api.js';
-import type { PromptId } from '../prompts/catalog.js';
+import { type PromptId, WORDS } from '../prompts/catalog.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay, type PromptParams } from '../prompts/render.js';
 import type { Settings } from '../settings/settings.js';
@@ -78,13 +78,10 @@ async function queueResend(digits: string, deps: CommandDeps): Promise<CommandRe
     updated = r.updated;
     return r.state;
   });
-  const timeChoice = includeTime ? 'yes' : 'no';
+  const lang = settings.language;
+  const timeChoice = (includeTime ? WORDS.yes : WORDS.no)[lang];
   if (updated) return say(deps, 'RESEND_UPDATED', true, { day: shown, timeChoice });
-  const timeNote = includeTime
-    ? settings.language === 'de'
-      ? ', mit Zeiterfassungsdaten'
-      : ', with time-recording data'
-    : '';
+  const timeNote = includeTime ? WORDS.withTimeData[lang] : '';
   return say(deps, 'RESEND_QUEUED', true, { day: shown, timeNote });
 }
 
@@ -94,7 +91,7 @@ function listQueue(deps: CommandDeps): CommandResult {
   for (const q of queue) {
     deps.bus.show('QUEUE_ENTRY', {
       day: formatDay(q.day),
-      timeChoice: q.includeTimeRecords ? 'yes' : 'no',
+      timeChoice: (q.includeTimeRecords ? WORDS.yes : WORDS.no)[deps.settings.language],
       queuedAt: q.queuedAt,
     });
   }
@@ -119,27 +116,25 @@ async function unqueue(digits: string, deps: CommandDeps): Promise<CommandResult
 
 function status(deps: CommandDeps): CommandResult {
   const { pending, queue, sent } = deps.store.state;
+  const lang = deps.settings.language;
   if (pending.length + queue.length + sent.length === 0) return say(deps, 'STATUS_NONE', true);
   for (const p of pending) {
-    deps.bus.show('STATUS_DAY', {
+    deps.bus.show('STATUS_PENDING', {
       day: formatDay(p.day),
-      status: 'pending',
-      detail: p.lastError ? ` (attempts ${p.attempts}, last error: ${p.lastError})` : '',
+      attempts: p.attempts,
+      lastError: p.lastError ? `${WORDS.lastError[lang]}${p.lastError}` : '',
     });
   }
   for (const q of queue) {
-    deps.bus.show('STATUS_DAY', {
+    deps.bus.show('STATUS_QUEUED', {
       day: formatDay(q.day),
-      status: 'queued for re-send',
-      detail: q.includeTimeRecords ? ' (with time-recording data)' : '',
+      timeChoice: (q.includeTimeRecords ? WORDS.yes : WORDS.no)[lang],
     });
   }
   for (const s of sent.slice(-10)) {
-    deps.bus.show('STATUS_DAY', {
-      day: formatDay(s.day),
-      status: s.confirmedAt ? 'sent and confirmed by head office' : 'sent, not yet confirmed by head office',
-      detail: ` (${s.kind}, package ${s.packageId}, stick ${s.stickLabel}, ${s.at})`,
-    });
+    const common = { day: formatDay(s.day), kind: s.kind };
+    if (s.confirmedAt) deps.bus.show('STATUS_CONFIRMED', { ...common, confirmedAt: s.confirmedAt });
+    else deps.bus.show('STATUS_SENT', { ...common, stick: s.stickLabel, at: s.at });
   }
-  return { handled: true, ok: true, promptId: 'STATUS_DAY' };
+  return { handled: true, ok: true, promptId: 'STATUS_SENT' };
 }

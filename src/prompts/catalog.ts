@@ -173,10 +173,25 @@ export const PROMPTS = {
     en: '{day} is not queued. Nothing was changed.',
     de: '{day} ist nicht vorgemerkt. Nichts wurde geändert.',
   },
-  STATUS_DAY: {
+  STATUS_PENDING: {
+    severity: 'warning',
+    en: '{day}: pending, goes with the next day close (attempts: {attempts}{lastError}).',
+    de: '{day}: offen, geht mit dem nächsten Tagesabschluss (Versuche: {attempts}{lastError}).',
+  },
+  STATUS_QUEUED: {
     severity: 'info',
-    en: '{day}: {status}{detail}',
-    de: '{day}: {status}{detail}',
+    en: '{day}: queued to be sent again, time-recording data: {timeChoice}.',
+    de: '{day}: zum erneuten Senden vorgemerkt, Zeiterfassungsdaten: {timeChoice}.',
+  },
+  STATUS_SENT: {
+    severity: 'info',
+    en: '{day}: sent ({kind}) on stick "{stick}" at {at}, not yet confirmed by head office.',
+    de: '{day}: gesendet ({kind}) auf Stick "{stick}" am {at}, von der Zentrale noch nicht bestätigt.',
+  },
+  STATUS_CONFIRMED: {
+    severity: 'success',
+    en: '{day}: sent ({kind}) and confirmed by head office at {confirmedAt}.',
+    de: '{day}: gesendet ({kind}) und von der Zentrale bestätigt am {confirmedAt}.',
   },
   STATUS_NONE: {
     severity: 'info',
@@ -184,6 +199,14 @@ export const PROMPTS = {
     de: 'Noch keine Tage vorgemerkt, offen oder gesendet.',
   },
 } as const satisfies Record<string, PromptText>;
+
+/** Words that fill parameters, in the prompt's language. */
+export const WORDS = {
+  yes: { en: 'yes', de: 'ja' },
+  no: { en: 'no', de: 'nein' },
+  withTimeData: { en: ', with time-recording data', de: ', mit Zeiterfassungsdaten' },
+  lastError: { en: ', last error: ', de: ', letzter Fehler: ' },
+} as const;
 
 export type PromptId = keyof typeof PROMPTS;
 

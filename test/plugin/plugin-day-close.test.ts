@@ -29,7 +29,7 @@ describe('plugin day close against folder sticks and the real package writer', (
     expect(manifest).toMatchObject({ businessDay: '20260105', closingNumber: 42, kind: 'day-close' });
     const status = await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
     expect(status.ok).toBe(true);
-    expect(host.display.shown.at(-1)?.text).toMatch(/2026-01-05: sent, not yet confirmed/);
+    expect(host.display.shown.at(-1)?.text).toMatch(/2026-01-05: sent \(day-close\) on stick "STICK1" .*not yet confirmed by head office/);
     await plugin.dispose();
   });
 

@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { PROMPTS } from '../../src/prompts/catalog.js';
+import { PromptBus } from '../../src/prompts/prompt-bus.js';
+import { renderPrompt } from '../../src/prompts/render.js';
+import { parseSettings } from '../../src/settings/settings.js';
+import { MemoryLogger, REGISTER_SETTINGS, RecordingDisplay } from '../support/test-host.js';
+
+const placeholders = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('prompt catalog', () => {
+  test.each(Object.entries(PROMPTS))('%s has English and German text with the same parameters', (_id, p) => {
+    expect(p.en.length).toBeGreaterThan(0);
+    expect(p.de.length).toBeGreaterThan(0);
+    expect(placeholders(p.de)).toEqual(placeholders(p.en));
+  });
+
+  test("Note 1 and Note 2 are the seed's texts, word for word", async () => {
+    const seed = await readFile(new URL('../../../shared/seed/000_8049031edef5291f.txt', import.meta.url), 'utf8').catch(
+      () => null,
+    );
+    const note1 = renderPrompt('NOTE_1', {}, 'en').text;
+    const note2 = renderPrompt('NOTE_2', {}, 'en').text;
+    expect(note1).toBe(
+      'The booking data for the head office has been saved on the USB stick. However, the final master data backup still follows. Please do not remove the USB stick until the master data backup has been completed.',
+    );
+    expect(note2).toBe('The booking data has been saved to the USB stick. You can remove the stick now.');
+    if (seed) {
+      expect(seed).toContain(`Note 1: "${note1.slice(0, -1)}`);
+      expect(seed).toContain(`Note 2: "${note2}"`);
+    }
+  });
+
+  test('a missing parameter stays visible instead of vanishing', () => {
+    expect(renderPrompt('STICK_READ_ONLY', {}, 'en').text).toContain('"{label}"');
+  });
+
+  test('a display that throws is logged, the bus carries on', () => {
+    const logger = new MemoryLogger();
+    const bus = new PromptBus('de', logger);
+    const display = new RecordingDisplay();
+    display.throwOnShow = true;
+    bus.attach(display);
+    expect(() => bus.show('NOTE_2')).not.toThrow();
+    expect(display.shown[0]?.text).toBe('Die Buchungsdaten wurden auf dem USB-Stick gespeichert. Sie können den Stick jetzt entfernen.');
+    expect(logger.lines.some((l) => l.startsWith('error display show handler threw'))).toBe(true);
+  });
+});
+
+describe('settings', () => {
+  test('valid settings pass unchanged', () => {
+    expect(parseSettings(REGISTER_SETTINGS)).toEqual(REGISTER_SETTINGS);
+  });
+
+  test.each([
+    [{ customerNumber: 'abc' }, /customerNumber: a customer number is 1 to 12 digits/],
+    [{ customerNumber: null }, /customerNumber: is required when "Save transactions for the central" is on/],
+    [{ headOfficeCustomerNumber: null }, /headOfficeCustomerNumber: is required/],
+    [{ language: 'fr' }, /language: /],
+    [{ masterDataBackup: 'yes' }, /masterDataBackup: /],
+    [{ unknownSwitch: true }, /Unrecognized key.*unknownSwitch/],
+    [{ customerNumber: '10000' }, /customer number 10000 is the head office's.*licence violation/s],
+  ])('%o is refused by name', (change, message) => {
+    expect(() => parseSettings({ ...REGISTER_SETTINGS, ...change })).toThrow(message);
+  });
+
+  test('with the switch off, no customer numbers are needed', () => {
+    const s = parseSettings({ ...REGISTER_SETTINGS, saveTransactionsForCentral: false, customerNumber: null });
+    expect(s.saveTransactionsForCentral).toBe(false);
+  });
+});
