@@ -23,15 +23,12 @@ export async function describeBlockDevice(majorMinor: string, sysfsRoot = '/sys'
     if (isMissing(error)) return null;
     throw error;
   }
-  const segments = devicePath.split(path.sep);
-  const onUsb = segments.some((segment) => /^usb\d*$/.test(segment));
-  const blockIndex = segments.lastIndexOf('block');
-  // Below "block" comes the disk, and for a partition the partition below that.
-  const disk = blockIndex >= 0 ? segments[blockIndex + 1] : undefined;
-  if (disk === undefined) return { disk: path.basename(devicePath), removableFlag: false, onUsb };
-  const diskDir = segments.slice(0, blockIndex + 2).join(path.sep);
+  const onUsb = devicePath.split(path.sep).some((segment) => /^usb\d+$/.test(segment));
+  // A partition's folder holds a "partition" file and sits inside its disk's folder.
+  const isPartition = (await readOptional(path.join(devicePath, 'partition'))) !== null;
+  const diskDir = isPartition ? path.dirname(devicePath) : devicePath;
   const removableFlag = (await readOptional(path.join(diskDir, 'removable')))?.trim() === '1';
-  return { disk, removableFlag, onUsb };
+  return { disk: path.basename(diskDir), removableFlag, onUsb };
 }
 
 export function isRemovable(facts: BlockDeviceFacts | null): boolean {
