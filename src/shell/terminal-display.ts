@@ -1,0 +1,117 @@
+import cliProgress from 'cli-progress';
+import type { DisplayPort, LoggerPort, ProgressUpdate, ShownPrompt } from '../host/ports.js';
+import type { LineInput } from './line-input.js';
+import { shellMessage } from './shell-messages.js';
+
+const YES = new Set(['y', 'yes', 'j', 'ja']);
+const NO = new Set(['n', 'no', 'nein']);
+
+/** y/n/yes/no/j/ja/nein in any case; null for anything else. */
+export function parseYesNo(answer: string): boolean | null {
+  const a = answer.trim().toLowerCase();
+  if (YES.has(a)) return true;
+  if (NO.has(a)) return false;
+  return null;
+}
+
+const SEVERITY_MARK = { info: ' ', success: '✔', warning: '!', error: '✖' } as const;
+
+export interface TerminalDisplayOptions {
+  out: NodeJS.WritableStream;
+  input: LineInput;
+  /** Scripted: every prompt as `[ID] text` on its own line, no progress bar. */
+  scripted: boolean;
+  language: 'en' | 'de';
+  logger: LoggerPort;
+}
+
+/**
+ * The register's screen and keypad as a terminal. Questions take the next
+ * typed line, so the same code serves a cashier at a TTY and a script piping
+ * commands and answers in.
+ */
+export class TerminalDisplay implements DisplayPort {
+  private bar: cliProgress.SingleBar | null = null;
+  private barId: string | null = null;
+
+  constructor(private readonly options: TerminalDisplayOptions) {}
+
+  show(prompt: ShownPrompt): void {
+    this.stopBar();
+    const { out, scripted } = this.options;
+    out.write(scripted ? `[${prompt.id}] ${prompt.text}\n` : `${SEVERITY_MARK[prompt.severity]} ${prompt.text}\n`);
+  }
+
+  async ask(question: ShownPrompt, signal: AbortSignal): Promise<boolean> {
+    const hint = this.options.language === 'de' ? '(j/n)' : '(y/n)';
+    this.show({ ...question, text: `${question.text} ${hint}` });
+    for (;;) {
+      const line = await this.options.input.next(signal);
+      if (line === null) {
+        this.show(shellMessage('SHELL_NO_ANSWER', this.options.language));
+        this.options.logger.warn('question left unanswered at end of input', { id: question.id });
+        return false;
+      }
+      const answer = parseYesNo(line);
+      if (answer !== null) {
+        this.options.logger.info('question answered', { id: question.id, answer });
+        return answer;
+      }
+      this.show(shellMessage('SHELL_ANSWER_YES_NO', this.options.language));
+    }
+  }
+
+  async choose(
+    question: ShownPrompt,
+    options: readonly { value: string; label: string }[],
+    signal: AbortSignal,
+  ): Promise<string | null> {
+    this.show(question);
+    options.forEach((o, i) => {
+      this.options.out.write(
+        this.options.scripted ? `[${question.id}:${i + 1}] ${o.label}\n` : `    ${i + 1}) ${o.label}\n`,
+      );
+    });
+    for (;;) {
+      const line = await this.options.input.next(signal);
+      if (line === null) return null;
+      const typed = line.trim();
+      const byNumber = /^\d+$/.test(typed) ? options[Number(typed) - 1] : undefined;
+      const chosen = byNumber ?? options.find((o) => o.value === typed);
+      if (chosen) return chosen.value;
+      this.show(shellMessage('SHELL_CHOOSE_NUMBER', this.options.language));
+    }
+  }
+
+  progress(update: ProgressUpdate): void {
+    if (this.options.scripted) return;
+    if (this.bar === null || this.barId !== update.id) {
+      this.stopBar();
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: '  {label} [{bar}] {percentage}%',
+          stream: this.options.out,
+          hideCursor: false,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.barId = update.id;
+      this.bar.start(Math.max(update.total, 1), update.done, { label: update.label });
+    }
+    this.bar.setTotal(Math.max(update.total, 1));
+    this.bar.update(update.done, { label: update.label });
+    if (update.total > 0 && update.done >= update.total) this.stopBar();
+  }
+
+  clear(): void {
+    this.stopBar();
+  }
+
+  private stopBar(): void {
+    if (this.bar === null) return;
+    this.bar.stop();
+    this.bar = null;
+    this.barId = null;
+  }
+}
