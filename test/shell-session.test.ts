@@ -1,0 +1,114 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createDemoJournalFile } from '../src/journal/demo-journal.js';
+import { runShellScript } from './support/shell-session.js';
+
+/** Scripted sessions of `daystick shell` that need no stick: keys, refusals, start-up errors. */
+describe('daystick shell, scripted keys', () => {
+  let dir: string;
+  let args: string[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-shell-keys-'));
+    await createDemoJournalFile(join(dir, 'journal.sqlite'), {
+      start: '20260101',
+      days: 5,
+      receiptsPerDay: 10,
+      seed: 'keys',
+      badRecords: 0,
+      closedDays: 4,
+    });
+    args = ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--wait-stick', '1'];
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers help and status and exits 0 when every command succeeded', async () => {
+    const run = await runShellScript(args, ['help', 'status', 'quit', 'close'], dir);
+    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_HELP', 'SHELL_STATUS', 'STATUS_NONE', 'SHELL_BYE']);
+    expect(run.stdout).toMatch(/Open business day: 20260105; last closing: 20260104 \(Z 4\); sticks present: -\./);
+    expect(run.stdout).toContain(join(dir, 'sticks'));
+    expect(run.code).toBe(0);
+    // `quit` stops reading: the close after it never ran.
+    const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) FROM F_CLOSING').pluck().get()).toBe(4);
+    db.close();
+  });
+
+  it('names an unknown key and a bad date, changes nothing and exits 1', async () => {
+    const run = await runShellScript(args, ['sell 3 pretzels', 'close 20261340', 'unqueue 2026', 'status'], dir);
+    expect(run.promptIds).toEqual([
+      'SHELL_READY',
+      'SHELL_UNKNOWN_KEY',
+      'SHELL_BAD_DATE',
+      'SHELL_BAD_DATE',
+      'SHELL_STATUS',
+      'STATUS_NONE',
+      'SHELL_BYE',
+    ]);
+    expect(run.stdout).toContain('Unknown key "sell 3 pretzels"');
+    expect(run.stdout).toContain('20261340 is not a calendar date. Nothing was done.');
+    expect(run.stdout).toContain('last closing: 20260104 (Z 4)');
+    expect(run.stdout).toMatch(/3 of 4 command\(s\) did not succeed/);
+    expect(run.code).toBe(1);
+  });
+
+  it('passes a refused REPORTS date on to the plugin, which names the problem', async () => {
+    const run = await runShellScript(args, ['2026010 reports', '20251231', 'reports', 'queue'], dir);
+    expect(run.promptIds).toEqual([
+      'SHELL_READY',
+      'RESEND_WRONG_LENGTH',
+      'SHELL_DIGITS_PENDING',
+      'RESEND_BEFORE_JOURNAL',
+      'QUEUE_EMPTY',
+      'SHELL_BYE',
+    ]);
+    expect(run.code).toBe(1);
+  });
+
+  it('refuses to close a day that is already closed', async () => {
+    const run = await runShellScript(args, ['close 20260102'], dir);
+    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_CLOSE_REFUSED', 'SHELL_BYE']);
+    expect(run.stdout).toContain('business day 20260102 is already closed (Z 2');
+    expect(run.code).toBe(1);
+  });
+
+  it('exits 2 naming a bad option', async () => {
+    const run = await runShellScript([...args, '--backup', 'sometimes'], [], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--backup must be "on" or "off", not "sometimes"');
+    expect(run.stdout).toBe('');
+  });
+
+  it("exits 2 naming a bad setting, and the plugin refusing head office's customer number", async () => {
+    const data = join(dir, 'bad-settings');
+    mkdirSync(data);
+    writeFileSync(join(data, 'settings.json'), JSON.stringify({ stickReminderSeconds: 'often' }));
+    const bad = await runShellScript(['--journal', 'journal.sqlite', '--data', data], [], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/settings file .*settings\.json is invalid: stickReminderSeconds/);
+
+    writeFileSync(join(data, 'settings.json'), JSON.stringify({ customerNumber: '10000' }));
+    const licence = await runShellScript(['--journal', 'journal.sqlite', '--data', data], [], dir);
+    expect(licence.code).toBe(2);
+    expect(licence.stderr).toMatch(/plugin refused to load: .*customer number 10000 is the head office's/);
+  });
+
+  it('exits 2 naming a journal that is not a register database', async () => {
+    writeFileSync(join(dir, 'notes.sqlite'), 'just text');
+    const run = await runShellScript(['--journal', 'notes.sqlite', '--data', 'data'], ['status'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/notes\.sqlite/);
+  });
+
+  it('creates a demo journal ending yesterday when none exists', async () => {
+    const fresh = join(dir, 'fresh');
+    mkdirSync(fresh);
+    const run = await runShellScript(['--wait-stick', '1'], ['status'], fresh);
+    expect(run.code).toBe(0);
+    expect(run.promptIds.slice(0, 2)).toEqual(['SHELL_JOURNAL_CREATED', 'SHELL_READY']);
+    expect(run.stdout).toMatch(/created a demo journal .*\.daystick\/journal\.sqlite with 30 business days/);
+    expect(run.stdout).toMatch(/last closing: \d{8} \(Z 29\)/);
+  });
+});
