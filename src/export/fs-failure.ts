@@ -1,4 +1,6 @@
-import { stat } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { STICK_ROOT_FOLDER } from '../package/layout.js';
 import { ExportError, type ExportFailureCause } from './export-contract.js';
 
 const GONE = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'ENOTCONN', 'ESTALE', 'ENOMEDIUM', 'EBADF']);
@@ -16,11 +18,31 @@ export async function toExportError(err: unknown, stickPath: string, step: strin
   const detail = err instanceof Error ? err.message : String(err);
   let failure: ExportFailureCause = 'write-error';
   if (code && FULL.has(code)) failure = 'stick-full';
-  else if (code && READ_ONLY.has(code)) failure = 'read-only';
+  else if (code && READ_ONLY.has(code)) failure = (await stickAcceptsNewFile(stickPath)) ? 'stick-full' : 'read-only';
   else if (code && GONE.has(code)) failure = 'stick-gone';
   else if (!(await stickStillThere(stickPath))) failure = 'stick-gone';
   return new ExportError(failure, `${describe(failure)} while ${step}: ${detail}`, code, { cause: err });
 }
+
+/**
+ * fusefat (and some FAT drivers) answer a write to a full stick with EPERM
+ * rather than ENOSPC. A stick that still lets us create an empty file is not
+ * read-only, so a refused write there means it is full.
+ */
+async function stickAcceptsNewFile(stickPath: string): Promise<boolean> {
+  const probe = join(stickPath, STICK_ROOT_FOLDER, `.probe-${process.pid}${TEMP_PROBE_SUFFIX}`);
+  try {
+    const fh = await open(probe, 'w');
+    await fh.close();
+    await unlink(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends in `.part` so that cleanStaleTempFiles would never mistake it for anything else. */
+const TEMP_PROBE_SUFFIX = '.part';
 
 async function stickStillThere(stickPath: string): Promise<boolean> {
   try {
