@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { STICK_ROOT_FOLDER } from '../package/layout.js';
 import { ExportError, type ExportFailureCause } from './export-contract.js';
 
-const GONE = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'ENOTCONN', 'ESTALE', 'ENOMEDIUM', 'EBADF']);
+/** Codes that mean the device itself went away, whatever the mount point still shows. */
+const DEVICE_GONE = new Set(['ENODEV', 'ENXIO', 'ENOTCONN', 'ESTALE', 'ENOMEDIUM']);
 const FULL = new Set(['ENOSPC', 'EFBIG', 'EDQUOT']);
 const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 /**
- * Turns whatever a write step threw into the cause the cashier is told. An EIO
- * counts as "stick gone" when the stick's root has vanished too, because on
- * Linux a pulled stick usually surfaces as EIO at the next write or fsync.
+ * Turns whatever a write step threw into the cause the cashier is told. An
+ * EIO or ENOENT counts as "stick gone" when the stick's root has vanished
+ * too, because on Linux a pulled stick usually surfaces as EIO at the next
+ * write or fsync, or as ENOENT once the mount point is cleared away.
  */
 export async function toExportError(err: unknown, stickPath: string, step: string): Promise<ExportError> {
   if (err instanceof ExportError) return err;
@@ -19,8 +21,7 @@ export async function toExportError(err: unknown, stickPath: string, step: strin
   let failure: ExportFailureCause = 'write-error';
   if (code && FULL.has(code)) failure = 'stick-full';
   else if (code && READ_ONLY.has(code)) failure = (await stickAcceptsNewFile(stickPath)) ? 'stick-full' : 'read-only';
-  else if (code && GONE.has(code)) failure = 'stick-gone';
-  else if (!(await stickStillThere(stickPath))) failure = 'stick-gone';
+  else if ((code && DEVICE_GONE.has(code)) || !(await stickStillThere(stickPath))) failure = 'stick-gone';
   return new ExportError(failure, `${describe(failure)} while ${step}: ${detail}`, code, { cause: err });
 }
 

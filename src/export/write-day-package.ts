@@ -68,7 +68,9 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
     }
     const keys = await loadOrCreateRegisterKeyPair(request.keyDir);
     step = 'preparing the register folder';
-    await mkdir(registerDir, { recursive: true });
+    // One level at a time: a recursive mkdir on a read-only FUSE mount reports ENOENT instead of EROFS.
+    await mkdirIfMissing(join(stickPath, STICK_ROOT_FOLDER));
+    await mkdirIfMissing(registerDir);
     await cleanStaleTempFiles(stickPath, identity);
     await placePublicKey(registerDir, keys.publicKeyPem, signal);
 
@@ -129,6 +131,14 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
     throw await toExportError(err, stickPath, step);
   } finally {
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function mkdirIfMissing(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
