@@ -1,5 +1,256 @@
-// Placeholder until its issue lands: says so instead of pretending to work.
-export async function runImportCommand(_args: string[]): Promise<number> {
-  process.stderr.write('daystick: this command is not built yet\n');
-  return 2;
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { type BusinessDay, BusinessDaySchema } from '../host/business-day.js';
+import type { LoggerPort } from '../host/ports.js';
+import { createRemovableMedia } from '../stick/index.js';
+import type { CentralStore } from './central-store.js';
+import { type HeadOfficeKeyPair, defaultKeyFolder, loadOrCreateHeadOfficeKey } from './head-office-keys.js';
+import { importFolder } from './import-folder.js';
+import type { ImportOptions } from './import-package.js';
+import { isPostgresUrl, openCentralStore } from './open-central-store.js';
+import { ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
+import { type ReconcileReport, reconcileRegister } from './reconcile.js';
+import { watchAndImport } from './watch.js';
+
+const USAGE = `usage:
+  daystick import PATH --central FILE|postgres://...   import every package under PATH once, then exit
+  daystick import --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
+                                                      watch for sticks (and the backup folder) until Ctrl-C
+  daystick import --reconcile REGISTER_DB --from YYYYMMDD --customer N --register R --central ...
+                                                      data synchronisation from a date
+
+  --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
+  --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
+                              beside the SQLite file; required with PostgreSQL)
+  --head-office-customer N    refuse packages carrying head office's own customer number
+  --without-stock-postings    leave merchandise-management (stock) postings out
+  --stick-root DIR            folder whose sub-folders are sticks (repeatable; default: the system's removable media)
+  --backup-folder DIR         also import packages copied into this folder
+  --backup-poll-ms N          how often the backup folder is looked at (default 5000)
+
+exit status: 0 all imported or already there; 1 something needs attention (a package refused or failed,
+a conflict, an acknowledgement not written, a reconciliation it cannot fix); 2 bad command line or central journal
+`;
+
+const ArgsSchema = z.strictObject({
+  central: z.string({ error: '--central FILE|postgres://... is required' }).min(1, '--central must not be empty'),
+  keys: z.string().min(1).optional(),
+  'head-office-customer': z.string().min(1, '--head-office-customer must not be empty').optional(),
+  'without-stock-postings': z.boolean().default(false),
+  'stick-root': z.array(z.string().min(1)).optional(),
+  'backup-folder': z.string().min(1).optional(),
+  'backup-poll-ms': z
+    .string()
+    .regex(/^\d+$/, '--backup-poll-ms must be a whole number of milliseconds')
+    .transform(Number)
+    .refine((n) => n >= 50, '--backup-poll-ms must be at least 50')
+    .default(5000),
+  reconcile: z.string().min(1).optional(),
+  from: BusinessDaySchema.optional(),
+  customer: z.string().min(1).optional(),
+  register: z.string().min(1).optional(),
+});
+
+type ImportArgs = z.infer<typeof ArgsSchema> & { path: string | null };
+
+class UsageError extends Error {}
+
+export function parseImportArgs(args: string[]): ImportArgs {
+  let parsedArgs: ReturnType<typeof parseArgs>;
+  try {
+    parsedArgs = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        central: { type: 'string' },
+        keys: { type: 'string' },
+        'head-office-customer': { type: 'string' },
+        'without-stock-postings': { type: 'boolean' },
+        'stick-root': { type: 'string', multiple: true },
+        'backup-folder': { type: 'string' },
+        'backup-poll-ms': { type: 'string' },
+        reconcile: { type: 'string' },
+        from: { type: 'string' },
+        customer: { type: 'string' },
+        register: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const parsed = ArgsSchema.safeParse(parsedArgs.values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path[0];
+    throw new UsageError(issue.message.startsWith('--') || field === undefined ? issue.message : `--${String(field)}: ${issue.message}`);
+  }
+  const positionals = parsedArgs.positionals;
+  if (positionals.length > 1) throw new UsageError(`one PATH at most, got ${positionals.length}: ${positionals.join(' ')}`);
+  const a = { ...parsed.data, path: positionals[0] ?? null };
+  if (a.reconcile !== undefined) {
+    if (a.path !== null) throw new UsageError('--reconcile takes the register database, not a PATH');
+    for (const name of ['from', 'customer', 'register'] as const) {
+      if (a[name] === undefined) throw new UsageError(`--reconcile needs --${name}`);
+    }
+  } else {
+    for (const name of ['from', 'customer', 'register'] as const) {
+      if (a[name] !== undefined) throw new UsageError(`--${name} belongs to --reconcile`);
+    }
+  }
+  if (a.path !== null && (a['stick-root'] !== undefined || a['backup-folder'] !== undefined)) {
+    throw new UsageError('--stick-root and --backup-folder are for watching; with a PATH the import runs once');
+  }
+  return a;
+}
+
+export interface ImportCommandIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** Ends watching (tests); the command also ends on SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+}
+
+function stderrLogger(stderr: TextSink): LoggerPort {
+  const line = (level: string) => (message: string, data?: Record<string, unknown>) =>
+    stderr.write(`daystick import: ${level}: ${message}${data ? ` ${JSON.stringify(data)}` : ''}\n`);
+  return { debug: () => undefined, info: () => undefined, warn: line('warning'), error: line('error') };
+}
+
+export async function runImportCommand(
+  args: string[],
+  io: ImportCommandIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  let a: ImportArgs;
+  try {
+    a = parseImportArgs(args);
+  } catch (err) {
+    io.stderr.write(`daystick import: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const postgres = isPostgresUrl(a.central);
+  const keyFolder = a.keys !== undefined ? resolve(a.keys) : defaultKeyFolder(a.central, postgres);
+  if (keyFolder === null && a.reconcile === undefined) {
+    io.stderr.write('daystick import: with a PostgreSQL central journal give --keys DIR for head office\'s acknowledgement key\n');
+    return 2;
+  }
+  let store: CentralStore;
+  try {
+    store = await openCentralStore(a.central);
+  } catch (err) {
+    io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    if (a.reconcile !== undefined) return await runReconcile(store, a, io);
+    let key: HeadOfficeKeyPair;
+    try {
+      key = await loadOrCreateHeadOfficeKey(keyFolder!);
+    } catch (err) {
+      io.stderr.write(`daystick import: head-office key in ${keyFolder}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    const options: ImportOptions = {
+      withoutStockPostings: a['without-stock-postings'],
+      headOfficeCustomerNumber: a['head-office-customer'] ?? null,
+      headOfficeKey: key,
+    };
+    const list = new ProcessingList(io.stdout);
+    list.note(`central journal: ${store.description} (${store.dialect}); acknowledgements signed with key ${key.keyId.slice(0, 16)}…`);
+    const tally: RunTally = a.path !== null ? await runOnce(store, a.path, options, list, io) : await runWatch(store, a, options, list, io);
+    list.note(describeTally(tally));
+    return tallyNeedsAttention(tally) ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function runOnce(store: CentralStore, path: string, options: ImportOptions, list: ProcessingList, io: ImportCommandIo): Promise<RunTally> {
+  const tally = emptyTally();
+  try {
+    for (const r of await importFolder(store, resolve(path), options, list)) addToTally(tally, r);
+  } catch (err) {
+    io.stderr.write(`daystick import: cannot read ${path}: ${(err as Error).message}\n`);
+    tally.failed++;
+  }
+  if (tally.packages === 0 && tally.failed === 0) list.note(`no daystick packages under ${path}`);
+  return tally;
+}
+
+async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptions, list: ProcessingList, io: ImportCommandIo): Promise<RunTally> {
+  const logger = stderrLogger(io.stderr);
+  const media = createRemovableMedia({
+    logger,
+    ...(a['stick-root'] === undefined ? {} : { stickRoots: a['stick-root'].map((d) => resolve(d)) }),
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  io.signal?.addEventListener('abort', onSignal, { once: true });
+  if (io.signal?.aborted) stop.abort();
+  list.note(
+    `watching for sticks${a['stick-root'] ? ` under ${a['stick-root'].join(', ')}` : ''}` +
+      `${a['backup-folder'] ? ` and the backup folder ${a['backup-folder']}` : ''}; Ctrl-C ends`,
+  );
+  try {
+    return await watchAndImport({
+      store,
+      importOptions: options,
+      list,
+      media,
+      backupFolder: a['backup-folder'] === undefined ? null : resolve(a['backup-folder']),
+      backupPollMs: a['backup-poll-ms'],
+      logger,
+      signal: stop.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    media.dispose();
+  }
+}
+
+async function runReconcile(store: CentralStore, a: ImportArgs, io: ImportCommandIo): Promise<number> {
+  let report: ReconcileReport;
+  try {
+    report = await reconcileRegister(store, {
+      registerDatabase: resolve(a.reconcile!),
+      from: a.from as BusinessDay,
+      customerNumber: a.customer!,
+      registerId: a.register!,
+      withoutStockPostings: a['without-stock-postings'],
+      headOfficeCustomerNumber: a['head-office-customer'] ?? null,
+    });
+  } catch (err) {
+    io.stderr.write(`daystick import --reconcile: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const out = io.stdout;
+  out.write(`data synchronisation of register ${a.customer}-${a.register} from ${a.from} into ${store.description}\n`);
+  out.write('DAY       REGISTER  CENTRAL-BEFORE  INSERTED  ALREADY  CONFLICTS  ONLY-CENTRAL  UNREADABLE  RESULT\n');
+  for (const d of report.days) {
+    out.write(
+      `${d.businessDay}  ${String(d.register.receipts).padStart(8)}  ${String(d.centralBefore.receipts).padStart(14)}  ` +
+        `${String(d.inserted.receipts).padStart(8)}  ${String(d.alreadyPresent.receipts).padStart(7)}  ${String(d.conflicts).padStart(9)}  ` +
+        `${String(d.onlyCentralReceipts.length).padStart(12)}  ${String(d.register.unreadable).padStart(10)}  ${d.matches ? 'matches' : 'DIFFERS'}\n`,
+    );
+    for (const x of d.conflictSamples) {
+      out.write(`    CONFLICT ${x.recordType} ${x.recordId}: central holds different content, kept central, not fixed\n`);
+    }
+    if (d.onlyCentralReceipts.length > 0) {
+      out.write(`    ONLY IN CENTRAL: ${d.onlyCentralReceipts.slice(0, 10).join(', ')}${d.onlyCentralReceipts.length > 10 ? ', …' : ''}\n`);
+    }
+    if (d.register.unreadable > 0) out.write(`    ${d.register.unreadable} register record(s) fail the record schemas and cannot be imported\n`);
+    if (d.inserted.stockPostings + d.inserted.timeRecords > 0) {
+      out.write(`    also inserted: ${d.inserted.stockPostings} stock postings, ${d.inserted.timeRecords} time records\n`);
+    }
+  }
+  out.write(`${report.days.length} day(s), ${report.inserted} record(s) inserted, ${report.unfixable} thing(s) it cannot fix\n`);
+  return report.unfixable > 0 ? 1 : 0;
 }

@@ -1,0 +1,187 @@
+/**
+ * The central journal's tables, described once and rendered for SQLite and
+ * PostgreSQL, so both back ends hold exactly the same schema and the import
+ * code can stay dialect-free. Amounts are integer minor units (BIGINT in
+ * PostgreSQL); booleans are 0/1 integers in both, so rows compare alike.
+ */
+export type ColumnType = 'text' | 'int' | 'bigint';
+
+export interface ColumnDef {
+  name: string;
+  type: ColumnType;
+  nullable?: boolean;
+}
+
+export interface TableDef {
+  name: CentralTable;
+  columns: ColumnDef[];
+  primaryKey: string[];
+  indexes?: { name: string; columns: string[] }[];
+}
+
+export type CentralTable =
+  | 'registers'
+  | 'packages'
+  | 'receipts'
+  | 'receipt_lines'
+  | 'payments'
+  | 'stock_postings'
+  | 'time_records'
+  | 'quarantined_records'
+  | 'conflicts';
+
+const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', nullable });
+const i = (name: string): ColumnDef => ({ name, type: 'int' });
+const big = (name: string): ColumnDef => ({ name, type: 'bigint' });
+const REGISTER = [t('customer_number'), t('register_id')];
+/** Where a row came from: a package id, or `reconcile:<run id>` for data synchronisation. */
+const PROVENANCE = [t('content_sha256'), t('source'), t('imported_at')];
+
+export const CENTRAL_TABLES: readonly TableDef[] = [
+  {
+    name: 'registers',
+    columns: [...REGISTER, t('public_key_id'), t('public_key_pem'), t('pinned_at'), t('pinned_by_package')],
+    primaryKey: ['customer_number', 'register_id'],
+  },
+  {
+    name: 'packages',
+    columns: [
+      t('package_id'),
+      ...REGISTER,
+      t('business_day'),
+      t('kind'),
+      { name: 'closing_number', type: 'int', nullable: true },
+      t('created_at'),
+      t('manifest_sha256'),
+      t('status'),
+      t('outcome_json'),
+      t('imported_at'),
+    ],
+    primaryKey: ['package_id'],
+  },
+  {
+    name: 'receipts',
+    columns: [
+      ...REGISTER,
+      t('receipt_id'),
+      i('receipt_no'),
+      t('business_day'),
+      t('opened_at'),
+      t('closed_at'),
+      t('cashier_id'),
+      t('kind'),
+      t('currency'),
+      big('gross_minor'),
+      i('line_count'),
+      i('payment_count'),
+      ...PROVENANCE,
+    ],
+    primaryKey: ['customer_number', 'register_id', 'receipt_id'],
+    indexes: [{ name: 'receipts_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
+  },
+  {
+    name: 'receipt_lines',
+    columns: [
+      ...REGISTER,
+      t('receipt_id'),
+      i('line_no'),
+      t('article_id'),
+      t('description'),
+      big('quantity_milli'),
+      big('unit_price_minor'),
+      big('gross_minor'),
+      t('vat_rate_id'),
+      i('vat_rate_basis_points'),
+      i('voided'),
+    ],
+    primaryKey: ['customer_number', 'register_id', 'receipt_id', 'line_no'],
+  },
+  {
+    name: 'payments',
+    columns: [...REGISTER, t('receipt_id'), i('payment_no'), t('payment_type_id'), t('payment_type_name'), big('amount_minor')],
+    primaryKey: ['customer_number', 'register_id', 'receipt_id', 'payment_no'],
+  },
+  {
+    name: 'stock_postings',
+    columns: [
+      ...REGISTER,
+      t('posting_id'),
+      t('business_day'),
+      t('posted_at'),
+      t('article_id'),
+      big('quantity_milli'),
+      t('reason'),
+      t('receipt_id', true),
+      ...PROVENANCE,
+    ],
+    primaryKey: ['customer_number', 'register_id', 'posting_id'],
+    indexes: [{ name: 'stock_postings_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
+  },
+  {
+    name: 'time_records',
+    columns: [...REGISTER, t('record_id'), t('business_day'), t('employee_id'), t('kind'), t('at'), ...PROVENANCE],
+    primaryKey: ['customer_number', 'register_id', 'record_id'],
+    indexes: [{ name: 'time_records_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
+  },
+  {
+    // Records the register could not validate travel in the package's quarantine entry; kept here verbatim so they are never lost.
+    name: 'quarantined_records',
+    columns: [...REGISTER, t('business_day'), t('source_entry'), t('reason'), t('record_json'), ...PROVENANCE],
+    primaryKey: ['customer_number', 'register_id', 'business_day', 'source_entry', 'content_sha256'],
+  },
+  {
+    // An incoming record whose id is taken by a different record: reported, left out, never overwriting the stored one.
+    name: 'conflicts',
+    columns: [
+      ...REGISTER,
+      t('record_type'),
+      t('record_id'),
+      t('business_day'),
+      t('existing_sha256'),
+      t('incoming_sha256'),
+      t('incoming_json'),
+      t('source'),
+      t('detected_at'),
+    ],
+    primaryKey: ['source', 'record_type', 'record_id'],
+  },
+];
+
+export function tableDef(name: CentralTable): TableDef {
+  const def = CENTRAL_TABLES.find((d) => d.name === name);
+  if (!def) throw new Error(`unknown central table ${name}`);
+  return def;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function columnSql(column: ColumnDef, dialect: Dialect): string {
+  const type =
+    column.type === 'text' ? 'TEXT' : column.type === 'int' ? 'INTEGER' : dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return `${column.name} ${type}${column.nullable ? '' : ' NOT NULL'}`;
+}
+
+function createTableSql(def: TableDef, dialect: Dialect): string[] {
+  const body = [...def.columns.map((c) => columnSql(c, dialect)), `PRIMARY KEY (${def.primaryKey.join(', ')})`];
+  return [
+    `CREATE TABLE ${def.name} (\n  ${body.join(',\n  ')}\n)`,
+    ...(def.indexes ?? []).map((ix) => `CREATE INDEX ${ix.name} ON ${def.name} (${ix.columns.join(', ')})`),
+  ];
+}
+
+export interface Migration {
+  version: number;
+  description: string;
+  statements(dialect: Dialect): string[];
+}
+
+/** Append-only: a released migration is never edited, a change is a new version. */
+export const CENTRAL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'central journal: registers, packages, receipts, lines, payments, stock postings, time records, quarantine, conflicts',
+    statements: (dialect) => CENTRAL_TABLES.flatMap((def) => createTableSql(def, dialect)),
+  },
+];
+
+export const CENTRAL_SCHEMA_VERSION = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,60 @@
+import { type PackageLocation, listPackages } from '../package/reader.js';
+import type { CentralStore } from './central-store.js';
+import { type ImportOptions, type PackageImportResult, importPackage } from './import-package.js';
+import type { ProcessingList } from './processing-list.js';
+
+/** Progress is shown in these steps, so a log file gets a handful of lines per package, not thousands. */
+const PROGRESS_STEP_PERCENT = 25;
+
+/**
+ * Imports the given packages one after the other, showing each on the
+ * processing list as it goes. One package's refusal or failure never stops
+ * the others.
+ */
+export async function importPackages(
+  store: CentralStore,
+  packages: readonly PackageLocation[],
+  options: ImportOptions,
+  list: ProcessingList,
+): Promise<PackageImportResult[]> {
+  const results: PackageImportResult[] = [];
+  for (const location of packages) {
+    const row = { register: location.registerFolder, day: location.businessDay, kind: '', receipts: '' };
+    let shownPercent = -1;
+    const result = await importPackage(store, location, {
+      ...options,
+      onPhase: (phase) => list.row({ ...row, status: phase, progress: phase === 'importing' ? '0%' : '' }),
+      onProgress: (done, total) => {
+        const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
+        const step = Math.floor(percent / PROGRESS_STEP_PERCENT) * PROGRESS_STEP_PERCENT;
+        if (step > shownPercent && step > 0 && step < 100) {
+          shownPercent = step;
+          list.row({ ...row, receipts: String(total), status: 'importing', progress: `${step}%` });
+        }
+      },
+    }).catch(
+      (err: unknown): PackageImportResult => ({
+        location,
+        manifest: null,
+        status: 'failed',
+        // A stick pulled mid-read or an unreadable folder: nothing was committed, the package is tried again next time.
+        refusals: [{ code: 'import-failed', message: `could not read the package: ${(err as Error).message}` }],
+        counts: null,
+        conflicts: [],
+        acknowledgement: { state: 'not-written' },
+      }),
+    );
+    list.result(result);
+    results.push(result);
+  }
+  return results;
+}
+
+export async function importFolder(
+  store: CentralStore,
+  path: string,
+  options: ImportOptions,
+  list: ProcessingList,
+): Promise<PackageImportResult[]> {
+  return importPackages(store, await listPackages(path), options, list);
+}

@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import type { StockPosting, TimeRecord } from '../host/records.js';
+import {
+  type AckCounts,
+  type AckStatus,
+  type HeadOfficeSigningKey,
+  readAcknowledgements,
+  writeAcknowledgement,
+} from '../package/acknowledgement.js';
+import { type EntryName, PUBLIC_KEY_FILE } from '../package/layout.js';
+import type { Manifest } from '../package/manifest.js';
+import { type PackageLocation, readEntryRecords } from '../package/reader.js';
+import {
+  type PaymentRow,
+  PaymentRowSchema,
+  QuarantineRowSchema,
+  type ReceiptLineRow,
+  ReceiptLineRowSchema,
+  ReceiptRowSchema,
+  StockPostingRowSchema,
+  TimeRecordRowSchema,
+} from '../package/rows.js';
+import { verifyPackage } from '../package/verify.js';
+import type { CentralQueries, CentralStore } from './central-store.js';
+import type { Provenance, ReceiptBundle } from './central-rows.js';
+import { type ConflictReport, RECEIPTS, RecordMerger, STOCK_POSTINGS, TIME_RECORDS } from './record-merger.js';
+
+/** The seed's words, shown whenever a package carries head office's own customer number. */
+export const LICENCE_MESSAGE =
+  'every offline register needs its own customer number: sharing one with head office or another register is a licence violation';
+
+export type RefusalCode =
+  | import('../package/verify.js').PackageProblemCode
+  | 'head-office-customer-number'
+  /** The register's first package pinned another public key. */
+  | 'pinned-key-conflict'
+  /** A package id already imported with a different manifest. */
+  | 'package-id-reused'
+  /** The data file no longer matched what was verified when it was read for the import. */
+  | 'changed-during-import'
+  /** The central journal failed (connection lost, disk full): rolled back, the package stays on the stick for the next try. */
+  | 'import-failed';
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+export type ImportStatus = AckStatus | 'refused' | 'failed';
+
+export type AckOutcome =
+  | { state: 'written'; path: string }
+  /** A valid ack for exactly this package was already on the stick. */
+  | { state: 'kept'; path: string }
+  | { state: 'failed'; message: string }
+  | { state: 'not-written' };
+
+export interface PackageImportResult {
+  location: PackageLocation;
+  manifest: Manifest | null;
+  status: ImportStatus;
+  /** Why a package was refused (every cause the verifier found), or why the import failed. */
+  refusals: Refusal[];
+  counts: AckCounts | null;
+  conflicts: ConflictReport[];
+  acknowledgement: AckOutcome;
+}
+
+export interface ImportOptions {
+  withoutStockPostings: boolean;
+  headOfficeCustomerNumber: string | null;
+  /** Null: no acknowledgements are written (e.g. a read-only copy of a stick). */
+  headOfficeKey: HeadOfficeSigningKey | null;
+  now?: () => Date;
+  onPhase?: (phase: 'verifying' | 'importing' | 'acknowledging') => void;
+  onProgress?: (receiptsDone: number, receiptsTotal: number) => void;
+}
+
+class RefusedDuringImport extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+
+/**
+ * Imports one package: verified first by the package library's own verifier,
+ * then all of it in one transaction, then acknowledged on the stick. A
+ * refused package is only read, never changed or moved.
+ */
+export async function importPackage(
+  store: CentralStore,
+  location: PackageLocation,
+  options: ImportOptions,
+): Promise<PackageImportResult> {
+  const now = options.now ?? (() => new Date());
+  const base = { location, counts: null, conflicts: [], acknowledgement: { state: 'not-written' } as AckOutcome };
+  options.onPhase?.('verifying');
+  const verdict = await verifyPackage(location);
+  if (!verdict.ok || !verdict.manifest) {
+    return { ...base, manifest: verdict.manifest, status: 'refused', refusals: verdict.problems.map((p) => ({ code: p.code, message: p.message })) };
+  }
+  const manifest = verdict.manifest;
+  if (options.headOfficeCustomerNumber !== null && manifest.customerNumber === options.headOfficeCustomerNumber) {
+    return {
+      ...base,
+      manifest,
+      status: 'refused',
+      refusals: [
+        {
+          code: 'head-office-customer-number',
+          message: `package of register ${manifest.customerNumber}-${manifest.registerId} carries head office's customer number ${manifest.customerNumber}: ${LICENCE_MESSAGE}`,
+        },
+      ],
+    };
+  }
+
+  const manifestBytes = await readFile(location.manifestPath!);
+  const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
+  const publicKeyPem = await readFile(join(location.registerDir, PUBLIC_KEY_FILE), 'utf8');
+  const importedAt = now().toISOString();
+  const provenance: Provenance = {
+    customerNumber: manifest.customerNumber,
+    registerId: manifest.registerId,
+    source: manifest.packageId,
+    importedAt,
+  };
+
+  options.onPhase?.('importing');
+  let imported: { status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] };
+  try {
+    imported = await store.transaction(`register:${manifest.customerNumber}-${manifest.registerId}`, async (tx) => {
+      await pinRegisterKey(tx, manifest, publicKeyPem, importedAt);
+      await refuseReusedPackageId(tx, manifest, manifestSha256);
+      const result = await mergePackageRows(tx, location.dataPath!, manifest, provenance, options);
+      const statusJson = JSON.stringify({ status: result.status, counts: result.counts });
+      await tx.insertMany(
+        'packages',
+        [
+          'package_id',
+          'customer_number',
+          'register_id',
+          'business_day',
+          'kind',
+          'closing_number',
+          'created_at',
+          'manifest_sha256',
+          'status',
+          'outcome_json',
+          'imported_at',
+        ],
+        [
+          [
+            manifest.packageId,
+            manifest.customerNumber,
+            manifest.registerId,
+            manifest.businessDay,
+            manifest.kind,
+            manifest.closingNumber,
+            manifest.createdAt,
+            manifestSha256,
+            result.status,
+            statusJson,
+            importedAt,
+          ],
+        ],
+        'ignore',
+      );
+      return result;
+    });
+  } catch (err) {
+    if (err instanceof RefusedDuringImport) return { ...base, manifest, status: 'refused', refusals: [err.refusal] };
+    return {
+      ...base,
+      manifest,
+      status: 'failed',
+      refusals: [{ code: 'import-failed', message: `import rolled back, nothing stored: ${(err as Error).message}` }],
+    };
+  }
+
+  const result: PackageImportResult = {
+    location,
+    manifest,
+    status: imported.status,
+    refusals: [],
+    counts: imported.counts,
+    conflicts: imported.conflicts,
+    acknowledgement: { state: 'not-written' },
+  };
+  if (options.headOfficeKey) {
+    options.onPhase?.('acknowledging');
+    result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey);
+  }
+  return result;
+}
+
+async function pinRegisterKey(tx: CentralQueries, manifest: Manifest, publicKeyPem: string, at: string): Promise<void> {
+  const rows = await tx.all<{ public_key_id: string; pinned_by_package: string }>(
+    'SELECT public_key_id, pinned_by_package FROM registers WHERE customer_number = ? AND register_id = ?',
+    [manifest.customerNumber, manifest.registerId],
+  );
+  const pinned = rows[0];
+  if (!pinned) {
+    await tx.insertMany(
+      'registers',
+      ['customer_number', 'register_id', 'public_key_id', 'public_key_pem', 'pinned_at', 'pinned_by_package'],
+      [[manifest.customerNumber, manifest.registerId, manifest.publicKeyId, publicKeyPem, at, manifest.packageId]],
+      'fail',
+    );
+    return;
+  }
+  if (pinned.public_key_id !== manifest.publicKeyId) {
+    throw new RefusedDuringImport({
+      code: 'pinned-key-conflict',
+      message: `register ${manifest.customerNumber}-${manifest.registerId} is pinned to key ${pinned.public_key_id.slice(0, 16)}… (since package ${pinned.pinned_by_package}); this package is signed by key ${manifest.publicKeyId.slice(0, 16)}…`,
+    });
+  }
+}
+
+async function refuseReusedPackageId(tx: CentralQueries, manifest: Manifest, manifestSha256: string): Promise<void> {
+  const rows = await tx.all<{ manifest_sha256: string }>('SELECT manifest_sha256 FROM packages WHERE package_id = ?', [manifest.packageId]);
+  const known = rows[0];
+  if (known && known.manifest_sha256 !== manifestSha256) {
+    throw new RefusedDuringImport({
+      code: 'package-id-reused',
+      message: `package id ${manifest.packageId} was imported before with a different manifest`,
+    });
+  }
+}
+
+function parseRow<S extends z.ZodType>(schema: S, row: unknown, entry: EntryName, index: number): z.infer<S> {
+  const parsed = schema.safeParse(row);
+  if (!parsed.success) {
+    throw new Error(`${entry} record ${index + 1} no longer passes its schema (file changed after verification?)`);
+  }
+  return parsed.data;
+}
+
+/** Pulls exactly `count` rows of one receipt from a grouped entry, proving they belong to it. */
+async function takeRows<R extends { receiptId: string }>(
+  source: AsyncIterator<unknown>,
+  count: number,
+  receiptId: string,
+  schema: z.ZodType<R>,
+  entry: EntryName,
+  counter: { n: number },
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let k = 0; k < count; k++) {
+    const step = await source.next();
+    if (step.done) throw new Error(`${entry} ended before the rows of receipt ${receiptId}`);
+    const row = parseRow(schema, step.value, entry, counter.n++);
+    if (row.receiptId !== receiptId) throw new Error(`${entry} record ${counter.n} belongs to ${row.receiptId}, expected ${receiptId}`);
+    out.push(row);
+  }
+  return out;
+}
+
+async function mergePackageRows(
+  tx: CentralQueries,
+  dataPath: string,
+  manifest: Manifest,
+  provenance: Provenance,
+  options: ImportOptions,
+): Promise<{ status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] }> {
+  const totalReceipts = manifest.controlTotals.receipts;
+  const receipts = new RecordMerger(tx, RECEIPTS, provenance);
+  const lines = readEntryRecords(dataPath, 'receipt-lines.ndjson');
+  const payments = readEntryRecords(dataPath, 'payments.ndjson');
+  const lineCounter = { n: 0 };
+  const paymentCounter = { n: 0 };
+  let done = 0;
+  try {
+    for await (const raw of readEntryRecords(dataPath, 'receipts.ndjson')) {
+      const receipt = parseRow(ReceiptRowSchema, raw, 'receipts.ndjson', done);
+      const bundle: ReceiptBundle = {
+        receipt,
+        lines: await takeRows<ReceiptLineRow>(lines, receipt.lineCount, receipt.receiptId, ReceiptLineRowSchema, 'receipt-lines.ndjson', lineCounter),
+        payments: await takeRows<PaymentRow>(payments, receipt.paymentCount, receipt.receiptId, PaymentRowSchema, 'payments.ndjson', paymentCounter),
+      };
+      await receipts.add(bundle);
+      done++;
+      if (done % 1000 === 0) options.onProgress?.(done, totalReceipts);
+    }
+  } finally {
+    await lines.return(undefined);
+    await payments.return(undefined);
+  }
+  const receiptTally = await receipts.finish();
+  options.onProgress?.(done, totalReceipts);
+
+  const stockEntry = manifest.entries.find((e) => e.name === 'stock-postings.ndjson');
+  const stock = new RecordMerger(tx, STOCK_POSTINGS, provenance);
+  if (!options.withoutStockPostings) {
+    let i = 0;
+    for await (const raw of readEntryRecords(dataPath, 'stock-postings.ndjson')) {
+      await stock.add(parseRow(StockPostingRowSchema, raw, 'stock-postings.ndjson', i++) as StockPosting);
+    }
+  }
+  const stockTally = await stock.finish();
+
+  const time = new RecordMerger(tx, TIME_RECORDS, provenance);
+  if (manifest.includesTimeRecords) {
+    let i = 0;
+    for await (const raw of readEntryRecords(dataPath, 'time-records.ndjson')) {
+      await time.add(parseRow(TimeRecordRowSchema, raw, 'time-records.ndjson', i++) as TimeRecord);
+    }
+  }
+  const timeTally = await time.finish();
+
+  let quarantinedKept = 0;
+  let qi = 0;
+  for await (const raw of readEntryRecords(dataPath, 'quarantine.ndjson')) {
+    const q = parseRow(QuarantineRowSchema, raw, 'quarantine.ndjson', qi++);
+    const recordJson = 'record' in q ? JSON.stringify(q.record) : q.recordText;
+    const sha = createHash('sha256').update(`${q.source}\u0000${q.index}\u0000${recordJson}`).digest('hex');
+    await tx.insertMany(
+      'quarantined_records',
+      ['customer_number', 'register_id', 'business_day', 'source_entry', 'reason', 'record_json', 'content_sha256', 'source', 'imported_at'],
+      [[provenance.customerNumber, provenance.registerId, manifest.businessDay, q.source, q.reason, recordJson, sha, provenance.source, provenance.importedAt]],
+      'ignore',
+    );
+    quarantinedKept++;
+  }
+
+  const counts: AckCounts = {
+    receiptsNew: receiptTally.inserted,
+    receiptsAlreadyPresent: receiptTally.alreadyPresent,
+    receiptConflicts: receiptTally.conflicts,
+    stockPostingsNew: stockTally.inserted,
+    stockPostingsAlreadyPresent: stockTally.alreadyPresent,
+    stockPostingConflicts: stockTally.conflicts,
+    stockPostingsSkipped: options.withoutStockPostings ? (stockEntry?.records ?? 0) : 0,
+    timeRecordsNew: timeTally.inserted,
+    timeRecordsAlreadyPresent: timeTally.alreadyPresent,
+    timeRecordConflicts: timeTally.conflicts,
+    quarantinedKept,
+  };
+  const conflicts = [...receiptTally.conflictSamples, ...stockTally.conflictSamples, ...timeTally.conflictSamples];
+  const anyConflict = receiptTally.conflicts + stockTally.conflicts + timeTally.conflicts > 0;
+  const anyNew = receiptTally.inserted + stockTally.inserted + timeTally.inserted > 0;
+  const anyPresent = receiptTally.alreadyPresent + stockTally.alreadyPresent + timeTally.alreadyPresent > 0;
+  const status: AckStatus = anyConflict ? 'partially-conflicting' : !anyNew && anyPresent ? 'already-imported' : 'imported';
+  return { status, counts, conflicts };
+}
+
+async function acknowledge(
+  location: PackageLocation,
+  manifest: Manifest,
+  manifestSha256: string,
+  imported: { status: AckStatus; counts: AckCounts },
+  importedAt: string,
+  key: HeadOfficeSigningKey,
+): Promise<AckOutcome> {
+  try {
+    const present = await readAcknowledgements(location.registerDir);
+    const same = present.find((a) => a.valid && a.packageId === manifest.packageId && a.manifestSha256 === manifestSha256);
+    if (same) return { state: 'kept', path: same.file };
+    const path = await writeAcknowledgement(
+      location.registerDir,
+      {
+        packageId: manifest.packageId,
+        customerNumber: manifest.customerNumber,
+        registerId: manifest.registerId,
+        businessDay: manifest.businessDay,
+        packageKind: manifest.kind,
+        manifestSha256,
+        importedAt,
+        status: imported.status,
+        counts: imported.counts,
+      },
+      key,
+    );
+    return { state: 'written', path };
+  } catch (err) {
+    return { state: 'failed', message: `acknowledgement not written to the stick: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { BusinessDay } from '../host/business-day.js';
+import { ReceiptSchema, StockPostingSchema, TimeRecordSchema } from '../host/records.js';
+import { openJournalDatabase } from '../journal/open-journal.js';
+import { BACKUP_FILE_NAME } from '../journal/sqlite-master-data-backup.js';
+import { SqliteJournalPort } from '../journal/sqlite-journal-port.js';
+import { SqliteTimeRecordingPort } from '../journal/sqlite-time-recording-port.js';
+import type { ReceiptBundle } from './central-rows.js';
+import type { CentralStore } from './central-store.js';
+import { type CentralDaySummary, centralDaySummary } from './central-summary.js';
+import { LICENCE_MESSAGE } from './import-package.js';
+import { type ConflictReport, type MergeTally, RECEIPTS, RecordMerger, STOCK_POSTINGS, TIME_RECORDS } from './record-merger.js';
+
+export interface ReconcileOptions {
+  /** The register's full database: its master-data backup file, or the folder holding `register-backup.sqlite`. */
+  registerDatabase: string;
+  from: BusinessDay;
+  customerNumber: string;
+  registerId: string;
+  withoutStockPostings: boolean;
+  headOfficeCustomerNumber: string | null;
+  now?: () => Date;
+}
+
+export interface RegisterDayFigures {
+  receipts: number;
+  grossMinor: number;
+  stockPostings: number;
+  timeRecords: number;
+  /** Records in the register database that fail the host schemas: cannot be imported, reported. */
+  unreadable: number;
+}
+
+export interface DayReconciliation {
+  businessDay: string;
+  register: RegisterDayFigures;
+  centralBefore: CentralDaySummary;
+  centralAfter: CentralDaySummary;
+  inserted: { receipts: number; stockPostings: number; timeRecords: number };
+  alreadyPresent: { receipts: number; stockPostings: number; timeRecords: number };
+  conflicts: number;
+  conflictSamples: ConflictReport[];
+  /** Receipt ids the central journal holds for this day that the register database does not. */
+  onlyCentralReceipts: string[];
+  /** True when central now holds exactly the register's receipts, gross total, and (when compared) stock postings and time records. */
+  matches: boolean;
+}
+
+export interface ReconcileReport {
+  source: string;
+  days: DayReconciliation[];
+  inserted: number;
+  /** Conflicts, unreadable records and central-only receipts: what reconciliation cannot fix by itself. */
+  unfixable: number;
+}
+
+export class ReconcileError extends Error {
+  override name = 'ReconcileError';
+}
+
+function resolveDatabasePath(path: string): string {
+  try {
+    return statSync(path).isDirectory() ? join(path, BACKUP_FILE_NAME) : path;
+  } catch {
+    return path;
+  }
+}
+
+function registerDays(db: Database.Database, from: string): string[] {
+  return db
+    .prepare(
+      `SELECT business_day FROM F_RECEIPT WHERE business_day >= ?
+       UNION SELECT business_day FROM F_STOCK_POSTING WHERE business_day >= ?
+       UNION SELECT business_day FROM F_TIME_RECORD WHERE business_day >= ? ORDER BY 1`,
+    )
+    .pluck()
+    .all(from, from, from) as string[];
+}
+
+/**
+ * Data synchronisation from a date: compares, day by day, the register's
+ * full database (read-only, through the journal ports) with the central
+ * journal, inserts what central lacks (one transaction per day), and reports
+ * what it cannot fix: conflicting ids, records the register itself cannot
+ * validate, and receipts only central has. Nothing stored is ever changed.
+ */
+export async function reconcileRegister(store: CentralStore, options: ReconcileOptions): Promise<ReconcileReport> {
+  if (options.headOfficeCustomerNumber !== null && options.customerNumber === options.headOfficeCustomerNumber) {
+    throw new ReconcileError(`customer number ${options.customerNumber} is head office's own: ${LICENCE_MESSAGE}`);
+  }
+  const now = options.now ?? (() => new Date());
+  const c = options.customerNumber;
+  const r = options.registerId;
+  const db = openJournalDatabase(resolveDatabasePath(options.registerDatabase), { readonly: true });
+  const journal = new SqliteJournalPort(db);
+  const timeRecording = new SqliteTimeRecordingPort(db);
+  const source = `reconcile:${randomUUID()}`;
+  const report: ReconcileReport = { source, days: [], inserted: 0, unfixable: 0 };
+  try {
+    const centralDays = await store.all<{ business_day: string }>(
+      `SELECT business_day FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day >= ?
+       UNION SELECT business_day FROM time_records WHERE customer_number = ? AND register_id = ? AND business_day >= ?`,
+      [c, r, options.from, c, r, options.from],
+    );
+    const days = [...new Set([...registerDays(db, options.from), ...centralDays.map((d) => d.business_day)])].sort();
+    for (const day of days) {
+      const importedAt = now().toISOString();
+      const provenance = { customerNumber: c, registerId: r, source, importedAt };
+      const dayReport = await store.transaction(`register:${c}-${r}`, async (tx) => {
+        const centralBefore = await centralDaySummary(tx, c, r, day);
+        const figures: RegisterDayFigures = { receipts: 0, grossMinor: 0, stockPostings: 0, timeRecords: 0, unreadable: 0 };
+        const registerReceiptIds = new Set<string>();
+
+        const receipts = new RecordMerger(tx, RECEIPTS, provenance);
+        for await (const raw of journal.receipts(day)) {
+          const parsed = ReceiptSchema.safeParse(raw);
+          if (!parsed.success) {
+            figures.unreadable++;
+            continue;
+          }
+          const { lines, payments, ...head } = parsed.data;
+          const bundle: ReceiptBundle = {
+            receipt: { ...head, lineCount: lines.length, paymentCount: payments.length },
+            lines: lines.map((l) => ({ receiptId: head.receiptId, ...l })),
+            payments: payments.map((p) => ({ receiptId: head.receiptId, ...p })),
+          };
+          figures.receipts++;
+          figures.grossMinor += head.grossMinor;
+          registerReceiptIds.add(head.receiptId);
+          await receipts.add(bundle);
+        }
+        const receiptTally = await receipts.finish();
+
+        const stock = new RecordMerger(tx, STOCK_POSTINGS, provenance);
+        if (!options.withoutStockPostings) {
+          for await (const raw of journal.stockPostings(day)) {
+            const parsed = StockPostingSchema.safeParse(raw);
+            if (!parsed.success) {
+              figures.unreadable++;
+              continue;
+            }
+            figures.stockPostings++;
+            await stock.add(parsed.data);
+          }
+        }
+        const stockTally = await stock.finish();
+
+        const time = new RecordMerger(tx, TIME_RECORDS, provenance);
+        for await (const raw of timeRecording.records(day)) {
+          const parsed = TimeRecordSchema.safeParse(raw);
+          if (!parsed.success) {
+            figures.unreadable++;
+            continue;
+          }
+          figures.timeRecords++;
+          await time.add(parsed.data);
+        }
+        const timeTally = await time.finish();
+
+        const centralIds = await tx.all<{ id: string }>(
+          'SELECT receipt_id AS id FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY receipt_id',
+          [c, r, day],
+        );
+        const onlyCentralReceipts = centralIds.map((x) => x.id).filter((id) => !registerReceiptIds.has(id));
+        const centralAfter = await centralDaySummary(tx, c, r, day);
+        const tallies: MergeTally[] = [receiptTally, stockTally, timeTally];
+        const conflicts = tallies.reduce((n, t) => n + t.conflicts, 0);
+        const matches =
+          conflicts === 0 &&
+          onlyCentralReceipts.length === 0 &&
+          centralAfter.receipts === figures.receipts &&
+          centralAfter.grossMinor === figures.grossMinor &&
+          (options.withoutStockPostings || centralAfter.stockPostings === figures.stockPostings) &&
+          centralAfter.timeRecords === figures.timeRecords;
+        const result: DayReconciliation = {
+          businessDay: day,
+          register: figures,
+          centralBefore,
+          centralAfter,
+          inserted: { receipts: receiptTally.inserted, stockPostings: stockTally.inserted, timeRecords: timeTally.inserted },
+          alreadyPresent: {
+            receipts: receiptTally.alreadyPresent,
+            stockPostings: stockTally.alreadyPresent,
+            timeRecords: timeTally.alreadyPresent,
+          },
+          conflicts,
+          conflictSamples: tallies.flatMap((t) => t.conflictSamples),
+          onlyCentralReceipts,
+          matches,
+        };
+        return result;
+      });
+      report.days.push(dayReport);
+      report.inserted += dayReport.inserted.receipts + dayReport.inserted.stockPostings + dayReport.inserted.timeRecords;
+      report.unfixable += dayReport.conflicts + dayReport.register.unreadable + dayReport.onlyCentralReceipts.length;
+    }
+  } finally {
+    db.close();
+  }
+  return report;
+}

@@ -1,0 +1,198 @@
+import type { StockPosting, TimeRecord } from '../host/records.js';
+import type { CentralTable } from './central-schema.js';
+import type { CentralQueries, SqlValue } from './central-store.js';
+import {
+  LINE_COLUMNS,
+  PAYMENT_COLUMNS,
+  type Provenance,
+  RECEIPT_COLUMNS,
+  type ReceiptBundle,
+  STOCK_POSTING_COLUMNS,
+  TIME_RECORD_COLUMNS,
+  lineValues,
+  paymentValues,
+  receiptContentHash,
+  receiptValues,
+  stockPostingContentHash,
+  stockPostingValues,
+  timeRecordContentHash,
+  timeRecordValues,
+} from './central-rows.js';
+
+export type RecordType = 'receipt' | 'stock-posting' | 'time-record';
+
+export interface ConflictReport {
+  recordType: RecordType;
+  recordId: string;
+  businessDay: string;
+  existingSha256: string;
+  incomingSha256: string;
+}
+
+export interface MergeTally {
+  inserted: number;
+  alreadyPresent: number;
+  conflicts: number;
+  /** The first conflicts in full, for the report; all of them are in the `conflicts` table. */
+  conflictSamples: ConflictReport[];
+}
+
+/** How one kind of record is keyed, hashed and inserted. */
+interface RecordKind<T> {
+  recordType: RecordType;
+  table: CentralTable;
+  idColumn: string;
+  idOf(record: T): string;
+  dayOf(record: T): string;
+  hashOf(record: T): string;
+  insert(tx: CentralQueries, items: { record: T; hash: string }[], p: Provenance): Promise<void>;
+}
+
+export const RECEIPTS: RecordKind<ReceiptBundle> = {
+  recordType: 'receipt',
+  table: 'receipts',
+  idColumn: 'receipt_id',
+  idOf: (b) => b.receipt.receiptId,
+  dayOf: (b) => b.receipt.businessDay,
+  hashOf: receiptContentHash,
+  async insert(tx, items, p) {
+    await tx.insertMany('receipts', RECEIPT_COLUMNS, items.map((i) => receiptValues(i.record, i.hash, p)), 'fail');
+    await tx.insertMany('receipt_lines', LINE_COLUMNS, items.flatMap((i) => i.record.lines.map((l) => lineValues(l, p))), 'fail');
+    await tx.insertMany('payments', PAYMENT_COLUMNS, items.flatMap((i) => i.record.payments.map((x) => paymentValues(x, p))), 'fail');
+  },
+};
+
+export const STOCK_POSTINGS: RecordKind<StockPosting> = {
+  recordType: 'stock-posting',
+  table: 'stock_postings',
+  idColumn: 'posting_id',
+  idOf: (s) => s.postingId,
+  dayOf: (s) => s.businessDay,
+  hashOf: stockPostingContentHash,
+  async insert(tx, items, p) {
+    await tx.insertMany('stock_postings', STOCK_POSTING_COLUMNS, items.map((i) => stockPostingValues(i.record, i.hash, p)), 'fail');
+  },
+};
+
+export const TIME_RECORDS: RecordKind<TimeRecord> = {
+  recordType: 'time-record',
+  table: 'time_records',
+  idColumn: 'record_id',
+  idOf: (t) => t.recordId,
+  dayOf: (t) => t.businessDay,
+  hashOf: timeRecordContentHash,
+  async insert(tx, items, p) {
+    await tx.insertMany('time_records', TIME_RECORD_COLUMNS, items.map((i) => timeRecordValues(i.record, i.hash, p)), 'fail');
+  },
+};
+
+const BATCH = 500;
+const CONFLICT_SAMPLES = 20;
+
+/**
+ * Puts records into the central journal exactly once, inside the caller's
+ * transaction: an id not yet present is inserted, an id present with the
+ * same content hash is counted as already imported, and an id present with
+ * different content is a conflict, recorded in `conflicts` and left out, so
+ * the stored record is never overwritten. Works in batches so PostgreSQL
+ * sees one lookup and a few inserts per 500 records, not per record.
+ */
+export class RecordMerger<T> {
+  private pending: T[] = [];
+  /** Ids this run already decided, so a record repeated within one package is judged against its first copy. */
+  private readonly decided = new Map<string, string>();
+  readonly tally: MergeTally = { inserted: 0, alreadyPresent: 0, conflicts: 0, conflictSamples: [] };
+
+  constructor(
+    private readonly tx: CentralQueries,
+    private readonly kind: RecordKind<T>,
+    private readonly provenance: Provenance,
+  ) {}
+
+  async add(record: T): Promise<void> {
+    this.pending.push(record);
+    if (this.pending.length >= BATCH) await this.flush();
+  }
+
+  async finish(): Promise<MergeTally> {
+    await this.flush();
+    return this.tally;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const { kind, provenance: p } = this;
+    const hashed = batch.map((record) => ({ record, id: kind.idOf(record), hash: kind.hashOf(record) }));
+    const unknownIds = [...new Set(hashed.filter((h) => !this.decided.has(h.id)).map((h) => h.id))];
+    const stored = new Map<string, string>();
+    if (unknownIds.length > 0) {
+      const marks = unknownIds.map(() => '?').join(', ');
+      const rows = await this.tx.all<{ id: string; sha: string }>(
+        `SELECT ${kind.idColumn} AS id, content_sha256 AS sha FROM ${kind.table}
+         WHERE customer_number = ? AND register_id = ? AND ${kind.idColumn} IN (${marks})`,
+        [p.customerNumber, p.registerId, ...unknownIds],
+      );
+      for (const row of rows) stored.set(row.id, row.sha);
+    }
+    const toInsert: { record: T; hash: string }[] = [];
+    const conflicts: SqlValue[][] = [];
+    for (const h of hashed) {
+      const existing = this.decided.get(h.id) ?? stored.get(h.id);
+      if (existing === undefined) {
+        toInsert.push({ record: h.record, hash: h.hash });
+        this.decided.set(h.id, h.hash);
+        this.tally.inserted++;
+      } else if (existing === h.hash) {
+        this.decided.set(h.id, existing);
+        this.tally.alreadyPresent++;
+      } else {
+        this.decided.set(h.id, existing);
+        this.tally.conflicts++;
+        const day = kind.dayOf(h.record);
+        if (this.tally.conflictSamples.length < CONFLICT_SAMPLES) {
+          this.tally.conflictSamples.push({
+            recordType: kind.recordType,
+            recordId: h.id,
+            businessDay: day,
+            existingSha256: existing,
+            incomingSha256: h.hash,
+          });
+        }
+        conflicts.push([
+          p.customerNumber,
+          p.registerId,
+          kind.recordType,
+          h.id,
+          day,
+          existing,
+          h.hash,
+          JSON.stringify(h.record),
+          p.source,
+          p.importedAt,
+        ]);
+      }
+    }
+    if (toInsert.length > 0) await kind.insert(this.tx, toInsert, p);
+    if (conflicts.length > 0) {
+      await this.tx.insertMany(
+        'conflicts',
+        [
+          'customer_number',
+          'register_id',
+          'record_type',
+          'record_id',
+          'business_day',
+          'existing_sha256',
+          'incoming_sha256',
+          'incoming_json',
+          'source',
+          'detected_at',
+        ],
+        conflicts,
+        'ignore',
+      );
+    }
+  }
+}

@@ -1,0 +1,256 @@
+import { createPublicKey, sign, verify } from 'node:crypto';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { writeFileDurably } from '../export/durable-file.js';
+import { BusinessDaySchema } from '../host/business-day.js';
+import { ACKS_FOLDER, TEMP_SUFFIX } from './layout.js';
+import { publicKeyIdOf } from './signing.js';
+
+/**
+ * Head office's signed receipt for one imported package, written into the
+ * register's own folder on the stick (`DAYSTICK/<customer>-<register>/acks/`).
+ * The register reads them at its next stick to mark days confirmed. Each ack
+ * is one file holding the exact signed bytes as a string, so nothing about
+ * JSON key order or whitespace can break a signature; the public key sits
+ * beside it, named by its id, so acks of several head-office machines coexist.
+ */
+export const ACK_FORMAT_VERSION = 1;
+export const ACK_SUFFIX = '.ack.json';
+const HEAD_OFFICE_KEY_PREFIX = 'headoffice-';
+const HEAD_OFFICE_KEY_SUFFIX = '.pub';
+
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const Count = z.number().int().min(0);
+
+export const AckStatusSchema = z.enum(['imported', 'already-imported', 'partially-conflicting']);
+export type AckStatus = z.infer<typeof AckStatusSchema>;
+
+export const AckCountsSchema = z.strictObject({
+  receiptsNew: Count,
+  receiptsAlreadyPresent: Count,
+  receiptConflicts: Count,
+  stockPostingsNew: Count,
+  stockPostingsAlreadyPresent: Count,
+  stockPostingConflicts: Count,
+  /** Left out on purpose (`--without-stock-postings`), not lost. */
+  stockPostingsSkipped: Count,
+  timeRecordsNew: Count,
+  timeRecordsAlreadyPresent: Count,
+  timeRecordConflicts: Count,
+  quarantinedKept: Count,
+});
+export type AckCounts = z.infer<typeof AckCountsSchema>;
+
+export const AcknowledgementSchema = z.strictObject({
+  formatVersion: z.literal(ACK_FORMAT_VERSION),
+  packageId: z.uuid(),
+  customerNumber: z.string().min(1),
+  registerId: z.string().min(1),
+  businessDay: BusinessDaySchema,
+  packageKind: z.enum(['day-close', 're-send']),
+  /** SHA-256 of the manifest head office imported: ties the ack to exactly that package. */
+  manifestSha256: Sha256Hex,
+  importedAt: z.iso.datetime({ offset: true }),
+  status: AckStatusSchema,
+  counts: AckCountsSchema,
+  headOfficeKeyId: Sha256Hex,
+});
+export type Acknowledgement = z.infer<typeof AcknowledgementSchema>;
+
+/** The file on the stick: the acknowledgement's exact JSON text and an Ed25519 signature (Base64) over its UTF-8 bytes. */
+export const AckFileSchema = z.strictObject({ payload: z.string().min(2), signature: z.string() });
+
+export function ackFileName(businessDay: string, packageId: string): string {
+  return `${businessDay}_${packageId}${ACK_SUFFIX}`;
+}
+
+export function headOfficeKeyFileName(keyId: string): string {
+  return `${HEAD_OFFICE_KEY_PREFIX}${keyId.slice(0, 16)}${HEAD_OFFICE_KEY_SUFFIX}`;
+}
+
+export interface HeadOfficeSigningKey {
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+
+/**
+ * Writes (or replaces) the acknowledgement of one package, key file first,
+ * each durably (`.part`, fsync, rename, folder fsync), so an ack on the
+ * stick is always complete and verifiable. Returns the ack's path.
+ */
+export async function writeAcknowledgement(
+  registerFolderPath: string,
+  ack: Omit<Acknowledgement, 'formatVersion' | 'headOfficeKeyId'>,
+  key: HeadOfficeSigningKey,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<string> {
+  const headOfficeKeyId = publicKeyIdOf(key.publicKeyPem);
+  const full = AcknowledgementSchema.parse({ formatVersion: ACK_FORMAT_VERSION, ...ack, headOfficeKeyId });
+  const folderName = basename(registerFolderPath);
+  if (folderName !== `${full.customerNumber}-${full.registerId}`) {
+    throw new Error(`acknowledgement for register ${full.customerNumber}-${full.registerId} cannot go into folder ${folderName}`);
+  }
+  const acks = join(registerFolderPath, ACKS_FOLDER);
+  await mkdir(acks, { recursive: true });
+  const keyPath = join(acks, headOfficeKeyFileName(headOfficeKeyId));
+  const presentKey = await readFile(keyPath, 'utf8').catch(() => null);
+  if (presentKey !== key.publicKeyPem) await writeFileDurably(keyPath, key.publicKeyPem, signal);
+  const payload = JSON.stringify(full);
+  const signature = sign(null, Buffer.from(payload, 'utf8'), key.privateKeyPem).toString('base64');
+  const path = join(acks, ackFileName(full.businessDay, full.packageId));
+  await writeFileDurably(path, `${JSON.stringify({ payload, signature })}\n`, signal);
+  return path;
+}
+
+export type AckProblem =
+  /** A `.part` file: the write stopped before its rename. */
+  | 'interrupted-write'
+  | 'unreadable'
+  | 'bad-format'
+  | 'unknown-format-version'
+  | 'missing-public-key'
+  /** The key file beside the ack is not the key the ack names. */
+  | 'foreign-key'
+  /** Signed by a head-office key other than the one the caller trusts. */
+  | 'untrusted-key'
+  | 'bad-signature'
+  /** The ack's register, day or package disagree with its folder or file name. */
+  | 'misplaced';
+
+export interface ValidAcknowledgement extends Acknowledgement {
+  valid: true;
+  /** Absolute path of the ack file. */
+  file: string;
+}
+
+export interface InvalidAcknowledgement {
+  valid: false;
+  file: string;
+  status: 'invalid';
+  problem: AckProblem;
+  message: string;
+  /** From the file name when the content cannot be trusted; null when not even that parses. */
+  packageId: string | null;
+  businessDay: string | null;
+  importedAt: null;
+}
+
+export type AcknowledgementReading = ValidAcknowledgement | InvalidAcknowledgement;
+
+export interface ReadAcknowledgementsOptions {
+  /** When set, an ack signed by any other head-office key is invalid (`untrusted-key`). */
+  trustedHeadOfficeKeyId?: string;
+}
+
+const ACK_NAME = /^([0-9]{8})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.ack\.json(\.part)?$/;
+
+/**
+ * Every acknowledgement in a register folder, verified. Nothing is skipped:
+ * an ack that fails any check comes back as `valid: false` with its cause,
+ * and so does a stray `.part` or unrecognised `.ack.json` file. A folder
+ * without `acks/` simply has none.
+ */
+export async function readAcknowledgements(
+  registerFolderPath: string,
+  options: ReadAcknowledgementsOptions = {},
+): Promise<AcknowledgementReading[]> {
+  const acks = join(registerFolderPath, ACKS_FOLDER);
+  let names: string[];
+  try {
+    names = (await readdir(acks)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const folderName = basename(registerFolderPath);
+  const out: AcknowledgementReading[] = [];
+  for (const name of names) {
+    const isAckFile = name.endsWith(ACK_SUFFIX) || name.endsWith(`${ACK_SUFFIX}${TEMP_SUFFIX}`);
+    if (!isAckFile) continue;
+    out.push(await readOne(acks, name, folderName, options));
+  }
+  return out;
+}
+
+async function readOne(
+  acks: string,
+  name: string,
+  folderName: string,
+  options: ReadAcknowledgementsOptions,
+): Promise<AcknowledgementReading> {
+  const file = join(acks, name);
+  const m = ACK_NAME.exec(name);
+  const invalid = (problem: AckProblem, message: string): InvalidAcknowledgement => ({
+    valid: false,
+    file,
+    status: 'invalid',
+    problem,
+    message,
+    packageId: m?.[2] ?? null,
+    businessDay: m?.[1] ?? null,
+    importedAt: null,
+  });
+  if (!m) return invalid('bad-format', `${name} is not named <YYYYMMDD>_<package id>${ACK_SUFFIX}`);
+  if (m[3]) return invalid('interrupted-write', `${name}: the acknowledgement's write did not finish`);
+
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return invalid('unreadable', `${name}: ${(err as Error).message}`);
+  }
+  let envelope: z.infer<typeof AckFileSchema>;
+  let json: unknown;
+  try {
+    envelope = AckFileSchema.parse(JSON.parse(text));
+    json = JSON.parse(envelope.payload);
+  } catch {
+    return invalid('bad-format', `${name} is not a daystick acknowledgement (JSON with payload and signature)`);
+  }
+  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (version !== ACK_FORMAT_VERSION) {
+    return invalid('unknown-format-version', `${name} has format version ${JSON.stringify(version)}, this reader knows ${ACK_FORMAT_VERSION}`);
+  }
+  const parsed = AcknowledgementSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return invalid('bad-format', `${name} field ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  const ack = parsed.data;
+
+  const keyFile = join(acks, headOfficeKeyFileName(ack.headOfficeKeyId));
+  const publicKeyPem = await readFile(keyFile, 'utf8').catch(() => null);
+  if (publicKeyPem === null) return invalid('missing-public-key', `${name}: head-office key ${basename(keyFile)} is missing`);
+  let keyId: string;
+  try {
+    keyId = publicKeyIdOf(publicKeyPem);
+  } catch {
+    return invalid('missing-public-key', `${name}: ${basename(keyFile)} is not a readable public key`);
+  }
+  if (keyId !== ack.headOfficeKeyId) return invalid('foreign-key', `${name}: ${basename(keyFile)} holds another key than the ack names`);
+  if (options.trustedHeadOfficeKeyId !== undefined && keyId !== options.trustedHeadOfficeKeyId) {
+    return invalid('untrusted-key', `${name}: signed by head-office key ${keyId.slice(0, 16)}…, which this register does not trust`);
+  }
+  if (!signatureValid(envelope.payload, envelope.signature, publicKeyPem)) {
+    return invalid('bad-signature', `${name}: signature does not verify with head-office key ${keyId.slice(0, 16)}…`);
+  }
+  if (ack.businessDay !== m[1] || ack.packageId !== m[2] || `${ack.customerNumber}-${ack.registerId}` !== folderName) {
+    return invalid(
+      'misplaced',
+      `${name}: acknowledges ${ack.customerNumber}-${ack.registerId} day ${ack.businessDay} package ${ack.packageId}, found as ${folderName}/${name}`,
+    );
+  }
+  return { valid: true, file, ...ack };
+}
+
+function signatureValid(payload: string, signatureBase64: string, publicKeyPem: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signatureBase64)) return false;
+  const signature = Buffer.from(signatureBase64, 'base64');
+  if (signature.length !== 64) return false;
+  try {
+    return verify(null, Buffer.from(payload, 'utf8'), createPublicKey(publicKeyPem), signature);
+  } catch {
+    return false;
+  }
+}
