@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
@@ -120,20 +121,31 @@ export async function verifyPackage(location: PackageLocation): Promise<PackageV
     problems.push({ code: 'missing-data', message: `data file ${manifest.dataFile.name} is missing` });
     return verdict(manifest);
   }
+  const entryProblems: PackageProblem[] = [];
+  await checkEntries(location.dataPath, manifest, entryProblems);
   const size = (await stat(location.dataPath)).size;
-  if (size < manifest.dataFile.bytes) {
-    problems.push({ code: 'truncated', message: `data file has ${size} of ${manifest.dataFile.bytes} bytes` });
-  } else if (size !== manifest.dataFile.bytes) {
-    problems.push({ code: 'data-hash-mismatch', message: `data file has ${size} bytes, manifest says ${manifest.dataFile.bytes}` });
+  if (size !== manifest.dataFile.bytes) {
+    // A zip keeps its directory at the end, so a cut-off copy is the one that is short and no longer opens.
+    const cutOff = size < manifest.dataFile.bytes && entryProblems.some((p) => p.code === 'unreadable-zip');
+    problems.push(
+      cutOff
+        ? { code: 'truncated', message: `data file has only ${size} of ${manifest.dataFile.bytes} bytes` }
+        : { code: 'data-hash-mismatch', message: `data file has ${size} bytes, manifest says ${manifest.dataFile.bytes}` },
+    );
   } else {
-    const sha = createHash('sha256').update(await readFile(location.dataPath)).digest('hex');
+    const sha = await sha256OfFile(location.dataPath);
     if (sha !== manifest.dataFile.sha256) {
       problems.push({ code: 'data-hash-mismatch', message: 'data file SHA-256 differs from the manifest' });
     }
   }
-
-  await checkEntries(location.dataPath, manifest, problems);
+  problems.push(...entryProblems);
   return verdict(manifest);
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function checkSignature(
