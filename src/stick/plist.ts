@@ -8,7 +8,8 @@ export class PlistParseError extends Error {
   }
 }
 
-const TOKEN = /<(\/?)([a-zA-Z]+)(\s*\/)?>|([^<]+)/g;
+// Tags may carry attributes (`<plist version="1.0">`); a trailing slash makes them empty.
+const TOKEN = /<(\/?)([a-zA-Z]+)(?:\s[^>]*?)?(\/?)>|([^<]+)/g;
 
 /** Parses the XML plist subset diskutil uses (dict, array, key, string, integer, real, true, false, data, date). */
 export function parsePlist(xml: string): PlistValue {
@@ -18,7 +19,7 @@ export function parsePlist(xml: string): PlistValue {
     if (match[4] !== undefined) {
       tokens.push({ close: false, name: '#text', empty: false, text: match[4] });
     } else {
-      tokens.push({ close: match[1] === '/', name: match[2] ?? '', empty: match[3] !== undefined, text: null });
+      tokens.push({ close: match[1] === '/', name: match[2] ?? '', empty: match[3] === '/', text: null });
     }
   }
   let position = 0;
