@@ -154,7 +154,17 @@ export const dayCloseMachine = setup({
         src: 'checkStick',
         input: ({ context }) => ({ stick: context.stick!, plan: context.plan.slice(context.index) }),
         onDone: [
-          { guard: ({ event }) => event.output.ok, target: 'writing' },
+          {
+            guard: ({ event }) => event.output.ok,
+            target: 'writing',
+            actions: assign({
+              plan: ({ context, event }) => {
+                const drop = new Set(event.output.ok ? (event.output.dropDays ?? []) : []);
+                const done = context.plan.slice(0, context.index);
+                return [...done, ...context.plan.slice(context.index).filter((p) => !drop.has(p.day))];
+              },
+            }),
+          },
           {
             guard: ({ event }) => !event.output.ok && event.output.problem === 'read-only',
             target: 'awaitingStick',

@@ -11,7 +11,8 @@ export interface PlanResult {
 }
 
 export type StickCheck =
-  | { ok: true }
+  /** `dropDays`: planned re-sends that head office's receipts on this stick made unnecessary. */
+  | { ok: true; dropDays?: string[] }
   | { ok: false; problem: 'read-only' }
   | { ok: false; problem: 'full'; freeBytes: number; neededBytes: number }
   | { ok: false; problem: 'file-limit'; day: string; fsType: string };

@@ -12,7 +12,17 @@ import type { Host } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay } from '../prompts/render.js';
-import { markAttemptFailed, markPlannedPending, markSent, type PlannedDay, planDays } from '../state/plugin-state.js';
+import { readAcknowledgements } from '../package/acknowledgement.js';
+import {
+  applyAcknowledgements,
+  confirmedResends,
+  countClose,
+  markAttemptFailed,
+  markPlannedPending,
+  markSent,
+  type PlannedDay,
+  planDays,
+} from '../state/plugin-state.js';
 import type { StateStore } from '../state/state-store.js';
 import type { dayCloseMachine } from './day-close-machine.js';
 import { WriteDayError } from './day-close-machine.js';
@@ -30,6 +40,8 @@ export interface DayCloseDeps {
   store: StateStore;
   identity: RegisterIdentity;
   today: PlannedDay;
+  /** Days written but unconfirmed by head office after this many closes go again. */
+  unconfirmedResendAfterCloses: number;
   writeDayPackage: WriteDayPackage;
   estimatePackageBytes: EstimatePackageBytes;
 }
@@ -44,9 +56,13 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
 
   return {
     planDays: fromPromise<PlanResult>(async ({ signal }) => {
-      const plan = planDays(store.state, deps.today);
       signal.throwIfAborted();
-      await store.update((s) => markPlannedPending(s, plan, new Date(host.clock.now()).toISOString()));
+      let plan: PlannedDay[] = [];
+      await store.update((s) => {
+        const counted = countClose(s);
+        plan = planDays(counted, deps.today, deps.unconfirmedResendAfterCloses);
+        return markPlannedPending(counted, plan, new Date(host.clock.now()).toISOString());
+      });
       let bookings = 0;
       for (const item of plan) {
         signal.throwIfAborted();
@@ -61,6 +77,8 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
 
     checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) => {
       const { stick, plan } = input;
+      // Head office's receipts are read first: a read-only or full stick still carries them home.
+      await readAcknowledgementsFrom(stick, deps);
       if (stick.readOnly) return { ok: false, problem: 'read-only' };
       const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
@@ -79,7 +97,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       if (free !== null && free < needed * SPACE_MARGIN) {
         return { ok: false, problem: 'full', freeBytes: free, neededBytes: Math.ceil(needed * SPACE_MARGIN) };
       }
-      return { ok: true };
+      return { ok: true, dropDays: confirmedResends(store.state, plan) };
     }),
 
     writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
@@ -184,6 +202,41 @@ function waitForStick(host: Host, bus: PromptBus, excludedId: string | null, sig
     }
     void consider();
   });
+}
+
+/**
+ * Marks the days head office acknowledged on this stick as confirmed. An ack
+ * that fails its checks is reported and changes nothing; a stick that cannot
+ * be read for acks does not stop the day's writing.
+ */
+async function readAcknowledgementsFrom(stick: StickInfo, deps: DayCloseDeps): Promise<void> {
+  const { host, bus, store } = deps;
+  let readings: Awaited<ReturnType<typeof readAcknowledgements>>;
+  try {
+    readings = await readAcknowledgements(registerFolder(stick.mountPath, deps.identity), {
+      trustedHeadOfficeKeyId: store.state.headOfficeKeyId ?? undefined,
+    });
+  } catch (err) {
+    host.logger.warn('could not read acknowledgements from the stick', { error: String(err) });
+    return;
+  }
+  const known = new Set(store.state.sent.filter((s) => s.confirmedAt === null).map((s) => s.packageId));
+  const fresh = readings.filter((r) => (r.packageId ? known.has(r.packageId) : !r.valid));
+  for (const r of fresh) {
+    if (!r.valid) bus.show('ACK_INVALID', { problem: r.problem, file: r.file });
+  }
+  const valid = fresh.flatMap((r) => (r.valid ? [r] : []));
+  if (valid.length === 0) return;
+  let confirmedDays: string[] = [];
+  await store.update((s) => {
+    const applied = applyAcknowledgements(s, valid);
+    confirmedDays = applied.confirmedDays;
+    return applied.state;
+  });
+  if (confirmedDays.length > 0) {
+    const days = [...new Set(confirmedDays)].sort();
+    bus.show('ACKS_CONFIRMED', { count: days.length, days: days.map(formatDay).join(', ') });
+  }
 }
 
 /** Writes and removes a small file in daystick's own folder: the only sure test that a stick takes writes. */

@@ -84,6 +84,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
             closingNumber: req.closingNumber,
             includeTimeRecords: settings.includeTimeRecords,
           },
+          unconfirmedResendAfterCloses: settings.unconfirmedResendAfterCloses,
           writeDayPackage,
           estimatePackageBytes,
         }),

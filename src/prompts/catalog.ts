@@ -103,6 +103,16 @@ export const PROMPTS = {
     en: 'The data for the head office could not be prepared: {reason}. The days stay pending and go with the next day close.',
     de: 'Die Daten für die Zentrale konnten nicht vorbereitet werden: {reason}. Die Tage bleiben vorgemerkt und gehen mit dem nächsten Tagesabschluss.',
   },
+  ACKS_CONFIRMED: {
+    severity: 'success',
+    en: 'Head office confirmed the import of {count} day(s): {days}.',
+    de: 'Die Zentrale hat den Import von {count} Tag(en) bestätigt: {days}.',
+  },
+  ACK_INVALID: {
+    severity: 'warning',
+    en: 'A confirmation from head office on the stick cannot be trusted ({problem}: {file}); the day stays unconfirmed and will be sent again if needed.',
+    de: 'Eine Bestätigung der Zentrale auf dem Stick ist nicht vertrauenswürdig ({problem}: {file}); der Tag bleibt unbestätigt und wird bei Bedarf erneut gesendet.',
+  },
   STATE_RECOVERED: {
     severity: 'warning',
     en: 'The daystick state file was damaged; the last good copy was used. At worst a day is written to the stick twice.',

@@ -43,6 +43,8 @@ export const PluginStateSchema = z.strictObject({
   queue: z.array(QueuedDaySchema),
   sent: z.array(SentDaySchema),
   lastSticks: z.array(z.strictObject({ label: z.string(), at: Instant })),
+  /** Head office's acknowledgement key, pinned by the first valid acknowledgement read from a stick. */
+  headOfficeKeyId: z.string().nullable().default(null),
 });
 
 export type PendingDay = z.infer<typeof PendingDaySchema>;
@@ -51,7 +53,7 @@ export type QueuedDay = z.infer<typeof QueuedDaySchema>;
 export type PluginState = z.infer<typeof PluginStateSchema>;
 
 export function emptyState(): PluginState {
-  return { formatVersion: 1, pending: [], queue: [], sent: [], lastSticks: [] };
+  return { formatVersion: 1, pending: [], queue: [], sent: [], lastSticks: [], headOfficeKeyId: null };
 }
 
 const byDay = <T extends { day: string }>(a: T, b: T) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
@@ -60,6 +62,8 @@ const byDay = <T extends { day: string }>(a: T, b: T) => (a.day < b.day ? -1 : a
 export interface PlannedDay {
   day: string;
   kind: 'day-close' | 're-send';
+  /** Why the day is in the plan; an `unconfirmed` re-send is dropped when head office's receipt turns up. */
+  reason?: 'today' | 'pending' | 'queued' | 'unconfirmed';
   closingNumber: number | null;
   includeTimeRecords: boolean;
 }
@@ -70,21 +74,37 @@ export interface PlannedDay {
  * written once, as its unfinished day close: that package carries everything
  * a re-send would.
  */
-export function planDays(state: PluginState, today: PlannedDay | null): PlannedDay[] {
+export function planDays(state: PluginState, today: PlannedDay | null, unconfirmedAfterCloses = Infinity): PlannedDay[] {
   const plan = new Map<string, PlannedDay>();
+  for (const s of overdueUnconfirmed(state, unconfirmedAfterCloses)) {
+    plan.set(s.day, {
+      day: s.day,
+      kind: 're-send',
+      reason: 'unconfirmed',
+      closingNumber: s.closingNumber,
+      includeTimeRecords: s.includeTimeRecords,
+    });
+  }
   for (const q of state.queue) {
-    plan.set(q.day, { day: q.day, kind: 're-send', closingNumber: null, includeTimeRecords: q.includeTimeRecords });
+    plan.set(q.day, {
+      day: q.day,
+      kind: 're-send',
+      reason: 'queued',
+      closingNumber: null,
+      includeTimeRecords: q.includeTimeRecords,
+    });
   }
   for (const p of state.pending) {
     const queued = plan.get(p.day);
     plan.set(p.day, {
       day: p.day,
       kind: p.kind,
+      reason: 'pending',
       closingNumber: p.closingNumber,
       includeTimeRecords: p.includeTimeRecords || (queued?.includeTimeRecords ?? false),
     });
   }
-  if (today) plan.set(today.day, today);
+  if (today) plan.set(today.day, { ...today, reason: 'today' });
   return [...plan.values()].sort(byDay);
 }
 
@@ -149,4 +169,52 @@ export function enqueueResend(state: PluginState, day: string, includeTimeRecord
 export function dequeueResend(state: PluginState, day: string): { state: PluginState; removed: boolean } {
   const queue = state.queue.filter((q) => q.day !== day);
   return { state: { ...state, queue }, removed: queue.length !== state.queue.length };
+}
+
+/** The newest sent record of each day that head office has not confirmed by any of the day's packages. */
+function unconfirmedLatest(state: PluginState): SentDay[] {
+  const confirmedDays = new Set(state.sent.filter((s) => s.confirmedAt !== null).map((s) => s.day));
+  const latest = new Map<string, SentDay>();
+  for (const s of state.sent) if (!confirmedDays.has(s.day)) latest.set(s.day, s);
+  return [...latest.values()];
+}
+
+/**
+ * Days written but not confirmed after `closes` day closes: a stick lost on
+ * the way to head office must not lose the day quietly, so it goes again.
+ */
+export function overdueUnconfirmed(state: PluginState, closes: number): SentDay[] {
+  return unconfirmedLatest(state).filter((s) => s.closesSinceSent >= closes);
+}
+
+/** One more day close has happened since each unconfirmed package was written. */
+export function countClose(state: PluginState): PluginState {
+  const counted = new Set(unconfirmedLatest(state));
+  return { ...state, sent: state.sent.map((s) => (counted.has(s) ? { ...s, closesSinceSent: s.closesSinceSent + 1 } : s)) };
+}
+
+export interface AckSeen {
+  packageId: string;
+  importedAt: string;
+  headOfficeKeyId: string;
+}
+
+/** Marks the packages head office acknowledged as confirmed and pins head office's key on first sight. */
+export function applyAcknowledgements(state: PluginState, acks: AckSeen[]): { state: PluginState; confirmedDays: string[] } {
+  const byPackage = new Map(acks.map((a) => [a.packageId, a]));
+  const confirmedDays: string[] = [];
+  const sent = state.sent.map((s) => {
+    const ack = byPackage.get(s.packageId);
+    if (!ack || s.confirmedAt !== null) return s;
+    confirmedDays.push(s.day);
+    return { ...s, confirmedAt: ack.importedAt };
+  });
+  const headOfficeKeyId = state.headOfficeKeyId ?? acks[0]?.headOfficeKeyId ?? null;
+  return { state: { ...state, sent, headOfficeKeyId }, confirmedDays };
+}
+
+/** Days now confirmed by head office, which an `unconfirmed` re-send in `plan` no longer needs to carry. */
+export function confirmedResends(state: PluginState, plan: PlannedDay[]): string[] {
+  const confirmed = new Set(state.sent.filter((s) => s.confirmedAt !== null).map((s) => s.day));
+  return plan.filter((p) => p.reason === 'unconfirmed' && confirmed.has(p.day)).map((p) => p.day);
 }

@@ -1,0 +1,125 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAcknowledgement } from '../../src/package/acknowledgement.js';
+import { activate } from '../../src/plugin/activate.js';
+import { createTestHost, makeTestDir, removeTestDir, type TestHost } from '../support/test-host.js';
+import { manifestsOn, REGISTER_FOLDER } from './plugin-helpers.js';
+
+type M = { packageId: string; businessDay: string; kind: string };
+
+function headOfficeKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+const COUNTS = {
+  receiptsNew: 1,
+  receiptsAlreadyPresent: 0,
+  receiptConflicts: 0,
+  stockPostingsNew: 0,
+  stockPostingsAlreadyPresent: 0,
+  stockPostingConflicts: 0,
+  stockPostingsSkipped: 0,
+  timeRecordsNew: 0,
+  timeRecordsAlreadyPresent: 0,
+  timeRecordConflicts: 0,
+  quarantinedKept: 0,
+};
+
+async function acknowledge(stickPath: string, m: M, key = headOfficeKey()) {
+  return writeAcknowledgement(
+    join(stickPath, REGISTER_FOLDER),
+    {
+      packageId: m.packageId,
+      customerNumber: '10001',
+      registerId: '1',
+      businessDay: m.businessDay,
+      packageKind: m.kind as 'day-close',
+      manifestSha256: '0'.repeat(64),
+      importedAt: '2026-01-05T08:00:00.000Z',
+      status: 'imported',
+      counts: COUNTS,
+    },
+    key,
+  );
+}
+
+describe("head office's acknowledgements, read by the plugin at its next stick", () => {
+  let dir: string;
+  let host: TestHost;
+  beforeEach(async () => {
+    dir = await makeTestDir('acks');
+    host = await createTestHost({
+      dir,
+      days: { '20260102': { receipts: 4 }, '20260103': { receipts: 5 }, '20260104': { receipts: 6 }, '20260105': { receipts: 7 } },
+      settings: { unconfirmedResendAfterCloses: 2 },
+    });
+  });
+  afterEach(async () => removeTestDir(dir));
+
+  test('an acknowledged day is shown confirmed; status tells confirmed from unconfirmed', async () => {
+    const stick = await host.media.insert('STICK1');
+    const plugin = await activate(host);
+    await plugin.onDayClose({ businessDay: '20260103', closingNumber: 1 });
+    await plugin.onDayClose({ businessDay: '20260104', closingNumber: 2 });
+    const [m3] = (await manifestsOn(stick.mountPath)) as M[];
+    expect(m3!.businessDay).toBe('20260103');
+    await acknowledge(stick.mountPath, m3!);
+
+    await plugin.onDayClose({ businessDay: '20260105', closingNumber: 3 });
+    const confirmed = host.display.shown.find((p) => p.id === 'ACKS_CONFIRMED');
+    expect(confirmed?.text).toBe('Head office confirmed the import of 1 day(s): 2026-01-03.');
+    await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
+    const lines = host.display.shown.slice(-3).map((p) => p.id);
+    expect(lines).toEqual(['STATUS_CONFIRMED', 'STATUS_SENT', 'STATUS_SENT']);
+    await plugin.dispose();
+  });
+
+  test('a day not confirmed after the configured number of closes is written again by itself', async () => {
+    const stick = await host.media.insert('STICK1');
+    const plugin = await activate(host);
+    expect((await plugin.onDayClose({ businessDay: '20260102', closingNumber: 1 })).sentDays).toEqual(['20260102']);
+    expect((await plugin.onDayClose({ businessDay: '20260103', closingNumber: 2 })).sentDays).toEqual(['20260103']);
+    // Third close: 20260102 has waited two closes without a confirmation.
+    expect((await plugin.onDayClose({ businessDay: '20260104', closingNumber: 3 })).sentDays).toEqual([
+      '20260102',
+      '20260104',
+    ]);
+    const kinds = ((await manifestsOn(stick.mountPath)) as M[])
+      .filter((m) => m.businessDay === '20260102')
+      .map((m) => m.kind)
+      .sort();
+    expect(kinds).toEqual(['day-close', 're-send']);
+    await plugin.dispose();
+  });
+
+  test('a confirmed day is not written again; a tampered acknowledgement confirms nothing and is reported', async () => {
+    const stick = await host.media.insert('STICK1');
+    const plugin = await activate(host);
+    await plugin.onDayClose({ businessDay: '20260102', closingNumber: 1 });
+    await plugin.onDayClose({ businessDay: '20260103', closingNumber: 2 });
+    const manifests = (await manifestsOn(stick.mountPath)) as M[];
+    const key = headOfficeKey();
+    await acknowledge(stick.mountPath, manifests.find((m) => m.businessDay === '20260102')!, key);
+    const ack3 = await acknowledge(stick.mountPath, manifests.find((m) => m.businessDay === '20260103')!, key);
+    const envelope = JSON.parse(await readFile(ack3, 'utf8'));
+    envelope.payload = envelope.payload.replace('"status":"imported"', '"status":"already-imported"');
+    await writeFile(ack3, JSON.stringify(envelope));
+
+    const result = await plugin.onDayClose({ businessDay: '20260104', closingNumber: 3 });
+    expect(result.sentDays).toEqual(['20260104']);
+    expect(host.display.shown.find((p) => p.id === 'ACKS_CONFIRMED')?.text).toMatch(/1 day\(s\): 2026-01-02\.$/);
+    expect(host.display.shown.find((p) => p.id === 'ACK_INVALID')?.text).toMatch(/bad-signature/);
+    // 20260103 stays unconfirmed: at the next close it has waited two closes and goes again.
+    expect((await plugin.onDayClose({ businessDay: '20260105', closingNumber: 4 })).sentDays).toEqual([
+      '20260103',
+      '20260105',
+    ]);
+    expect((await readdir(join(stick.mountPath, REGISTER_FOLDER, 'acks'))).length).toBe(3);
+    await plugin.dispose();
+  });
+});
