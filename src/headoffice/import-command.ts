@@ -246,6 +246,11 @@ async function runReconcile(store: CentralStore, a: ImportArgs, io: ImportComman
     if (d.onlyCentralReceipts.length > 0) {
       out.write(`    ONLY IN CENTRAL: ${d.onlyCentralReceipts.slice(0, 10).join(', ')}${d.onlyCentralReceipts.length > 10 ? ', …' : ''}\n`);
     }
+    if (d.unexplainedDifference) {
+      out.write(
+        `    central holds ${d.centralAfter.receipts} receipts totalling ${d.centralAfter.grossMinor}, the register ${d.register.receipts} totalling ${d.register.grossMinor}: rows changed centrally?\n`,
+      );
+    }
     if (d.register.unreadable > 0) out.write(`    ${d.register.unreadable} register record(s) fail the record schemas and cannot be imported\n`);
     if (d.inserted.stockPostings + d.inserted.timeRecords > 0) {
       out.write(`    also inserted: ${d.inserted.stockPostings} stock postings, ${d.inserted.timeRecords} time records\n`);

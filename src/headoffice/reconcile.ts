@@ -47,13 +47,15 @@ export interface DayReconciliation {
   onlyCentralReceipts: string[];
   /** True when central now holds exactly the register's receipts, gross total, and (when compared) stock postings and time records. */
   matches: boolean;
+  /** Counts or totals differ although no conflict, unreadable or central-only record explains it (e.g. a row edited centrally). */
+  unexplainedDifference: boolean;
 }
 
 export interface ReconcileReport {
   source: string;
   days: DayReconciliation[];
   inserted: number;
-  /** Conflicts, unreadable records and central-only receipts: what reconciliation cannot fix by itself. */
+  /** Conflicts, unreadable records, central-only receipts and unexplained differences: what reconciliation cannot fix by itself. */
   unfixable: number;
 }
 
@@ -190,12 +192,17 @@ export async function reconcileRegister(store: CentralStore, options: ReconcileO
           conflictSamples: tallies.flatMap((t) => t.conflictSamples),
           onlyCentralReceipts,
           matches,
+          unexplainedDifference: !matches && conflicts === 0 && onlyCentralReceipts.length === 0 && figures.unreadable === 0,
         };
         return result;
       });
       report.days.push(dayReport);
       report.inserted += dayReport.inserted.receipts + dayReport.inserted.stockPostings + dayReport.inserted.timeRecords;
-      report.unfixable += dayReport.conflicts + dayReport.register.unreadable + dayReport.onlyCentralReceipts.length;
+      report.unfixable +=
+        dayReport.conflicts +
+        dayReport.register.unreadable +
+        dayReport.onlyCentralReceipts.length +
+        (dayReport.unexplainedDifference ? 1 : 0);
     }
   } finally {
     db.close();

@@ -1,0 +1,167 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDayPackage } from '../src/export/index.js';
+import type { CentralStore } from '../src/headoffice/central-store.js';
+import { centralDaySummary } from '../src/headoffice/central-summary.js';
+import { runImportCommand } from '../src/headoffice/import-command.js';
+import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import type { BusinessDay } from '../src/host/business-day.js';
+import { createDemoJournalFile } from '../src/journal/demo-journal.js';
+import { openJournalDatabase } from '../src/journal/open-journal.js';
+import { SqliteJournalPort } from '../src/journal/sqlite-journal-port.js';
+import { SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
+import { SqliteTimeRecordingPort } from '../src/journal/sqlite-time-recording-port.js';
+import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
+
+const CUSTOMER = '51000';
+const REGISTER = '3';
+const DAYS = ['20261020', '20261021', '20261022'] as BusinessDay[];
+const RECEIPTS_PER_DAY = 120;
+const BAD_RECORDS = 2;
+
+class Captured {
+  text = '';
+  write(s: string): boolean {
+    this.text += s;
+    return true;
+  }
+}
+
+async function runImport(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Captured();
+  const stderr = new Captured();
+  const code = await runImportCommand(args, { stdout, stderr });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
+  let work: string;
+  let central: string;
+  let database: TestDatabase | null = null;
+  /** The register's master-data backup folder, as head office gets it on a stick or in its backup folder. */
+  let backupFolder: string;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), `daystick-reconcile-${backend}-`));
+    if (backend === 'postgres') {
+      database = await createTestDatabase();
+      central = database.url;
+    } else {
+      central = join(work, 'central.sqlite');
+    }
+    const journalPath = join(work, 'register.sqlite');
+    await createDemoJournalFile(journalPath, {
+      start: DAYS[0]!,
+      days: DAYS.length,
+      receiptsPerDay: RECEIPTS_PER_DAY,
+      seed: 'reconcile',
+      badRecords: BAD_RECORDS,
+      closedDays: DAYS.length,
+    });
+    const db = openJournalDatabase(journalPath, { readonly: false });
+    try {
+      const journal = new SqliteJournalPort(db);
+      const timeRecording = new SqliteTimeRecordingPort(db);
+      for (const day of DAYS) {
+        await writeDayPackage({
+          stickPath: work,
+          identity: { customerNumber: CUSTOMER, registerId: REGISTER },
+          businessDay: day,
+          closingNumber: 1,
+          kind: 'day-close',
+          includeTimeRecords: true,
+          journal,
+          timeRecording,
+          keyDir: join(work, 'register-keys'),
+          now: () => Date.UTC(2026, 9, 23),
+          signal: new AbortController().signal,
+        });
+      }
+      backupFolder = join(work, 'backup');
+      await new SqliteMasterDataBackup(db).run(backupFolder, new AbortController().signal);
+    } finally {
+      db.close();
+    }
+    const imported = await runImport([join(work, 'DAYSTICK'), '--central', central, '--keys', join(work, 'ho-keys')]);
+    expect(imported.out).toContain('3 package(s): 3 imported');
+  });
+
+  afterEach(async () => {
+    await database?.drop();
+    database = null;
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function withCentral<T>(use: (store: CentralStore) => Promise<T>): Promise<T> {
+    const store = await openCentralStore(central);
+    try {
+      return await use(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  const reconcileArgs = (from: string) => [
+    '--reconcile',
+    backupFolder,
+    '--from',
+    from,
+    '--customer',
+    CUSTOMER,
+    '--register',
+    REGISTER,
+    '--central',
+    central,
+  ];
+
+  test('receipts missing centrally come back; a conflicting one and the register\'s own unreadable records are reported', async () => {
+    const [, day2, day3] = DAYS as [BusinessDay, BusinessDay, BusinessDay];
+    const lost = [10, 11, 77];
+    const complete = await withCentral((s) => centralDaySummary(s, CUSTOMER, REGISTER, day2));
+    const conflictingId = await withCentral(async (store) => {
+      const ofDay = await store.all<{ receipt_id: string }>('SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_no', [day2]);
+      for (const position of lost) {
+        const id = ofDay[position]!.receipt_id;
+        for (const table of ['receipt_lines', 'payments', 'receipts']) await store.run(`DELETE FROM ${table} WHERE receipt_id = ?`, [id]);
+      }
+      // A different receipt stored under a register's id: what reconciliation must report and never overwrite.
+      const [victim] = await store.all<{ receipt_id: string }>('SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_id LIMIT 1', [day3]);
+      await store.run("UPDATE receipts SET gross_minor = gross_minor + 1, content_sha256 = 'edited' WHERE receipt_id = ?", [victim!.receipt_id]);
+      return victim!.receipt_id;
+    });
+    const gap = await withCentral((s) => centralDaySummary(s, CUSTOMER, REGISTER, day2));
+    expect(gap.receipts).toBe(complete.receipts - lost.length);
+
+    const result = await runImport(reconcileArgs(day2));
+    expect(result.err).toBe('');
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(new RegExp(`${day2} .* matches`));
+    expect(result.out).toMatch(new RegExp(`${day3} .* DIFFERS`));
+    expect(result.out).toContain(`CONFLICT receipt ${conflictingId}: central holds different content, kept central, not fixed`);
+    // The demo journal puts its bad records on the last day: the register itself cannot vouch for them.
+    expect(result.out).toMatch(/\n {4}\d+ register record\(s\) fail the record schemas and cannot be imported\n/);
+    expect(result.out).not.toContain(DAYS[0]!);
+
+    await withCentral(async (store) => {
+      expect(await centralDaySummary(store, CUSTOMER, REGISTER, day2)).toEqual(complete);
+      const kept = await store.all<{ sha: string }>('SELECT content_sha256 AS sha FROM receipts WHERE receipt_id = ?', [conflictingId]);
+      expect(kept[0]!.sha).toBe('edited');
+      const sources = await store.all<{ n: number }>("SELECT COUNT(*) AS n FROM receipts WHERE source LIKE 'reconcile:%'");
+      expect(Number(sources[0]!.n)).toBe(lost.length);
+    });
+
+    // A second run finds nothing left to insert.
+    const again = await runImport(reconcileArgs(day2));
+    expect(again.out).toMatch(/, 0 record\(s\) inserted,/);
+  });
+
+  test('a register database that is not one is refused by name', async () => {
+    const result = await runImport([...reconcileArgs(DAYS[0]!).slice(0, 1), join(work, 'no-such.sqlite'), ...reconcileArgs(DAYS[0]!).slice(2)]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('does not exist');
+  });
+}
+
+describe('data synchronisation into SQLite', () => reconcileSuite('sqlite'));
+describeWithPostgres('data synchronisation into PostgreSQL', () => reconcileSuite('postgres'));
