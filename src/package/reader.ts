@@ -154,12 +154,24 @@ export async function readManifest(manifestPath: string): Promise<{ manifest: Ma
   return { manifest: parseManifest(bytes), bytes };
 }
 
+/**
+ * yauzl reports a failed close of its file descriptor as an 'error' event on
+ * the zip; with no listener that kills the process. It happens when a stick is
+ * pulled mid-read (ENOTCONN), where the read itself has already failed and
+ * that failure is what the caller reports; a close error cannot change bytes
+ * already read and checked.
+ */
+function ignoreCloseErrors(zip: yauzl.ZipFile): void {
+  zip.on('error', () => undefined);
+}
+
 /** Opens each entry of a data zip in order and hands it to `visit`; the zip reader is yauzl, not the writer's library. */
 export async function forEachEntry(
   dataPath: string,
   visit: (name: string, content: Readable) => Promise<void>,
 ): Promise<void> {
   const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
+  ignoreCloseErrors(zip);
   try {
     for await (const entry of zip.eachEntry()) {
       const content = await zip.openReadStreamPromise(entry);
@@ -194,6 +206,7 @@ export async function* ndjsonLines(content: AsyncIterable<Buffer>, onChunk?: (ch
  */
 export async function* readEntryRecords(dataPath: string, entryName: EntryName): AsyncGenerator<unknown> {
   const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
+  ignoreCloseErrors(zip);
   try {
     for await (const entry of zip.eachEntry()) {
       if (entry.fileName !== entryName) continue;
