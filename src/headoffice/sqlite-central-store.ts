@@ -47,10 +47,6 @@ export class SqliteCentralStore implements CentralStore {
     let db: Database.Database;
     try {
       db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 10000');
-      db.pragma('foreign_keys = ON');
     } catch (err) {
       throw new CentralStoreError('cannot-open', `cannot open central journal ${path}: ${(err as Error).message}`, {
         cause: err,
@@ -58,6 +54,7 @@ export class SqliteCentralStore implements CentralStore {
     }
     const store = new SqliteCentralStore(db, path);
     try {
+      // Checked before any pragma: a mistyped --central naming another database must be left exactly as it was.
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
       if (tables.length > 0 && !tables.includes('schema_version')) {
         throw new CentralStoreError(
@@ -65,10 +62,16 @@ export class SqliteCentralStore implements CentralStore {
           `${path} is an SQLite database but not a daystick central journal (no schema_version table)`,
         );
       }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 10000');
       await store.transaction('migrate', (tx) => applyMigrations(tx, 'sqlite'));
     } catch (err) {
       db.close();
-      throw err;
+      if (err instanceof CentralStoreError) throw err;
+      throw new CentralStoreError('cannot-open', `cannot use ${path} as the central journal: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return store;
   }
