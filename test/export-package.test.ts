@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { ExportError, ensureRegisterKeyPair, writeDayPackage } from '../src/export/index.js';
 import type { WriteDayRequest } from '../src/export/index.js';
@@ -124,6 +126,10 @@ test('round trip: every valid record comes back from the zip as a row, every bad
     .filter((l) => !l.voided)
     .reduce((sum, l) => sum + (l.grossMinor as number), 0);
   expect(manifest.controlTotals.byVatRate.reduce((sum, t) => sum + t.grossMinor, 0)).toBe(vatGross);
+
+  // Info-ZIP checks every entry's CRC-32, which archiver computed through the native CRC shim.
+  const tested = await promisify(execFile)('unzip', ['-t', join(work, 'stick', 'DAYSTICK', '40123-2', manifest.dataFile.name)]);
+  expect(tested.stdout).toMatch(/No errors detected/);
 
   const [location] = await listPackages(join(work, 'stick'));
   const verdict = await verifyPackage(location!);

@@ -164,3 +164,15 @@ test('the quarantine reason is zod\'s, with the field path', () => {
   const result = checkReceipt({ ...receipt, grossMinor: 2.5 }, DAY);
   expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^grossMinor: /) });
 });
+
+test('the native CRC-32 used for the zip gives the checksums of the crc-32 package it replaces', async () => {
+  const { createRequire } = await import('node:module');
+  const crc = createRequire(import.meta.url)('crc-32') as { buf(data: Uint8Array, seed?: unknown): number };
+  const before = crc.buf;
+  const data = Buffer.from('receipts, lines and payments of one business day\n'.repeat(500));
+  const expected = [before(data), before(data.subarray(100), before(data.subarray(0, 100))), before(data, Buffer.alloc(4))];
+  const { useNativeCrc32ForArchiver } = await import('../src/export/native-crc32.js');
+  expect(useNativeCrc32ForArchiver()).toBe(true);
+  expect(crc.buf).not.toBe(before);
+  expect([crc.buf(data), crc.buf(data.subarray(100), crc.buf(data.subarray(0, 100))), crc.buf(data, Buffer.alloc(4))]).toEqual(expected);
+});

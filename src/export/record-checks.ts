@@ -42,8 +42,13 @@ function isInstant(v: unknown): v is string {
   return typeof v === 'string' && INSTANT.test(v);
 }
 
+/** Nearly every record of a package carries the same day; remembering the last valid one spares a Date per record. */
+let lastValidDay = '';
 function isDay(v: unknown): v is string {
-  return typeof v === 'string' && businessDayProblem(v) === null;
+  if (v === lastValidDay) return true;
+  if (typeof v !== 'string' || businessDayProblem(v) !== null) return false;
+  lastValidDay = v;
+  return true;
 }
 
 function lineOk(l: unknown): boolean {
