@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { createDeflateRaw } from 'node:zlib';
 import { DEFLATE_LEVEL, writeDayPackage } from '../export/write-day-package.js';
 import { forEachEntry } from '../package/reader.js';
+import { importBenchSection } from './import-bench.js';
 import { createSyntheticJournal, type SyntheticDaySpec } from './synthetic-journal.js';
 
 /**
@@ -231,7 +232,7 @@ const exportSection: BenchSection = {
   },
 };
 
-const SECTIONS: BenchSection[] = [exportSection];
+const SECTIONS: BenchSection[] = [exportSection, importBenchSection];
 
 async function main(argv: string[]): Promise<number> {
   const caseIndex = argv.indexOf('--case');
