@@ -8,6 +8,16 @@ const DEVICE_GONE = new Set(['ENODEV', 'ENXIO', 'ENOTCONN', 'ESTALE', 'ENOMEDIUM
 const FULL = new Set(['ENOSPC', 'EFBIG', 'EDQUOT']);
 const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
 
+/** The register's journal failed while the day was being read; the stick is not to blame. */
+export class JournalReadError extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`reading ${what} from the register's journal failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'JournalReadError';
+  }
+}
+
 /**
  * Turns whatever a write step threw into the cause the cashier is told. An
  * EIO or ENOENT counts as "stick gone" when the stick's root has vanished
@@ -16,12 +26,13 @@ const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
  */
 export async function toExportError(err: unknown, stickPath: string, step: string): Promise<ExportError> {
   if (err instanceof ExportError) return err;
+  if (err instanceof JournalReadError) return new ExportError('write-error', err.message, undefined, { cause: err });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const detail = err instanceof Error ? err.message : String(err);
   let failure: ExportFailureCause = 'write-error';
   if (code && FULL.has(code)) failure = 'stick-full';
-  else if (code && READ_ONLY.has(code)) failure = (await stickAcceptsNewFile(stickPath)) ? 'stick-full' : 'read-only';
   else if ((code && DEVICE_GONE.has(code)) || !(await stickStillThere(stickPath))) failure = 'stick-gone';
+  else if (code && READ_ONLY.has(code)) failure = (await stickAcceptsNewFile(stickPath)) ? 'stick-full' : 'read-only';
   return new ExportError(failure, `${describe(failure)} while ${step}: ${detail}`, code, { cause: err });
 }
 

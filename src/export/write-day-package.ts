@@ -23,7 +23,7 @@ import { FORMAT_VERSION, type EntryInfo, type Manifest } from '../package/manife
 import type { QuarantineSource } from '../package/rows.js';
 import { manifestSignatureValid, signManifest } from '../package/signing.js';
 import { ExportError, type WriteDayRequest, type WrittenPackage } from './export-contract.js';
-import { toExportError } from './fs-failure.js';
+import { JournalReadError, toExportError } from './fs-failure.js';
 import { hashFile, writeFileDurably } from './durable-file.js';
 import { checkReceipt, checkStockPosting, checkTimeRecord } from './record-checks.js';
 import { useNativeCrc32ForArchiver } from './native-crc32.js';
@@ -187,8 +187,14 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
 
   const feeding = (async () => {
     const totals = new ControlTotalsAccumulator();
-    const summary = await journal.summary(businessDay);
-    const timeCount = request.includeTimeRecords ? await timeRecording.count(businessDay) : 0;
+    const summary = await journal.summary(businessDay).catch((err) => {
+      throw new JournalReadError('the day summary', err);
+    });
+    const timeCount = request.includeTimeRecords
+      ? await timeRecording.count(businessDay).catch((err) => {
+          throw new JournalReadError('the time-record count', err);
+        })
+      : 0;
     const progressTotal = summary.receipts + summary.stockPostings + timeCount;
     let progressDone = 0;
     const progress = () => {
@@ -206,68 +212,77 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     };
 
     let index = 0;
-    for await (const record of journal.receipts(businessDay, signal)) {
-      if (signal.aborted) break;
-      progress();
-      const checked = checkReceipt(record, businessDay);
-      if (!checked.ok) {
-        await quarantineRecord('receipts', index++, checked.reason, record);
-        continue;
-      }
-      index++;
-      const r = checked.value;
-      totals.addReceipt(r.receiptId, r.grossMinor);
-      const receiptId = r.receiptId;
-      let flushLines = false;
-      for (const l of r.lines) {
-        totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
-        // Object literal + one native stringify: fewer intermediate strings than a template per field.
-        flushLines = lines.add(
+    // True while the journal's iterator runs, so its failures are told apart from the stick's.
+    let inJournal = true;
+    try {
+      for await (const record of journal.receipts(businessDay, signal)) {
+        inJournal = false;
+        if (signal.aborted) break;
+        progress();
+        const checked = checkReceipt(record, businessDay);
+        if (!checked.ok) {
+          await quarantineRecord('receipts', index++, checked.reason, record);
+          inJournal = true;
+          continue;
+        }
+        index++;
+        const r = checked.value;
+        totals.addReceipt(r.receiptId, r.grossMinor);
+        const receiptId = r.receiptId;
+        let flushLines = false;
+        for (const l of r.lines) {
+          totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
+          // Object literal + one native stringify: fewer intermediate strings than a template per field.
+          flushLines = lines.add(
+            JSON.stringify({
+              receiptId,
+              lineNo: l.lineNo,
+              articleId: l.articleId,
+              description: l.description,
+              quantityMilli: l.quantityMilli,
+              unitPriceMinor: l.unitPriceMinor,
+              grossMinor: l.grossMinor,
+              vatRateId: l.vatRateId,
+              vatRateBasisPoints: l.vatRateBasisPoints,
+              voided: l.voided,
+            }),
+          );
+        }
+        let flushPayments = false;
+        for (const p of r.payments) {
+          totals.addPayment(p.paymentTypeId, p.amountMinor);
+          flushPayments = payments.add(
+            JSON.stringify({
+              receiptId,
+              paymentNo: p.paymentNo,
+              paymentTypeId: p.paymentTypeId,
+              paymentTypeName: p.paymentTypeName,
+              amountMinor: p.amountMinor,
+            }),
+          );
+        }
+        const flushReceipts = receipts.add(
           JSON.stringify({
             receiptId,
-            lineNo: l.lineNo,
-            articleId: l.articleId,
-            description: l.description,
-            quantityMilli: l.quantityMilli,
-            unitPriceMinor: l.unitPriceMinor,
-            grossMinor: l.grossMinor,
-            vatRateId: l.vatRateId,
-            vatRateBasisPoints: l.vatRateBasisPoints,
-            voided: l.voided,
+            receiptNo: r.receiptNo,
+            businessDay: r.businessDay,
+            openedAt: r.openedAt,
+            closedAt: r.closedAt,
+            cashierId: r.cashierId,
+            kind: r.kind,
+            currency: r.currency,
+            grossMinor: r.grossMinor,
+            lineCount: r.lines.length,
+            paymentCount: r.payments.length,
           }),
         );
+        if (flushLines) await lines.flush();
+        if (flushPayments) await payments.flush();
+        if (flushReceipts) await receipts.flush();
+        inJournal = true;
       }
-      let flushPayments = false;
-      for (const p of r.payments) {
-        totals.addPayment(p.paymentTypeId, p.amountMinor);
-        flushPayments = payments.add(
-          JSON.stringify({
-            receiptId,
-            paymentNo: p.paymentNo,
-            paymentTypeId: p.paymentTypeId,
-            paymentTypeName: p.paymentTypeName,
-            amountMinor: p.amountMinor,
-          }),
-        );
-      }
-      const flushReceipts = receipts.add(
-        JSON.stringify({
-          receiptId,
-          receiptNo: r.receiptNo,
-          businessDay: r.businessDay,
-          openedAt: r.openedAt,
-          closedAt: r.closedAt,
-          cashierId: r.cashierId,
-          kind: r.kind,
-          currency: r.currency,
-          grossMinor: r.grossMinor,
-          lineCount: r.lines.length,
-          paymentCount: r.payments.length,
-        }),
-      );
-      if (flushLines) await lines.flush();
-      if (flushPayments) await payments.flush();
-      if (flushReceipts) await receipts.flush();
+    } catch (err) {
+      throw inJournal ? new JournalReadError('receipts', err) : err;
     }
     signal.throwIfAborted();
     await receipts.end();
@@ -278,26 +293,34 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
 
     const stock = new NdjsonSink('stock-postings.ndjson', directEntry(archive, 'stock-postings.ndjson', date), signal);
     index = 0;
-    for await (const record of journal.stockPostings(businessDay, signal)) {
-      if (signal.aborted) break;
-      progress();
-      const checked = checkStockPosting(record, businessDay);
-      if (!checked.ok) {
-        await quarantineRecord('stock-postings', index++, checked.reason, record);
-        continue;
+    inJournal = true;
+    try {
+      for await (const record of journal.stockPostings(businessDay, signal)) {
+        inJournal = false;
+        if (signal.aborted) break;
+        progress();
+        const checked = checkStockPosting(record, businessDay);
+        if (!checked.ok) {
+          await quarantineRecord('stock-postings', index++, checked.reason, record);
+          inJournal = true;
+          continue;
+        }
+        index++;
+        const s = checked.value;
+        const json = JSON.stringify({
+          postingId: s.postingId,
+          businessDay: s.businessDay,
+          postedAt: s.postedAt,
+          articleId: s.articleId,
+          quantityMilli: s.quantityMilli,
+          reason: s.reason,
+          receiptId: s.receiptId,
+        });
+        if (stock.add(json)) await stock.flush();
+        inJournal = true;
       }
-      index++;
-      const s = checked.value;
-      const json = JSON.stringify({
-        postingId: s.postingId,
-        businessDay: s.businessDay,
-        postedAt: s.postedAt,
-        articleId: s.articleId,
-        quantityMilli: s.quantityMilli,
-        reason: s.reason,
-        receiptId: s.receiptId,
-      });
-      if (stock.add(json)) await stock.flush();
+    } catch (err) {
+      throw inJournal ? new JournalReadError('stock postings', err) : err;
     }
     signal.throwIfAborted();
     await stock.end();
@@ -306,24 +329,32 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     if (request.includeTimeRecords) {
       const time = new NdjsonSink('time-records.ndjson', directEntry(archive, 'time-records.ndjson', date), signal);
       index = 0;
-      for await (const record of timeRecording.records(businessDay, signal)) {
-        if (signal.aborted) break;
-        progress();
-        const checked = checkTimeRecord(record, businessDay);
-        if (!checked.ok) {
-          await quarantineRecord('time-records', index++, checked.reason, record);
-          continue;
+      inJournal = true;
+      try {
+        for await (const record of timeRecording.records(businessDay, signal)) {
+          inJournal = false;
+          if (signal.aborted) break;
+          progress();
+          const checked = checkTimeRecord(record, businessDay);
+          if (!checked.ok) {
+            await quarantineRecord('time-records', index++, checked.reason, record);
+            inJournal = true;
+            continue;
+          }
+          index++;
+          const t = checked.value;
+          const json = JSON.stringify({
+            recordId: t.recordId,
+            businessDay: t.businessDay,
+            employeeId: t.employeeId,
+            kind: t.kind,
+            at: t.at,
+          });
+          if (time.add(json)) await time.flush();
+          inJournal = true;
         }
-        index++;
-        const t = checked.value;
-        const json = JSON.stringify({
-          recordId: t.recordId,
-          businessDay: t.businessDay,
-          employeeId: t.employeeId,
-          kind: t.kind,
-          at: t.at,
-        });
-        if (time.add(json)) await time.flush();
+      } catch (err) {
+        throw inJournal ? new JournalReadError('time records', err) : err;
       }
       signal.throwIfAborted();
       await time.end();
