@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
-import { ExportError, ensureRegisterKeyPair, writeDayPackage } from '../src/export/index.js';
+import { ExportError, ensureRegisterKeyPair, estimatePackageBytes, writeDayPackage } from '../src/export/index.js';
 import type { WriteDayRequest } from '../src/export/index.js';
 import { ReceiptSchema, StockPostingSchema, TimeRecordSchema } from '../src/host/records.js';
 import { listPackages, parseManifest, verifyPackage } from '../src/package/index.js';
@@ -239,6 +239,7 @@ test('the next write removes what an interrupted write of this register left, an
   await writeFile(join(registerDir, `${stale}.manifest.sig`), 'orphan signature');
   const orphanZip = '20260312_1c8f4a2d-4b66-4a1f-8b54-2e3f4a5b6c7d.zip';
   await writeFile(join(registerDir, orphanZip), 'zip without manifest');
+  await writeFile(join(registerDir, 'register.pub.part'), 'half a key');
   await writeFile(join(registerDir, 'notes.txt'), 'the cashier keeps notes here');
   await writeFile(join(otherRegister, `${stale}.zip.part`), 'another register, not ours');
   await writeFile(join(work, 'stick', 'holiday.jpg'), 'not ours either');
@@ -284,4 +285,17 @@ test('identities that cannot name a FAT folder are refused before anything is wr
     writeDayPackage(request({ ...synthetic, identity: { customerNumber: '40123', registerId: 'A/B' } })),
   ).rejects.toThrow(/registerId "A\/B" cannot name a folder/);
   expect(await readdir(join(work, 'stick'))).toEqual([]);
+});
+
+test('the size estimate for the free-space check is above what the package really needs, even uncompressed', async () => {
+  await mkdir(join(work, 'stick'));
+  const synthetic = createSyntheticJournal({ days: { [DAY]: { receipts: 2000, timeRecords: 300 } } });
+  const written = await writeDayPackage(request(synthetic));
+  const manifest = parseManifest(await readFile(written.manifestPath));
+  const ndjsonBytes = manifest.entries.reduce((sum, e) => sum + e.bytes, 0);
+  const estimate = estimatePackageBytes(await synthetic.journal.summary(DAY), await synthetic.timeRecording.count(DAY));
+  expect(estimate).toBeGreaterThanOrEqual(ndjsonBytes);
+  expect(estimate).toBeGreaterThan(written.bytes);
+  // Generous, not absurd: a too-high estimate turns away sticks with room enough.
+  expect(estimate).toBeLessThan(3 * ndjsonBytes);
 });

@@ -1,11 +1,17 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { STICK_ROOT_FOLDER, parsePackageFileName, registerFolderName } from '../package/layout.js';
+import {
+  PUBLIC_KEY_FILE,
+  STICK_ROOT_FOLDER,
+  TEMP_SUFFIX,
+  parsePackageFileName,
+  registerFolderName,
+} from '../package/layout.js';
 import type { RegisterIdentity } from './export-contract.js';
 
 /**
  * Removes what an interrupted write of this register left behind: every
- * `.part` file, and a data file or signature whose manifest never arrived
+ * `.part` file of a package or of register.pub, and a data file or signature whose manifest never arrived
  * (the manifest is renamed last, so such files are never part of a package).
  * Only names the package format defines are touched, only in this
  * register's own folder; other registers' folders and foreign files stay.
@@ -25,7 +31,13 @@ export async function cleanStaleTempFiles(stickPath: string, identity: RegisterI
   );
   const removed: string[] = [];
   for (const { name, info } of parsed) {
-    if (!info) continue;
+    if (!info) {
+      if (name === PUBLIC_KEY_FILE + TEMP_SUFFIX) {
+        await unlink(join(dir, name));
+        removed.push(name);
+      }
+      continue;
+    }
     if (info.temporary || !committed.has(info.stem)) {
       await unlink(join(dir, name));
       removed.push(name);
