@@ -265,6 +265,8 @@ async function probeWritable(folder: string): Promise<'ok' | 'read-only' | 'full
 async function freeBytes(stick: StickInfo): Promise<number | null> {
   try {
     const s = await statfs(stick.mountPath);
+    // fusefat answers statfs with zero blocks in total: unknown, not full (as src/stick/free-space.ts).
+    if (Number(s.blocks) === 0 || Number(s.bsize) === 0) return null;
     return Number(s.bavail) * Number(s.bsize);
   } catch {
     return stick.freeBytes;
