@@ -49,7 +49,8 @@ describe('master-data backup with SQLite online backup', () => {
     const [done, total] = progress.at(-1)!;
     expect(done).toBe(total);
     expect(progress.map(([d]) => d)).toEqual([...progress.map(([d]) => d)].sort((a, b) => a - b));
-    expect(result.bytes).toBe(total * (db.pragma('page_size', { simple: true }) as number));
+    // Progress counts the snapshot's pages, then the same pages again while they are copied to the target.
+    expect(result.bytes).toBe((total / 2) * (db.pragma('page_size', { simple: true }) as number));
   });
 
   it('aborts mid-copy, rejects with the abort reason and leaves no file behind', async () => {
@@ -64,6 +65,16 @@ describe('master-data backup with SQLite online backup', () => {
     expect(readdirSync(target)).toEqual([]);
     // The register database stays usable for the next close.
     expect(db.prepare('SELECT COUNT(*) FROM F_RECEIPT').pluck().get()).toBe(20 * 200);
+  });
+
+  it('aborts while copying onto the target and leaves neither the file nor its temporary part', async () => {
+    const target = join(dir, 'stick3', 'backup');
+    const controller = new AbortController();
+    const run = new SqliteMasterDataBackup(db).run(target, controller.signal, (done, total) => {
+      if (done > total / 2) controller.abort(new Error('stick pulled during copy'));
+    });
+    await expect(run).rejects.toThrow('stick pulled during copy');
+    expect(readdirSync(target)).toEqual([]);
   });
 
   it('refuses to start when already aborted', async () => {

@@ -1,7 +1,12 @@
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { hashFile, writeFileDurably } from '../export/durable-file.js';
 import type { BackupResult, MasterDataBackupPort } from '../host/ports.js';
+import { TEMP_SUFFIX } from '../package/layout.js';
 
 /** File name of the register database's copy below the plugin's backup folder. */
 export const BACKUP_FILE_NAME = 'register-backup.sqlite';
@@ -10,22 +15,15 @@ export class MasterDataBackupError extends Error {
   override name = 'MasterDataBackupError';
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
- * The register's master-data backup (the vendor's "Note 1" step): SQLite's
- * online backup API copies a consistent snapshot of the whole register
- * database page by page while the register keeps working. The copy is written
- * under a temporary name, fsynced, checked by opening it, and only then
- * renamed, so a pulled stick or an abort never leaves a file that looks like
- * a finished backup.
+ * The register's master-data backup (the vendor's "Note 1" step), in two
+ * halves. First SQLite's online backup API copies a consistent snapshot of
+ * the whole register database, page by page while the register keeps
+ * working, into a local temporary file, which is then made self-contained and
+ * integrity-checked. Then that file is streamed onto the stick, fsynced,
+ * renamed into place and read back. SQLite never opens a file on the stick:
+ * its locks and journal files fail on FAT through FUSE ("disk I/O error"),
+ * and a stick is pulled mid-write more often than a disk.
  */
 export class SqliteMasterDataBackup implements MasterDataBackupPort {
   constructor(
@@ -42,45 +40,65 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
     signal.throwIfAborted();
     await mkdir(targetDir, { recursive: true });
     const finalPath = join(targetDir, BACKUP_FILE_NAME);
-    const partialPath = `${finalPath}.partial`;
-    await rm(partialPath, { force: true });
+    const scratch = await mkdtemp(join(tmpdir(), 'daystick-backup-'));
+    const snapshot = join(scratch, BACKUP_FILE_NAME);
     try {
-      await this.db.backup(partialPath, {
-        progress: ({ totalPages, remainingPages }) => {
+      // Progress runs over both halves: pages of the snapshot, then the same count again for the copy.
+      let totalPages = 1;
+      await this.db.backup(snapshot, {
+        progress: ({ totalPages: total, remainingPages }) => {
           // Throwing here makes better-sqlite3 close the backup handle and reject.
           signal.throwIfAborted();
-          onProgress?.(totalPages - remainingPages, totalPages);
+          totalPages = total;
+          onProgress?.(total - remainingPages, 2 * total);
           return this.pagesPerStep;
         },
       });
       signal.throwIfAborted();
-      const pages = this.settleCopy(partialPath);
-      await fsyncPath(partialPath);
-      onProgress?.(pages, pages);
-      await rename(partialPath, finalPath);
-      await fsyncPath(targetDir);
-      const { size } = await stat(finalPath);
-      return { files: [BACKUP_FILE_NAME], bytes: size };
+      const pageSize = this.settleSnapshot(snapshot);
+
+      let copied = 0;
+      const report = (bytes: number) => {
+        copied += bytes;
+        onProgress?.(totalPages + Math.floor(copied / pageSize), 2 * totalPages);
+      };
+      async function* chunks(): AsyncGenerator<Buffer> {
+        for await (const chunk of createReadStream(snapshot, { highWaterMark: 1 << 20 })) {
+          report((chunk as Buffer).length);
+          yield chunk as Buffer;
+        }
+      }
+      const written = await writeFileDurably(finalPath, Readable.from(chunks()), signal);
+      const reread = await hashFile(finalPath);
+      if (reread.sha256 !== written.sha256 || reread.bytes !== written.bytes) {
+        await rm(finalPath, { force: true });
+        throw new MasterDataBackupError(
+          `backup ${finalPath} reads back differently from what was written (${reread.bytes} of ${written.bytes} bytes)`,
+        );
+      }
+      onProgress?.(2 * totalPages, 2 * totalPages);
+      return { files: [BACKUP_FILE_NAME], bytes: written.bytes };
     } catch (err) {
-      await rm(partialPath, { force: true }).catch(() => undefined);
+      await rm(finalPath + TEMP_SUFFIX, { force: true }).catch(() => undefined);
       if (signal.aborted) throw signal.reason;
       throw err;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
   /**
-   * Turns the copy into a single self-contained file and checks it. The
-   * online backup copies the register's WAL flag too, and a WAL database on
-   * a stick would need -wal/-shm side files at head office. Opening it as a
-   * database of its own also makes a torn copy fail here, not at head office.
+   * Turns the snapshot into a single self-contained file and checks it. The
+   * online backup copies the register's WAL flag too, and a WAL database at
+   * head office would need -wal/-shm side files beside it.
    */
-  private settleCopy(path: string): number {
+  private settleSnapshot(path: string): number {
     const copy = new Database(path, { fileMustExist: true });
     try {
       copy.pragma('journal_mode = DELETE');
       const check = copy.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new MasterDataBackupError(`backup copy ${path} failed its integrity check: ${check}`);
-      return copy.pragma('page_count', { simple: true }) as number;
+      if (check !== 'ok') throw new MasterDataBackupError(`backup snapshot failed its integrity check: ${check}`);
+      return copy.pragma('page_size', { simple: true }) as number;
     } finally {
       copy.close();
     }
