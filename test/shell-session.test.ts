@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
-import { runShellScript } from './support/shell-session.js';
+import { killLiveShells, runShellScript } from './support/shell-session.js';
 
 /** Scripted sessions of `daystick shell` that need no stick: keys, refusals, start-up errors. */
 describe('daystick shell, scripted keys', () => {
@@ -22,6 +22,7 @@ describe('daystick shell, scripted keys', () => {
     });
     args = ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--wait-stick', '1'];
   });
+  afterEach(() => killLiveShells());
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('answers help and status and exits 0 when every command succeeded', async () => {

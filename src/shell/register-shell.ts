@@ -4,11 +4,14 @@ import type { ClockPort, DisplayPort, JournalPort, LoggerPort, RemovableMediaPor
 import { ClosingError, type RegisterClosings } from '../journal/register-closings.js';
 import { parseKeyLine } from './key-parser.js';
 import type { LineInput } from './line-input.js';
+import type { DisplayActivity } from './terminal-display.js';
 import { type ShellMessageId, shellMessage } from './shell-messages.js';
 
 export interface RegisterShellDeps {
   plugin: PluginInstance;
   display: DisplayPort;
+  /** Subscribes to every prompt and progress update the display shows; returns the unsubscribe function. */
+  watchDisplay: (watcher: (event: DisplayActivity) => void) => () => void;
   input: LineInput;
   closings: RegisterClosings;
   journal: JournalPort;
@@ -21,6 +24,9 @@ export interface RegisterShellDeps {
   /** Called before waiting for the next command (a terminal shows its input prompt). */
   onIdle?: () => void;
 }
+
+/** Plugin prompts that mean it is waiting for a (usable) stick. */
+const STICK_WANTED = new Set(['INSERT_STICK', 'STICK_REMINDER']);
 
 /**
  * The register's keypad loop: reads one command at a time, runs it to the
@@ -175,9 +181,11 @@ export class RegisterShell {
   }
 
   /**
-   * `--wait-stick`: once no stick has been present for that long, aborts the
-   * close through the signal the plugin was given, as a cashier pressing
-   * cancel would. Counting restarts whenever a stick appears.
+   * `--wait-stick`: once the close has waited that long for a stick, aborts
+   * it through the signal the plugin was given, as a cashier pressing cancel
+   * would. Counting starts when no stick is present or when the plugin asks
+   * for one (a stick it refused, full or write-protected, is present but no
+   * use), and stops when a stick is inserted or the plugin starts writing.
    */
   private watchForMissingStick(controller: AbortController): () => void {
     const seconds = this.deps.waitStickSeconds;
@@ -216,11 +224,16 @@ export class RegisterShell {
       disarm();
     };
     const subs = [media.onInserted(onInserted), media.onRemoved(() => void armIfNone())];
+    const stopWatching = this.deps.watchDisplay((event) => {
+      if (event.kind === 'progress') disarm();
+      else if (STICK_WANTED.has(event.prompt.id)) arm();
+    });
     void armIfNone();
     return () => {
       stopped = true;
       disarm();
       for (const s of subs) s.dispose();
+      stopWatching();
     };
   }
 }

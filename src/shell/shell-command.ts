@@ -146,6 +146,7 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
   const shell = new RegisterShell({
     plugin,
     display,
+    watchDisplay: (watcher) => display.onActivity(watcher),
     input,
     closings,
     journal,

@@ -67,8 +67,8 @@ const MESSAGES = {
   },
   SHELL_NO_STICK: {
     severity: 'warning',
-    en: 'No USB stick for {seconds} s: the day close is postponed.',
-    de: 'Seit {seconds} s kein USB-Stick: Der Tagesabschluss wird verschoben.',
+    en: 'No usable USB stick for {seconds} s: the day close is postponed.',
+    de: 'Seit {seconds} s kein brauchbarer USB-Stick: Der Tagesabschluss wird verschoben.',
   },
   SHELL_CANCELLED: {
     severity: 'warning',

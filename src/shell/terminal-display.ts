@@ -14,6 +14,8 @@ export function parseYesNo(answer: string): boolean | null {
   return null;
 }
 
+export type DisplayActivity = { kind: 'prompt'; prompt: ShownPrompt } | { kind: 'progress'; update: ProgressUpdate };
+
 const SEVERITY_MARK = { info: ' ', success: '✔', warning: '!', error: '✖' } as const;
 
 export interface TerminalDisplayOptions {
@@ -33,10 +35,18 @@ export interface TerminalDisplayOptions {
 export class TerminalDisplay implements DisplayPort {
   private bar: cliProgress.SingleBar | null = null;
   private barId: string | null = null;
+  private readonly watchers = new Set<(event: DisplayActivity) => void>();
 
   constructor(private readonly options: TerminalDisplayOptions) {}
 
+  /** Lets the register react to what the plugin shows (e.g. count while a stick is asked for, stop once writing). */
+  onActivity(watcher: (event: DisplayActivity) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
   show(prompt: ShownPrompt): void {
+    for (const watch of this.watchers) watch({ kind: 'prompt', prompt });
     this.stopBar();
     const { out, scripted } = this.options;
     out.write(scripted ? `[${prompt.id}] ${prompt.text}\n` : `${SEVERITY_MARK[prompt.severity]} ${prompt.text}\n`);
@@ -84,6 +94,7 @@ export class TerminalDisplay implements DisplayPort {
   }
 
   progress(update: ProgressUpdate): void {
+    for (const watch of this.watchers) watch({ kind: 'progress', update });
     if (this.options.scripted) return;
     if (this.bar === null || this.barId !== update.id) {
       this.stopBar();

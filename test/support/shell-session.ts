@@ -1,6 +1,7 @@
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeFatImage, mountStick, unmountStick } from './fuse-stick.js';
 
 /**
  * Drives `daystick shell` as a child process through piped stdin, the way a
@@ -21,6 +22,13 @@ export function promptIdsOf(stdout: string): string[] {
   return [...stdout.matchAll(/^\[([A-Z0-9_:]+)\] /gm)].map((m) => m[1]!);
 }
 
+const liveSessions = new Set<ShellSession>();
+
+/** Kills every shell a test started and left running (a failed wait), so none outlives its test folder. */
+export function killLiveShells(): void {
+  for (const session of liveSessions) session.kill();
+}
+
 export class ShellSession {
   private out = '';
   private err = '';
@@ -35,7 +43,17 @@ export class ShellSession {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       this.err += chunk;
     });
-    this.exit = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+    this.exit = new Promise((resolve) =>
+      child.on('close', (code) => {
+        liveSessions.delete(this);
+        resolve(code);
+      }),
+    );
+    liveSessions.add(this);
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
   }
 
   static start(args: string[], cwd: string): ShellSession {
@@ -119,27 +137,45 @@ export function runDaystick(args: string[], cwd: string): { code: number | null;
 }
 
 /**
- * A real FAT32 stick: an image made with mkfs.vfat, FUSE-mounted with
- * fusefat at `root/name`. The volume label is not "DAYSTICK": fusefat lists
- * the label as a file in the root, which would collide with daystick's folder.
+ * A real FAT32 stick (the FUSE harness of fuse-stick.ts), mounted outside the
+ * stick root and then linked into it, so it appears at once with its file
+ * system mounted: a mount point made inside the root would first show up as
+ * a plain folder stick. The label is not "DAYSTICK": fusefat lists the label
+ * as an entry in the root, which would collide with daystick's folder.
  */
-export function mountFatStick(
-  root: string,
-  name: string,
-  imageDir: string,
-  sizeMb = 64,
-): { mountPath: string; unmount(): void } {
-  const image = join(imageDir, `${name}.img`);
-  const mountPath = join(root, name);
-  execFileSync('truncate', ['-s', `${sizeMb}M`, image]);
-  execFileSync('mkfs.vfat', ['-F', '32', '-n', 'REGSTICK', image], { stdio: 'ignore' });
-  mkdirSync(mountPath, { recursive: true });
-  execFileSync('fusefat', ['-o', 'rw+', image, mountPath], { stdio: 'ignore' });
+export async function mountFatStick(root: string, name: string, workDir: string): Promise<InsertedStick> {
+  const image = join(workDir, `${name}.img`);
+  await makeFatImage(image, 64, 'fat32', 'REGSTICK');
+  const mounted = await mountStick(image, join(workDir, `${name}.mnt`));
+  const path = join(root, name);
+  mkdirSync(root, { recursive: true });
+  symlinkSync(mounted.mountPoint, path);
   return {
-    mountPath,
-    unmount() {
-      spawnSync('fusermount', ['-u', mountPath], { stdio: 'ignore' });
-      rmSync(mountPath, { recursive: true, force: true });
+    path,
+    async remove() {
+      rmSync(path, { force: true });
+      await unmountStick(mounted);
     },
   };
+}
+
+export interface InsertedStick {
+  /** The stick as the shell sees it, below its stick root. */
+  path: string;
+  remove(): Promise<void>;
+}
+
+export type StickKind = 'folder' | 'fat32';
+
+/** Makes a stick appear in `root`: a plain folder, or a FUSE-mounted FAT32 image. */
+export async function insertStick(
+  kind: StickKind,
+  root: string,
+  name: string,
+  workDir: string,
+): Promise<InsertedStick> {
+  if (kind === 'fat32') return mountFatStick(root, name, workDir);
+  const path = join(root, name);
+  mkdirSync(path, { recursive: true });
+  return { path, remove: async () => rmSync(path, { recursive: true, force: true }) };
 }
