@@ -8,6 +8,8 @@ import {
   fastTimeRecordOk,
 } from '../src/export/record-checks.js';
 import { ReceiptSchema, StockPostingSchema, TimeRecordSchema } from '../src/host/records.js';
+import { fastPaymentRowOk, fastReceiptLineRowOk, fastReceiptRowOk } from '../src/package/fast-checks.js';
+import { PaymentRowSchema, ReceiptLineRowSchema, ReceiptRowSchema } from '../src/package/rows.js';
 
 // The writer's hand-written checks against the zod schemas they stand in for: on every
 // mutation below the fast check may be stricter than zod (zod then decides), never laxer.
@@ -153,6 +155,27 @@ function differential(
 differential('receipt', receipt, ReceiptSchema, fastReceiptOk, checkReceipt);
 differential('stock posting', posting, StockPostingSchema, fastStockPostingOk, checkStockPosting);
 differential('time record', timeRecord, TimeRecordSchema, fastTimeRecordOk, checkTimeRecord);
+
+/** The verifier's row checks: same rule, fast never laxer than the zod row schema. */
+function rowDifferential(name: string, base: unknown, schema: z.ZodType, fast: (r: unknown) => boolean) {
+  test(`${name} row: fast check never accepts what zod rejects`, () => {
+    expect(fast(base)).toBe(true);
+    expect(schema.safeParse(base).success).toBe(true);
+    const laxer: unknown[] = [];
+    let cases = 0;
+    for (const m of mutations(base)) {
+      cases++;
+      if (fast(m) && !schema.safeParse(m).success) laxer.push(m);
+    }
+    expect(laxer).toEqual([]);
+    expect(cases).toBeGreaterThan(200);
+  });
+}
+
+const { lines: _lines, payments: _payments, ...receiptHead } = receipt;
+rowDifferential('receipt', { ...receiptHead, lineCount: 1, paymentCount: 1 }, ReceiptRowSchema, fastReceiptRowOk);
+rowDifferential('receipt line', { receiptId: 'R1', ...line }, ReceiptLineRowSchema, fastReceiptLineRowOk);
+rowDifferential('payment', { receiptId: 'R1', ...payment }, PaymentRowSchema, fastPaymentRowOk);
 
 test('a schema-valid record of another business day is quarantined with that reason', () => {
   const other = { ...timeRecord, businessDay: '20240301', at: '2024-03-01T06:00:00Z' };

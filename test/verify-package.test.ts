@@ -101,19 +101,39 @@ test('a truncated data file is named as truncated', async () => {
   expect(codes(v)).toContain('unreadable-zip');
 });
 
-test('a changed record is a hash mismatch naming its entry, and the control totals no longer add up', async () => {
-  const copy = await copyOfGood();
-  const x = join(work, `unzipped-${copies}`);
+/** Replaces one entry's text inside the data zip (with Info-ZIP, not the writer's library), keeping the entry order. */
+async function rezipWith(copy: Copy, entry: string, edit: (text: string) => string): Promise<void> {
+  const x = join(work, `unzipped-${copies++}`);
   await mkdir(x);
   await run('unzip', ['-q', copy.zip, '-d', x]);
-  const receipts = await readFile(join(x, 'receipts.ndjson'), 'utf8');
-  await writeFile(join(x, 'receipts.ndjson'), receipts.replace(/"grossMinor":(\d+)/, (_m, n) => `"grossMinor":${Number(n) + 1}`));
+  await writeFile(join(x, entry), edit(await readFile(join(x, entry), 'utf8')));
   await unlink(copy.zip);
   const order = ['receipts', 'receipt-lines', 'payments', 'stock-postings', 'time-records', 'quarantine'];
   await run('zip', ['-q', '-X', '-j', copy.zip, ...order.map((n) => join(x, `${n}.ndjson`))]);
+}
+
+test('a changed record is a hash mismatch naming its entry, and the control totals no longer add up', async () => {
+  const copy = await copyOfGood();
+  await rezipWith(copy, 'receipts.ndjson', (text) =>
+    text.replace(/"grossMinor":(\d+)/, (_m, n) => `"grossMinor":${Number(n) + 1}`),
+  );
   const v = await verdictOf(copy.stick);
   expect(codes(v)).toEqual(['data-hash-mismatch', 'hash-mismatch:receipts.ndjson', 'control-totals-mismatch']);
   expect(v.problems.find((p) => p.code === 'control-totals-mismatch')?.message).toMatch(/controlTotals\.grossMinor/);
+});
+
+test('a row that breaks its schema or belongs to another day is a bad record, named with entry and line', async () => {
+  const copy = await copyOfGood();
+  await rezipWith(copy, 'receipt-lines.ndjson', (text) => text.replace(/"grossMinor":(\d+)/, '"grossMinor":1.5'));
+  const v = await verdictOf(copy.stick);
+  expect(codes(v)).toContain('bad-record:receipt-lines.ndjson');
+  expect(v.problems.find((p) => p.code === 'bad-record')?.message).toMatch(/^receipt-lines\.ndjson record 1: grossMinor: /);
+
+  const other = await copyOfGood();
+  await rezipWith(other, 'stock-postings.ndjson', (text) => text.replace(`"businessDay":"${DAY}"`, '"businessDay":"20260504"'));
+  const w = await verdictOf(other.stick);
+  expect(codes(w)).toContain('bad-record:stock-postings.ndjson');
+  expect(w.problems.find((p) => p.code === 'bad-record')?.message).toMatch(/belongs to business day 20260504/);
 });
 
 test('a flipped byte inside the data file is caught', async () => {

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { businessDayProblem } from '../host/business-day.js';
 import {
   type Receipt,
   ReceiptSchema,
@@ -8,138 +7,15 @@ import {
   type TimeRecord,
   TimeRecordSchema,
 } from '../host/records.js';
+import { fastReceiptOk, fastStockPostingOk, fastTimeRecordOk } from '../package/fast-checks.js';
+
+export { fastReceiptOk, fastStockPostingOk, fastTimeRecordOk };
 
 /**
- * Hand-written checks that accept only records the zod schemas in
- * host/records.ts accept (test/export-record-checks.test.ts holds them to
- * that), but cost a fraction of a zod parse on the hot path. When a check
- * says no, zod has the last word and supplies the reason, so a record is
- * never quarantined that zod would pass, and the quarantine reason is zod's.
+ * The writer's verdict per journal record: the fast checks of
+ * package/fast-checks.ts first, zod when they say no, so a record is never
+ * quarantined that zod would pass, and the quarantine reason is zod's.
  */
-const INSTANT = ReceiptSchema.shape.openedAt._zod.def.pattern as RegExp;
-
-type Obj = Record<string, unknown>;
-
-function isPlainObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
-}
-
-function hasExactlyKeys(o: Obj, count: number): boolean {
-  let n = 0;
-  for (const _ in o) n++;
-  return n === count;
-}
-
-function isId(v: unknown): v is string {
-  return typeof v === 'string' && v.length >= 1 && v.length <= 64;
-}
-
-function isInt(v: unknown): v is number {
-  return Number.isSafeInteger(v);
-}
-
-function isInstant(v: unknown): v is string {
-  return typeof v === 'string' && INSTANT.test(v);
-}
-
-/** Nearly every record of a package carries the same day; remembering the last valid one spares a Date per record. */
-let lastValidDay = '';
-function isDay(v: unknown): v is string {
-  if (v === lastValidDay) return true;
-  if (typeof v !== 'string' || businessDayProblem(v) !== null) return false;
-  lastValidDay = v;
-  return true;
-}
-
-function lineOk(l: unknown): boolean {
-  if (!isPlainObject(l) || !hasExactlyKeys(l, 9)) return false;
-  const bp = l.vatRateBasisPoints;
-  return (
-    isInt(l.lineNo) &&
-    (l.lineNo as number) > 0 &&
-    isId(l.articleId) &&
-    typeof l.description === 'string' &&
-    l.description.length <= 200 &&
-    isInt(l.quantityMilli) &&
-    isInt(l.unitPriceMinor) &&
-    isInt(l.grossMinor) &&
-    isId(l.vatRateId) &&
-    isInt(bp) &&
-    bp >= 0 &&
-    bp <= 10000 &&
-    typeof l.voided === 'boolean'
-  );
-}
-
-function paymentOk(p: unknown): boolean {
-  if (!isPlainObject(p) || !hasExactlyKeys(p, 4)) return false;
-  return (
-    isInt(p.paymentNo) &&
-    (p.paymentNo as number) > 0 &&
-    isId(p.paymentTypeId) &&
-    typeof p.paymentTypeName === 'string' &&
-    p.paymentTypeName.length <= 100 &&
-    isInt(p.amountMinor)
-  );
-}
-
-const RECEIPT_KINDS = new Set(['sale', 'refund', 'void']);
-const POSTING_REASONS = new Set(['sale', 'refund', 'goods-in', 'correction', 'waste']);
-const TIME_KINDS = new Set(['clock-in', 'clock-out', 'break-start', 'break-end']);
-
-export function fastReceiptOk(r: unknown): r is Receipt {
-  if (!isPlainObject(r) || !hasExactlyKeys(r, 11)) return false;
-  if (
-    !(
-      isId(r.receiptId) &&
-      isInt(r.receiptNo) &&
-      (r.receiptNo as number) > 0 &&
-      isDay(r.businessDay) &&
-      isInstant(r.openedAt) &&
-      isInstant(r.closedAt) &&
-      isId(r.cashierId) &&
-      typeof r.kind === 'string' &&
-      RECEIPT_KINDS.has(r.kind) &&
-      typeof r.currency === 'string' &&
-      r.currency.length === 3 &&
-      isInt(r.grossMinor) &&
-      Array.isArray(r.lines) &&
-      Array.isArray(r.payments)
-    )
-  ) {
-    return false;
-  }
-  for (const l of r.lines as unknown[]) if (!lineOk(l)) return false;
-  for (const p of r.payments as unknown[]) if (!paymentOk(p)) return false;
-  return true;
-}
-
-export function fastStockPostingOk(s: unknown): s is StockPosting {
-  if (!isPlainObject(s) || !hasExactlyKeys(s, 7)) return false;
-  return (
-    isId(s.postingId) &&
-    isDay(s.businessDay) &&
-    isInstant(s.postedAt) &&
-    isId(s.articleId) &&
-    isInt(s.quantityMilli) &&
-    typeof s.reason === 'string' &&
-    POSTING_REASONS.has(s.reason) &&
-    (s.receiptId === null || isId(s.receiptId))
-  );
-}
-
-export function fastTimeRecordOk(t: unknown): t is TimeRecord {
-  if (!isPlainObject(t) || !hasExactlyKeys(t, 5)) return false;
-  return (
-    isId(t.recordId) &&
-    isDay(t.businessDay) &&
-    isId(t.employeeId) &&
-    typeof t.kind === 'string' &&
-    TIME_KINDS.has(t.kind) &&
-    isInstant(t.at)
-  );
-}
-
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 function viaZod<T>(schema: z.ZodType<T>, record: unknown): Checked<T> {
