@@ -151,6 +151,18 @@ describe.each<StickKind>(['folder', 'fat32'])('daystick shell day close on a %s 
     expect(runDaystick(['verify', s.path], dir).code).toBe(0);
   });
 
+  it('at end of input still finishes a close that waits for a stick', async () => {
+    const session = ShellSession.start(args('--wait-stick', '20'), dir);
+    session.send('close');
+    session.end();
+    await session.waitFor(/^\[INSERT_STICK\]/, 30_000);
+    const s = await stick();
+    const run = await session.finished();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Day close 20260105 finished: sent; sent: 20260105; pending: -.');
+    expect(runDaystick(['verify', s.path], dir).code).toBe(0);
+  });
+
   it('re-sends a day typed as YYYYMMDD + reports beside the day closed next', async () => {
     const s = await stick();
     const run = await runShellScript(args('--wait-stick', '10'), ['20260102', 'reports', 'n', 'queue', 'close'], dir);

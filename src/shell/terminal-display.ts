@@ -16,6 +16,11 @@ export function parseYesNo(answer: string): boolean | null {
 
 export type DisplayActivity = { kind: 'prompt'; prompt: ShownPrompt } | { kind: 'progress'; update: ProgressUpdate };
 
+/** Keeps a bar on one terminal line: some progress labels are whole sentences (the Note 1 text). */
+function barLabel(label: string): string {
+  return label.length > 50 ? `${label.slice(0, 49)}…` : label;
+}
+
 const SEVERITY_MARK = { info: ' ', success: '✔', warning: '!', error: '✖' } as const;
 
 export interface TerminalDisplayOptions {
@@ -108,10 +113,10 @@ export class TerminalDisplay implements DisplayPort {
         cliProgress.Presets.shades_classic,
       );
       this.barId = update.id;
-      this.bar.start(Math.max(update.total, 1), update.done, { label: update.label });
+      this.bar.start(Math.max(update.total, 1), update.done, { label: barLabel(update.label) });
     }
     this.bar.setTotal(Math.max(update.total, 1));
-    this.bar.update(update.done, { label: update.label });
+    this.bar.update(update.done, { label: barLabel(update.label) });
     if (update.total > 0 && update.done >= update.total) this.stopBar();
   }
 
