@@ -29,6 +29,8 @@ const ROUNDS = 3;
 
 export interface CaseResult {
   wallMs: number;
+  /** user + system CPU of the whole process (all threads, zlib's included) during the case. */
+  cpuMs: number;
   maxRssMiB: number;
   records: number;
   ndjsonBytes: number;
@@ -47,6 +49,7 @@ async function runCase(name: CaseName, spec: SyntheticDaySpec, outDir: string): 
   const records = summary.receipts + summary.receiptLines + summary.payments + summary.stockPostings + timeCount;
   globalThis.gc?.();
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   let ndjsonBytes = 0;
   let outputBytes = 0;
   if (name === 'export') {
@@ -86,8 +89,10 @@ async function runCase(name: CaseName, spec: SyntheticDaySpec, outDir: string): 
     outputBytes = ndjsonBytes;
   }
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   if (name === 'export') ndjsonBytes = await packageNdjsonBytes(outDir);
-  return { wallMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, records, ndjsonBytes, outputBytes };
+  return { wallMs, cpuMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, records, ndjsonBytes, outputBytes };
 }
 
 async function packageZip(outDir: string): Promise<string> {
@@ -144,7 +149,7 @@ function describeCase(label: string, r: CaseResult): string {
   const seconds = r.wallMs / 1000;
   return [
     label.padEnd(34),
-    `${fmt(r.wallMs, 0).padStart(6)} ms`,
+    `${fmt(r.wallMs, 0).padStart(6)} ms (CPU ${fmt(r.cpuMs, 0).padStart(5)} ms)`,
     `${fmt(r.records / seconds / 1000, 0).padStart(5)}k rec/s`,
     `${fmt(mib(r.ndjsonBytes) / seconds).padStart(6)} MB/s NDJSON`,
     `out ${fmt(mib(r.outputBytes)).padStart(6)} MiB`,
@@ -201,12 +206,15 @@ const exportSection: BenchSection = {
 
     const a = median(largeA.map((r) => r.wallMs));
     const e = median(largeExport.map((r) => r.wallMs));
+    const aCpu = median(largeA.map((r) => r.cpuMs));
+    const eCpu = median(largeExport.map((r) => r.cpuMs));
     const peak = Math.max(...largeExport.map((r) => r.maxRssMiB));
     console.log('');
     console.log(`  large day: ${LARGE_DAY.receipts} receipts, ${largeExport[0]!.records} records, ${fmt(mib(largeExport[0]!.ndjsonBytes))} MiB NDJSON`);
     console.log(`  baseline (a) stringify → file   median ${fmt(a, 0)} ms`);
     console.log(`  baseline (b) zip -1 over NDJSON median ${fmt(median(zipMs), 0)} ms (${fmt(median(zipMs) / a, 2)}x (a)), ${fmt(mib(zipBytes), 2)} MiB`);
     console.log(`  export                          median ${fmt(e, 0)} ms = ${fmt(e / a, 2)}x (a) [target ≤ 1.30x]; per round ${ratios.map((r) => fmt(r, 2)).join(', ')}`);
+    console.log(`  CPU (all threads)               export ${fmt(eCpu, 0)} ms vs (a) ${fmt(aCpu, 0)} ms = ${fmt(eCpu / aCpu, 2)}x`);
     console.log(`  package size                    ${fmt(mib(largeExport[0]!.outputBytes), 2)} MiB (${fmt((100 * largeExport[0]!.outputBytes) / largeExport[0]!.ndjsonBytes, 1)}% of NDJSON)`);
     console.log(`  peak RSS large export           ${fmt(peak)} MiB [target < 200 MiB]; baseline (a) ${fmt(Math.max(...largeA.map((r) => r.maxRssMiB)))} MiB`);
     console.log(`  ${describeCase(`small day (${SMALL_DAY.receipts} receipts) export`, small)}`);
