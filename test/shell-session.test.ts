@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
-import { killLiveShells, runShellScript } from './support/shell-session.js';
+import { killLiveShells, runDaystick, runShellScript } from './support/shell-session.js';
 
 /** Scripted sessions of `daystick shell` that need no stick: keys, refusals, start-up errors. */
 describe('daystick shell, scripted keys', () => {
@@ -111,5 +111,73 @@ describe('daystick shell, scripted keys', () => {
     expect(run.promptIds.slice(0, 2)).toEqual(['SHELL_JOURNAL_CREATED', 'SHELL_READY']);
     expect(run.stdout).toMatch(/created a demo journal .*\.daystick\/journal\.sqlite with 30 business days/);
     expect(run.stdout).toMatch(/last closing: \d{8} \(Z 29\)/);
+  });
+});
+
+describe('daystick shell, scripted questions', () => {
+  let dir: string;
+  const args = (data: string) => [
+    '--journal',
+    'journal.sqlite',
+    '--data',
+    data,
+    '--stick-root',
+    'sticks',
+    '--wait-stick',
+    '10',
+  ];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-shell-questions-'));
+    await createDemoJournalFile(join(dir, 'journal.sqlite'), {
+      start: '20260101',
+      days: 5,
+      receiptsPerDay: 10,
+      seed: 'questions',
+      badRecords: 0,
+      closedDays: 4,
+    });
+  });
+  afterEach(() => killLiveShells());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('asks a yes/no question again on another answer and takes the next line', async () => {
+    const run = await runShellScript(args('data-retry'), ['20260103 reports', 'vielleicht', 'NEIN', 'queue'], dir);
+    expect(run.promptIds).toEqual([
+      'SHELL_READY',
+      'RESEND_ASK_TIME_DATA',
+      'SHELL_ANSWER_YES_NO',
+      'RESEND_QUEUED',
+      'QUEUE_ENTRY',
+      'SHELL_BYE',
+    ]);
+    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2026-01-03, time-recording data: no/m);
+    expect(run.code).toBe(0);
+  });
+
+  it('takes end of input during a question as "no" and says so', async () => {
+    const run = await runShellScript(args('data-eof'), ['20260103 reports'], dir);
+    expect(run.promptIds).toEqual([
+      'SHELL_READY',
+      'RESEND_ASK_TIME_DATA',
+      'SHELL_NO_ANSWER',
+      'RESEND_QUEUED',
+      'SHELL_BYE',
+    ]);
+    expect(run.stdout).toMatch(/^\[RESEND_QUEUED\] The data of 2026-01-03 .*\(cash balance\)\.$/m);
+  });
+
+  it('lets the cashier pick one of two sticks by number', async () => {
+    mkdirSync(join(dir, 'sticks', 'ALPHA'), { recursive: true });
+    mkdirSync(join(dir, 'sticks', 'BRAVO'), { recursive: true });
+    const run = await runShellScript(args('data-choose'), ['close', '2'], dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\[CHOOSE_STICK\] /m);
+    const options = run.stdout.split('\n').filter((l) => l.startsWith('[CHOOSE_STICK:'));
+    expect(options).toHaveLength(2);
+    const chosen = options[1]!.includes('BRAVO') ? 'BRAVO' : 'ALPHA';
+    const other = chosen === 'BRAVO' ? 'ALPHA' : 'BRAVO';
+    expect(runDaystick(['verify', join(dir, 'sticks', chosen)], dir).code).toBe(0);
+    expect(existsSync(join(dir, 'sticks', other, 'DAYSTICK'))).toBe(false);
   });
 });
