@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { businessDayOf } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { BACKUP_FILE_NAME } from '../src/journal/sqlite-master-data-backup.js';
+import { describeWithFuse } from './support/fuse-stick.js';
 import {
   type InsertedStick,
   insertStick,
@@ -37,7 +38,7 @@ function indexOfId(ids: string[], id: string): number {
   return i;
 }
 
-describe.each<StickKind>(['folder', 'fat32'])('daystick shell day close on a %s stick', (kind) => {
+function closeSessions(kind: StickKind): void {
   let dir: string;
   let sticks: string;
   let inserted: InsertedStick[];
@@ -198,4 +199,7 @@ describe.each<StickKind>(['folder', 'fat32'])('daystick shell day close on a %s 
     expect(run.stdout).toMatch(/^\[NOTE_2\] .*Sie können den Stick jetzt entfernen\.$/m);
     expect(runDaystick(['verify', s.path], dir).code).toBe(0);
   });
-});
+}
+
+describe('daystick shell day close on a folder stick', () => closeSessions('folder'));
+describeWithFuse('daystick shell day close on a FUSE-mounted FAT32 stick', ['fat32'], () => closeSessions('fat32'));
