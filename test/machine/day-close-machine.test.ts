@@ -58,7 +58,7 @@ describe('day-close machine', () => {
   test('stick pulled mid-write: write aborted, removal prompt, the day is written again from the start', async () => {
     let calls = 0;
     const m = startMachine({
-      write: (input, signal) => {
+      write: (_input, signal) => {
         calls++;
         if (calls === 1) {
           return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
@@ -212,7 +212,7 @@ describe('day-close machine', () => {
     let n = 0;
     const m = startMachine({
       plan: [day('20260104'), day('20260105')],
-      write: (input, signal) => {
+      write: (_input, signal) => {
         n++;
         if (n === 2) return new Promise((_, rej) => signal.addEventListener('abort', () => rej(new Error('x'))));
         return Promise.resolve({ packageId: `p${n}`, receipts: 1, quarantined: 0 });
