@@ -10,6 +10,7 @@ import {
   type InsertedStick,
   insertStick,
   killLiveShells,
+  mountFatStick,
   runDaystick,
   runShellScript,
   ShellSession,
@@ -203,3 +204,40 @@ function closeSessions(kind: StickKind): void {
 
 describe('daystick shell day close on a folder stick', () => closeSessions('folder'));
 describeWithFuse('daystick shell day close on a FUSE-mounted FAT32 stick', ['fat32'], () => closeSessions('fat32'));
+
+describeWithFuse('daystick shell with a write-protected FAT32 stick', ['fat32'], () => {
+  let dir: string;
+  let inserted: InsertedStick | null = null;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-shell-ro-'));
+    await createDemoJournalFile(join(dir, 'journal.sqlite'), {
+      start: '20260101',
+      days: 5,
+      receiptsPerDay: 10,
+      seed: 'read-only',
+      badRecords: 0,
+      closedDays: 4,
+    });
+  });
+
+  afterEach(async () => {
+    killLiveShells();
+    await inserted?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts --wait-stick from the refusal although the stick stays plugged in, then postpones', async () => {
+    inserted = await mountFatStick(join(dir, 'sticks'), 'LOCKED', dir, { readOnly: true });
+    const run = await runShellScript(
+      ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--wait-stick', '1'],
+      ['close'],
+      dir,
+    );
+    const ids = run.promptIds;
+    expect(ids.indexOf('STICK_READ_ONLY')).toBeGreaterThan(0);
+    expect(ids.indexOf('SHELL_NO_STICK')).toBeGreaterThan(ids.indexOf('STICK_READ_ONLY'));
+    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.code).toBe(1);
+  });
+});

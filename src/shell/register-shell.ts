@@ -27,6 +27,8 @@ export interface RegisterShellDeps {
 
 /** Plugin prompts that mean it is waiting for a (usable) stick. */
 const STICK_WANTED = new Set(['INSERT_STICK', 'STICK_REMINDER']);
+/** Plugin prompts that mean it turned down the stick that is present, so a present stick no longer counts. */
+const STICK_REFUSED = new Set(['STICK_READ_ONLY', 'STICK_FULL', 'STICK_FILE_LIMIT', 'WRITE_FAILED']);
 
 /**
  * The register's keypad loop: reads one command at a time, runs it to the
@@ -86,7 +88,7 @@ export class RegisterShell {
       ok = await this.dispatch(key);
     } catch (err) {
       this.deps.logger.error('command failed', { line, error: String(err) });
-      this.say('SHELL_CLOSE_ERROR', { reason: (err as Error).message });
+      this.say('SHELL_COMMAND_ERROR', { input: line.trim(), reason: (err as Error).message });
       ok = false;
     }
     if (!ok) this.failed++;
@@ -183,9 +185,9 @@ export class RegisterShell {
   /**
    * `--wait-stick`: once the close has waited that long for a stick, aborts
    * it through the signal the plugin was given, as a cashier pressing cancel
-   * would. Counting starts when no stick is present or when the plugin asks
-   * for one (a stick it refused, full or write-protected, is present but no
-   * use), and stops when a stick is inserted or the plugin starts writing.
+   * would. Counting starts when no stick is present, or when the plugin asks
+   * for one after refusing the stick that is there (full, write-protected),
+   * and stops when a stick is inserted or the plugin starts writing.
    */
   private watchForMissingStick(controller: AbortController): () => void {
     const seconds = this.deps.waitStickSeconds;
@@ -195,6 +197,7 @@ export class RegisterShell {
     let stopped = false;
     // Bumped on every insertion, so a stick list that was read before a stick arrived cannot arm the timer.
     let insertions = 0;
+    let refused = false;
     const disarm = () => {
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
@@ -221,12 +224,17 @@ export class RegisterShell {
     };
     const onInserted = () => {
       insertions++;
+      refused = false;
       disarm();
     };
     const subs = [media.onInserted(onInserted), media.onRemoved(() => void armIfNone())];
     const stopWatching = this.deps.watchDisplay((event) => {
       if (event.kind === 'progress') disarm();
-      else if (STICK_WANTED.has(event.prompt.id)) arm();
+      else if (STICK_REFUSED.has(event.prompt.id)) refused = true;
+      else if (STICK_WANTED.has(event.prompt.id)) {
+        if (refused) arm();
+        else void armIfNone();
+      }
     });
     void armIfNone();
     return () => {

@@ -60,10 +60,10 @@ const MESSAGES = {
     en: 'Day close {day} finished: {outcome}; sent: {sent}; pending: {pending}.',
     de: 'Tagesabschluss {day} beendet: {outcome}; gesendet: {sent}; offen: {pending}.',
   },
-  SHELL_CLOSE_ERROR: {
+  SHELL_COMMAND_ERROR: {
     severity: 'error',
-    en: "The plugin's day close failed: {reason}.",
-    de: 'Der Tagesabschluss des Plugins ist fehlgeschlagen: {reason}.',
+    en: '"{input}" failed: {reason}.',
+    de: '"{input}" ist fehlgeschlagen: {reason}.',
   },
   SHELL_NO_STICK: {
     severity: 'warning',

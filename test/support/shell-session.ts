@@ -143,10 +143,15 @@ export function runDaystick(args: string[], cwd: string): { code: number | null;
  * a plain folder stick. The label is not "DAYSTICK": fusefat lists the label
  * as an entry in the root, which would collide with daystick's folder.
  */
-export async function mountFatStick(root: string, name: string, workDir: string): Promise<InsertedStick> {
+export async function mountFatStick(
+  root: string,
+  name: string,
+  workDir: string,
+  options: { readOnly?: boolean } = {},
+): Promise<InsertedStick> {
   const image = join(workDir, `${name}.img`);
   await makeFatImage(image, 64, 'fat32', 'REGSTICK');
-  const mounted = await mountStick(image, join(workDir, `${name}.mnt`));
+  const mounted = await mountStick(image, join(workDir, `${name}.mnt`), { readOnly: options.readOnly ?? false });
   const path = join(root, name);
   mkdirSync(root, { recursive: true });
   symlinkSync(mounted.mountPoint, path);
