@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
-import { killLiveShells, runDaystick, runShellScript } from './support/shell-session.js';
+import { killLiveShells, runDaystick, runShellScript, ShellSession } from './support/shell-session.js';
 
 /** Scripted sessions of `daystick shell` that need no stick: keys, refusals, start-up errors. */
 describe('daystick shell, scripted keys', () => {
@@ -179,5 +179,41 @@ describe('daystick shell, scripted questions', () => {
     const other = chosen === 'BRAVO' ? 'ALPHA' : 'BRAVO';
     expect(runDaystick(['verify', join(dir, 'sticks', chosen)], dir).code).toBe(0);
     expect(existsSync(join(dir, 'sticks', other, 'DAYSTICK'))).toBe(false);
+  });
+});
+
+describe('daystick shell on a terminal', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-shell-tty-'));
+    mkdirSync(join(dir, 'sticks', 'STICK1'), { recursive: true });
+    await createDemoJournalFile(join(dir, 'journal.sqlite'), {
+      start: '20260101',
+      days: 3,
+      receiptsPerDay: 10,
+      seed: 'tty',
+      badRecords: 0,
+      closedDays: 2,
+    });
+  });
+  afterEach(() => killLiveShells());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('shows prompts as text with a progress bar while writing, and quits on the key', async () => {
+    const session = ShellSession.startInTerminal(
+      ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--lang', 'de'],
+      dir,
+    );
+    await session.waitFor(/Offener Geschäftstag: 20260103/);
+    session.send('close');
+    await session.waitFor(/Sie können den Stick jetzt entfernen/, 30_000);
+    session.send('quit');
+    const run = await session.finished();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('> ');
+    expect(run.stdout).toMatch(/Die Daten vom 2026-01-03 werden geschrieben \(1 von 1\)\.\.\. \[[^\]]+\] 100%/);
+    expect(run.stdout).toContain('✔ Die Buchungsdaten wurden auf dem USB-Stick gespeichert.');
+    // Ids are for scripts; a cashier sees only the text.
+    expect(run.promptIds).toEqual([]);
   });
 });

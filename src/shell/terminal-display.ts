@@ -18,7 +18,7 @@ export type DisplayActivity = { kind: 'prompt'; prompt: ShownPrompt } | { kind: 
 
 /** Keeps a bar on one terminal line: some progress labels are whole sentences (the Note 1 text). */
 function barLabel(label: string): string {
-  return label.length > 50 ? `${label.slice(0, 49)}…` : label;
+  return label.length > 64 ? `${label.slice(0, 63)}…` : label;
 }
 
 const SEVERITY_MARK = { info: ' ', success: '✔', warning: '!', error: '✖' } as const;

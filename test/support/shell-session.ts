@@ -60,12 +60,28 @@ export class ShellSession {
     return new ShellSession(spawn(process.execPath, [DAYSTICK_BIN, 'shell', ...args], { cwd, stdio: 'pipe' }));
   }
 
+  /**
+   * The shell on a real pseudo-terminal (util-linux `script`), as a cashier
+   * sees it: interactive prompt, progress bar, no `[ID]` prefixes. Lines are
+   * sent with a carriage return, as the Enter key sends them.
+   */
+  static startInTerminal(args: string[], cwd: string): ShellSession {
+    const command = [process.execPath, DAYSTICK_BIN, 'shell', ...args]
+      .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+      .join(' ');
+    const session = new ShellSession(spawn('script', ['-qfec', command, '/dev/null'], { cwd, stdio: 'pipe' }));
+    session.lineEnd = '\r';
+    return session;
+  }
+
+  private lineEnd = '\n';
+
   get stdout(): string {
     return this.out;
   }
 
   send(...lines: string[]): void {
-    this.child.stdin.write(lines.map((l) => `${l}\n`).join(''));
+    this.child.stdin.write(lines.map((l) => `${l}${this.lineEnd}`).join(''));
   }
 
   /** Closes standard input: the shell finishes its running flow, then exits. */
