@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, statfs, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import {
@@ -93,7 +93,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
         }
         needed += estimate;
       }
-      const free = await freeBytes(stick);
+      const free = await freeBytes(host, stick);
       if (free !== null && free < needed * SPACE_MARGIN) {
         return { ok: false, problem: 'full', freeBytes: free, neededBytes: Math.ceil(needed * SPACE_MARGIN) };
       }
@@ -262,12 +262,14 @@ async function probeWritable(folder: string): Promise<'ok' | 'read-only' | 'full
   }
 }
 
-async function freeBytes(stick: StickInfo): Promise<number | null> {
+/**
+ * Free space as the removable-media port reports it now (the port knows its
+ * file systems' quirks, e.g. fusefat's empty statfs); null when it cannot tell.
+ */
+async function freeBytes(host: Host, stick: StickInfo): Promise<number | null> {
   try {
-    const s = await statfs(stick.mountPath);
-    // fusefat answers statfs with zero blocks in total: unknown, not full (as src/stick/free-space.ts).
-    if (Number(s.blocks) === 0 || Number(s.bsize) === 0) return null;
-    return Number(s.bavail) * Number(s.bsize);
+    const now = (await host.media.list()).find((s) => s.id === stick.id);
+    return now ? now.freeBytes : stick.freeBytes;
   } catch {
     return stick.freeBytes;
   }

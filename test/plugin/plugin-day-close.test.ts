@@ -119,6 +119,31 @@ describe('plugin day close against folder sticks and the real package writer', (
     await plugin.dispose();
   });
 
+  test('a stick whose port reports too little free space is refused as full; nothing is marked sent; another stick completes it', async () => {
+    const small = await host.media.insert('SMALL', { freeBytes: 10_000 });
+    const plugin = await activate(host);
+    const closing = plugin.onDayClose({ businessDay: '20260105', closingNumber: 1 });
+    await until(() => host.display.ids().includes('STICK_FULL'), 10_000, 'stick-full prompt');
+    expect(host.display.shown.find((p) => p.id === 'STICK_FULL')?.text).toMatch(/"SMALL" is full \(9\.8 KiB free/);
+    expect(await manifestsOn(small.mountPath)).toEqual([]);
+    const big = await host.media.insert('BIG', { freeBytes: 1e9 });
+    expect((await closing).outcome).toBe('sent');
+    expect(await manifestsOn(big.mountPath)).toHaveLength(1);
+    await plugin.dispose();
+  });
+
+  test('a stick the port reports read-only: its prompt, nothing written', async () => {
+    const ro = await host.media.insert('LOCKED', { readOnly: true });
+    const plugin = await activate(host);
+    const cancel = new AbortController();
+    const closing = plugin.onDayClose({ businessDay: '20260105', closingNumber: 1 }, cancel.signal);
+    await until(() => host.display.ids().includes('STICK_READ_ONLY'), 10_000, 'read-only prompt');
+    cancel.abort();
+    expect((await closing).outcome).toBe('postponed');
+    expect(await filesOn(ro.mountPath)).toEqual([]);
+    await plugin.dispose();
+  });
+
   test('a display handler that throws does not stop the day from reaching the stick', async () => {
     host.display.throwOnShow = true;
     await host.media.insert('STICK1');
