@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -109,7 +109,7 @@ export interface MountedStick {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** exFAT images go through a loop device (exfat-fuse wants a block device as root). */
   loopDevice: string | null;
-  /** The last few KiB the daemon wrote to stderr, for failure messages. */
+  /** The last few KiB the daemon wrote (stdout and stderr go to a log file beside the image), for failure messages. */
   stderrTail(): string;
 }
 
@@ -145,23 +145,35 @@ export async function mountStick(
 
   let loopDevice: string | null = null;
   let daemon: ChildProcess;
-  if (format === 'fat32') {
-    daemon = spawn(tool('fusefat'), ['-f', '-o', readOnly ? 'ro' : 'rw+', image, target], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-  } else {
-    const attached = await run(tool('losetup'), ['--find', '--show', ...(readOnly ? ['--read-only'] : []), image]);
-    loopDevice = attached.stdout.trim();
-    // -d is exfat-fuse's only way to stay in the foreground; its debug chatter goes to stderr.
-    daemon = spawn(tool('mount.exfat-fuse'), ['-d', ...(readOnly ? ['-o', 'ro'] : []), loopDevice, target], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+  // The daemon's chatter goes to a file, not a pipe: a test that blocks its event loop
+  // (spawnSync) would leave a pipe unread, the daemon would block on it, and every
+  // access to the stick would hang.
+  const logPath = `${image}.${path.basename(target)}.fuse.log`;
+  const log = openSync(logPath, 'w');
+  try {
+    if (format === 'fat32') {
+      // -s: fusefat is not thread-safe; a statfs from the stick poller racing a write deadlocks it.
+      daemon = spawn(tool('fusefat'), ['-f', '-s', '-o', readOnly ? 'ro' : 'rw+', image, target], {
+        stdio: ['ignore', log, log],
+      });
+    } else {
+      const attached = await run(tool('losetup'), ['--find', '--show', ...(readOnly ? ['--read-only'] : []), image]);
+      loopDevice = attached.stdout.trim();
+      // -d is exfat-fuse's only way to stay in the foreground; its debug chatter goes to the log.
+      daemon = spawn(tool('mount.exfat-fuse'), ['-d', ...(readOnly ? ['-o', 'ro'] : []), loopDevice, target], {
+        stdio: ['ignore', log, log],
+      });
+    }
+  } finally {
+    closeSync(log);
   }
-  let tail = '';
-  daemon.stderr?.setEncoding('utf8');
-  daemon.stderr?.on('data', (chunk: string) => {
-    tail = (tail + chunk).slice(-4096);
-  });
+  const tail = () => {
+    try {
+      return readFileSync(logPath, 'utf8').slice(-4096);
+    } catch {
+      return '';
+    }
+  };
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     daemon.once('exit', (code, signal) => resolve({ code, signal }));
     daemon.once('error', () => resolve({ code: null, signal: null }));
@@ -174,7 +186,7 @@ export async function mountStick(
     daemon,
     exited,
     loopDevice,
-    stderrTail: () => tail,
+    stderrTail: tail,
   };
   live.add(handle);
 
@@ -186,7 +198,9 @@ export async function mountStick(
   while (!(await mountEntryAt(target))) {
     if (gone || Date.now() > deadline) {
       await releaseStick(handle);
-      throw new Error(`${format} image ${image} did not mount at ${target}: ${tail.trim().slice(-800) || 'no output'}`);
+      throw new Error(
+        `${format} image ${image} did not mount at ${target}: ${tail().trim().slice(-800) || 'no output'}`,
+      );
     }
     await sleep(25);
   }
