@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDayPackage } from '../src/export/index.js';
@@ -74,7 +74,9 @@ test('watching ends cleanly on SIGTERM after importing a stick that appeared', a
   };
   try {
     await waitFor('watching for sticks');
-    await cp(join(work, 'written'), join(sticks, 'USBSTICK'), { recursive: true });
+    // Copied beside the root and moved in at once: a real stick appears with its files already on it.
+    await cp(join(work, 'written'), join(work, 'USBSTICK'), { recursive: true });
+    await rename(join(work, 'USBSTICK'), join(sticks, 'USBSTICK'));
     await waitFor('it can be pulled now');
   } finally {
     child.kill('SIGTERM');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDayPackage } from '../src/export/index.js';
@@ -371,9 +371,11 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
     };
     try {
       await waitFor('watching for sticks');
-      const stickRegisterDir = join(sticks, 'STICK1', 'DAYSTICK', REGISTER_FOLDER);
+      // Prepared beside the root and moved in at once: a real stick appears with its files already on it.
+      const stickRegisterDir = join(work, 'STICK1', 'DAYSTICK', REGISTER_FOLDER);
       await mkdir(stickRegisterDir, { recursive: true });
       for (const f of day1Files) await cp(join(registerDir, f), join(stickRegisterDir, f));
+      await rename(join(work, 'STICK1'), join(sticks, 'STICK1'));
       await waitFor('it can be pulled now');
       expect(stdout.text).toMatch(/stick "STICK1" done: 1 package\(s\): 1 imported/);
 
