@@ -20,7 +20,14 @@ import {
   writeDurably,
 } from './support/fuse-stick.js';
 import { DAYSTICK_BIN } from './support/shell-session.js';
-import { createTestHost, makeTestDir, removeTestDir, type TestHost, until } from './support/test-host.js';
+import {
+  createTestHost,
+  makeTestDir,
+  RecordingDisplay,
+  removeTestDir,
+  type TestHost,
+  until,
+} from './support/test-host.js';
 
 /**
  * Whole day closes through the plugin onto real FAT32 (fusefat) and exFAT
@@ -37,6 +44,18 @@ function daystickVerify(target: string): Promise<{ code: number | null; stdout: 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The cashier picks the second stick offered, and the offers are kept for the test to read. */
+class SecondChoiceDisplay extends RecordingDisplay {
+  readonly offered: string[][] = [];
+  override async choose(
+    _question: unknown,
+    options: readonly { value: string; label: string }[],
+  ): Promise<string | null> {
+    this.offered.push(options.map((option) => option.label));
+    return options[1]?.value ?? null;
+  }
 }
 
 interface RealStick {
@@ -116,6 +135,22 @@ describeWithFuse('day close onto real FUSE sticks', ['fat32', 'exfat'], () => {
         const verify = await verifyImage(stick.image);
         expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +60 receipts +OK/m);
         expect(verify.code).toBe(0);
+      });
+
+      test('two sticks present: the cashier is asked which one, and only the chosen one is written', async () => {
+        const first = await insert('ALPHA', await newImage('alpha'));
+        const second = await insert('BETA', await newImage('beta'));
+        const display = new SecondChoiceDisplay();
+        const plugin = await activate({ ...realHost, display });
+        try {
+          const result = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 8 });
+          expect(result.outcome).toBe('sent');
+        } finally {
+          await plugin.dispose();
+        }
+        expect(display.offered).toEqual([[`ALPHA (${first.path})`, `BETA (${second.path})`]]);
+        expect(await manifestsOn(first.path)).toEqual([]);
+        expect(await manifestsOn(second.path)).toHaveLength(1);
       });
 
       test('stick pulled mid-write: removal prompt, day pending, nothing complete-looking; re-inserted, written whole', async () => {
