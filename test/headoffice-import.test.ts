@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +9,12 @@ import type { JournalPort, TimeRecordingPort } from '../src/host/ports.js';
 import { ReceiptSchema } from '../src/host/records.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
 import { centralDaySummary } from '../src/headoffice/central-summary.js';
+import { loadOrCreateHeadOfficeKey } from '../src/headoffice/head-office-keys.js';
 import { runImportCommand } from '../src/headoffice/import-command.js';
+import { importPackage } from '../src/headoffice/import-package.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import { readAcknowledgements } from '../src/package/acknowledgement.js';
+import { listPackages } from '../src/package/reader.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 
@@ -265,6 +269,41 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
       expect(await store.all('SELECT * FROM registers')).toEqual([]);
     });
     expect(written.packageId).toBeDefined();
+  });
+
+  test('a data file changed after verification, while its rows are read, is refused and rolled back', async () => {
+    const big = createSyntheticJournal({ days: { [DAY1]: { receipts: 2500 } }, seed: 4 });
+    const stick = join(work, 'stick');
+    await writeDay(stick, { ...register, journal: big.journal, timeRecording: big.timeRecording }, DAY1);
+    const [location] = await listPackages(stick);
+    const key = await loadOrCreateHeadOfficeKey(join(work, 'headoffice-keys'));
+    const result = await withCentral((store) =>
+      importPackage(store, location!, {
+        withoutStockPostings: false,
+        headOfficeCustomerNumber: null,
+        headOfficeKey: key,
+        onProgress: (done) => {
+          // Byte 200 lies in the first entry's data, already read by now: the rows stay readable, the file is no longer the verified one.
+          if (done !== 1000) return;
+          const fd = openSync(location!.dataPath!, 'r+');
+          try {
+            const byte = Buffer.alloc(1);
+            readSync(fd, byte, 0, 1, 200);
+            writeSync(fd, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 200);
+          } finally {
+            closeSync(fd);
+          }
+        },
+      }),
+    );
+    expect(result.status).toBe('refused');
+    expect(result.refusals).toEqual([{ code: 'changed-during-import', message: 'the data file changed while it was imported; rolled back, nothing stored' }]);
+    expect(result.acknowledgement).toEqual({ state: 'not-written' });
+    await withCentral(async (store) => {
+      expect(await store.all('SELECT * FROM receipts')).toEqual([]);
+      expect(await store.all('SELECT * FROM packages')).toEqual([]);
+      expect(await store.all('SELECT * FROM registers')).toEqual([]);
+    });
   });
 
   test('a register pins its key with its first package: a later package signed by another key is refused as a conflict', async () => {

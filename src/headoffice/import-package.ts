@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
@@ -12,7 +13,7 @@ import {
 } from '../package/acknowledgement.js';
 import { type EntryName, PUBLIC_KEY_FILE } from '../package/layout.js';
 import type { Manifest } from '../package/manifest.js';
-import { type PackageLocation, readEntryRecords } from '../package/reader.js';
+import { type PackageLocation, parseManifest, readEntryRecords } from '../package/reader.js';
 import {
   type PaymentRow,
   PaymentRowSchema,
@@ -119,6 +120,14 @@ export async function importPackage(
 
   const manifestBytes = await readFile(location.manifestPath!);
   const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
+  if (JSON.stringify(parseManifest(manifestBytes)) !== JSON.stringify(manifest)) {
+    return {
+      ...base,
+      manifest,
+      status: 'refused',
+      refusals: [{ code: 'changed-during-import', message: 'the manifest changed after it was verified; nothing imported' }],
+    };
+  }
   const publicKeyPem = await readFile(join(location.registerDir, PUBLIC_KEY_FILE), 'utf8');
   const importedAt = now().toISOString();
   const provenance: Provenance = {
@@ -135,6 +144,14 @@ export async function importPackage(
       await pinRegisterKey(tx, manifest, publicKeyPem, importedAt);
       await refuseReusedPackageId(tx, manifest, manifestSha256);
       const result = await mergePackageRows(tx, location.dataPath!, manifest, provenance, options);
+      // The rows were read after verification: proving the file is still the verified one closes that gap before commit.
+      const dataSha256 = await sha256OfFile(location.dataPath!);
+      if (dataSha256 !== manifest.dataFile.sha256) {
+        throw new RefusedDuringImport({
+          code: 'changed-during-import',
+          message: 'the data file changed while it was imported; rolled back, nothing stored',
+        });
+      }
       const statusJson = JSON.stringify({ status: result.status, counts: result.counts });
       await tx.insertMany(
         'packages',
@@ -194,6 +211,12 @@ export async function importPackage(
     result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey);
   }
   return result;
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function pinRegisterKey(tx: CentralQueries, manifest: Manifest, publicKeyPem: string, at: string): Promise<void> {
