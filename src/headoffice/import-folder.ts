@@ -23,13 +23,19 @@ export async function importPackages(
     let shownPercent = -1;
     const result = await importPackage(store, location, {
       ...options,
-      onPhase: (phase) => list.row({ ...row, status: phase, progress: phase === 'importing' ? '0%' : '' }),
+      onPhase: (phase, manifest) => {
+        if (manifest) {
+          row.kind = manifest.kind;
+          row.receipts = String(manifest.controlTotals.receipts);
+        }
+        list.row({ ...row, status: phase, progress: phase === 'importing' ? '0%' : '' });
+      },
       onProgress: (done, total) => {
         const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
         const step = Math.floor(percent / PROGRESS_STEP_PERCENT) * PROGRESS_STEP_PERCENT;
         if (step > shownPercent && step > 0 && step < 100) {
           shownPercent = step;
-          list.row({ ...row, receipts: String(total), status: 'importing', progress: `${step}%` });
+          list.row({ ...row, status: 'importing', progress: `${step}%` });
         }
       },
     }).catch(

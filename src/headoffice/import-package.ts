@@ -76,7 +76,8 @@ export interface ImportOptions {
   /** Null: no acknowledgements are written (e.g. a read-only copy of a stick). */
   headOfficeKey: HeadOfficeSigningKey | null;
   now?: () => Date;
-  onPhase?: (phase: 'verifying' | 'importing' | 'acknowledging') => void;
+  /** `manifest` is null until the package has passed verification. */
+  onPhase?: (phase: 'verifying' | 'importing' | 'acknowledging', manifest: Manifest | null) => void;
   onProgress?: (receiptsDone: number, receiptsTotal: number) => void;
 }
 
@@ -98,7 +99,7 @@ export async function importPackage(
 ): Promise<PackageImportResult> {
   const now = options.now ?? (() => new Date());
   const base = { location, counts: null, conflicts: [], acknowledgement: { state: 'not-written' } as AckOutcome };
-  options.onPhase?.('verifying');
+  options.onPhase?.('verifying', null);
   const verdict = await verifyPackage(location);
   if (!verdict.ok || !verdict.manifest) {
     return { ...base, manifest: verdict.manifest, status: 'refused', refusals: verdict.problems.map((p) => ({ code: p.code, message: p.message })) };
@@ -137,7 +138,7 @@ export async function importPackage(
     importedAt,
   };
 
-  options.onPhase?.('importing');
+  options.onPhase?.('importing', manifest);
   let imported: { status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] };
   try {
     imported = await store.transaction(`register:${manifest.customerNumber}-${manifest.registerId}`, async (tx) => {
@@ -207,7 +208,7 @@ export async function importPackage(
     acknowledgement: { state: 'not-written' },
   };
   if (options.headOfficeKey) {
-    options.onPhase?.('acknowledging');
+    options.onPhase?.('acknowledging', manifest);
     result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey);
   }
   return result;
