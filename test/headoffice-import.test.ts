@@ -319,7 +319,21 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
     expect(refused.code).toBe(1);
     expect(refused.out).toContain('REFUSED (pinned-key-conflict)');
     expect(refused.out).toContain(`register ${REGISTER_FOLDER} is pinned to key`);
+    expect(refused.out).toContain(`--accept-new-key ${REGISTER_FOLDER}`);
     expect(await withCentral(centralFingerprint)).toEqual(before);
+
+    // The register really was replaced: a person says so, the new key is pinned, the old one kept as retired.
+    const accepted = await runImport([stickB, '--central', central, ...keysArgs(), '--accept-new-key', REGISTER_FOLDER]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.out).toContain('1 package(s): 1 imported');
+    await withCentral(async (store) => {
+      const [pinned] = await store.all<{ pinned_by_package: string }>('SELECT pinned_by_package FROM registers');
+      const retired = await store.all<{ retired_by_package: string }>('SELECT retired_by_package FROM retired_register_keys');
+      expect(retired).toEqual([{ retired_by_package: pinned!.pinned_by_package }]);
+    });
+    const oldKeyAgain = await runImport([stickA, '--central', central, ...keysArgs()]);
+    expect(oldKeyAgain.code).toBe(1);
+    expect(oldKeyAgain.out).toContain('REFUSED (pinned-key-conflict)');
   });
 
   test("a package carrying head office's own customer number is refused with the licence message", async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CENTRAL_SCHEMA_VERSION, CENTRAL_TABLES } from '../src/headoffice/central-schema.js';
+import { CENTRAL_MIGRATIONS, CENTRAL_SCHEMA_VERSION, CENTRAL_TABLES } from '../src/headoffice/central-schema.js';
 import { CentralStoreError } from '../src/headoffice/central-store.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
@@ -41,9 +41,33 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
     const second = await openCentralStore(central);
     try {
       const rows = await second.all<{ version: number }>('SELECT version FROM schema_version ORDER BY version');
-      expect(rows.map((r) => Number(r.version))).toEqual([CENTRAL_SCHEMA_VERSION]);
+      expect(rows.map((r) => Number(r.version))).toEqual(CENTRAL_MIGRATIONS.map((m) => m.version));
     } finally {
       await second.close();
+    }
+  });
+
+  test('a journal at schema version 1 is brought up to date on open, its rows kept', async () => {
+    const old = await openCentralStore(central);
+    try {
+      // What a version-1 journal looks like: version 2's table absent, version 2 not recorded.
+      await old.run('DROP TABLE retired_register_keys');
+      await old.run('DELETE FROM schema_version WHERE version = 2');
+      await old.run(
+        "INSERT INTO registers (customer_number, register_id, public_key_id, public_key_pem, pinned_at, pinned_by_package) VALUES ('1', '1', 'k', 'pem', 't', 'p')",
+      );
+      expect(await old.schemaVersion()).toBe(1);
+    } finally {
+      await old.close();
+    }
+    const upgraded = await openCentralStore(central);
+    try {
+      expect(await upgraded.schemaVersion()).toBe(2);
+      const def = CENTRAL_TABLES.find((t) => t.name === 'retired_register_keys')!;
+      await expect(upgraded.all(`SELECT ${def.columns.map((c) => c.name).join(', ')} FROM retired_register_keys`)).resolves.toEqual([]);
+      expect(await upgraded.all('SELECT customer_number, public_key_id FROM registers')).toEqual([{ customer_number: '1', public_key_id: 'k' }]);
+    } finally {
+      await upgraded.close();
     }
   });
 

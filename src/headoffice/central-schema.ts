@@ -28,7 +28,8 @@ export type CentralTable =
   | 'stock_postings'
   | 'time_records'
   | 'quarantined_records'
-  | 'conflicts';
+  | 'conflicts'
+  | 'retired_register_keys';
 
 const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', nullable });
 const i = (name: string): ColumnDef => ({ name, type: 'int' });
@@ -145,6 +146,20 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
     ],
     primaryKey: ['source', 'record_type', 'record_id'],
   },
+  {
+    // A register's earlier keys, kept when head office accepts a new one (replaced hardware): who signed what stays provable.
+    name: 'retired_register_keys',
+    columns: [
+      ...REGISTER,
+      t('public_key_id'),
+      t('public_key_pem'),
+      t('pinned_at'),
+      t('pinned_by_package'),
+      t('retired_at'),
+      t('retired_by_package'),
+    ],
+    primaryKey: ['customer_number', 'register_id', 'public_key_id'],
+  },
 ];
 
 export function tableDef(name: CentralTable): TableDef {
@@ -180,7 +195,25 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'central journal: registers, packages, receipts, lines, payments, stock postings, time records, quarantine, conflicts',
-    statements: (dialect) => CENTRAL_TABLES.flatMap((def) => createTableSql(def, dialect)),
+    statements: (dialect) =>
+      (
+        [
+          'registers',
+          'packages',
+          'receipts',
+          'receipt_lines',
+          'payments',
+          'stock_postings',
+          'time_records',
+          'quarantined_records',
+          'conflicts',
+        ] as const
+      ).flatMap((name) => createTableSql(tableDef(name), dialect)),
+  },
+  {
+    version: 2,
+    description: 'retired_register_keys: earlier keys of registers whose new key head office accepted',
+    statements: (dialect) => createTableSql(tableDef('retired_register_keys'), dialect),
   },
 ];
 

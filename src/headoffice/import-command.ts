@@ -25,6 +25,7 @@ const USAGE = `usage:
                               beside the SQLite file; required with PostgreSQL)
   --head-office-customer N    refuse packages carrying head office's own customer number
   --without-stock-postings    leave merchandise-management (stock) postings out
+  --accept-new-key C-R        register C-R was replaced: its next package may carry a new key (repeatable)
   --stick-root DIR            folder whose sub-folders are sticks (repeatable; default: the system's removable media)
   --backup-folder DIR         also import packages copied into this folder
   --backup-poll-ms N          how often the backup folder is looked at (default 5000)
@@ -38,6 +39,7 @@ const ArgsSchema = z.strictObject({
   keys: z.string().min(1).optional(),
   'head-office-customer': z.string().min(1, '--head-office-customer must not be empty').optional(),
   'without-stock-postings': z.boolean().default(false),
+  'accept-new-key': z.array(z.string().regex(/^[^-]+-.+$/, '--accept-new-key takes <customerNumber>-<registerId>')).default([]),
   'stick-root': z.array(z.string().min(1)).optional(),
   'backup-folder': z.string().min(1).optional(),
   'backup-poll-ms': z
@@ -68,6 +70,7 @@ export function parseImportArgs(args: string[]): ImportArgs {
         keys: { type: 'string' },
         'head-office-customer': { type: 'string' },
         'without-stock-postings': { type: 'boolean' },
+        'accept-new-key': { type: 'string', multiple: true },
         'stick-root': { type: 'string', multiple: true },
         'backup-folder': { type: 'string' },
         'backup-poll-ms': { type: 'string' },
@@ -158,6 +161,7 @@ export async function runImportCommand(
     const options: ImportOptions = {
       withoutStockPostings: a['without-stock-postings'],
       headOfficeCustomerNumber: a['head-office-customer'] ?? null,
+      acceptNewKeyFor: a['accept-new-key'],
       headOfficeKey: key,
     };
     const list = new ProcessingList(io.stdout);

@@ -73,6 +73,12 @@ export interface PackageImportResult {
 export interface ImportOptions {
   withoutStockPostings: boolean;
   headOfficeCustomerNumber: string | null;
+  /**
+   * Registers (`<customerNumber>-<registerId>`) whose next package may carry a
+   * new key, replacing the pinned one: a person's decision after a register
+   * was replaced, never automatic. The old key is kept in retired_register_keys.
+   */
+  acceptNewKeyFor?: readonly string[];
   /** Null: no acknowledgements are written (e.g. a read-only copy of a stick). */
   headOfficeKey: HeadOfficeSigningKey | null;
   now?: () => Date;
@@ -142,7 +148,7 @@ export async function importPackage(
   let imported: { status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] };
   try {
     imported = await store.transaction(`register:${manifest.customerNumber}-${manifest.registerId}`, async (tx) => {
-      await pinRegisterKey(tx, manifest, publicKeyPem, importedAt);
+      await pinRegisterKey(tx, manifest, publicKeyPem, importedAt, options.acceptNewKeyFor ?? []);
       await refuseReusedPackageId(tx, manifest, manifestSha256);
       const result = await mergePackageRows(tx, location.dataPath!, manifest, provenance, options);
       // The rows were read after verification: proving the file is still the verified one closes that gap before commit.
@@ -220,9 +226,15 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function pinRegisterKey(tx: CentralQueries, manifest: Manifest, publicKeyPem: string, at: string): Promise<void> {
-  const rows = await tx.all<{ public_key_id: string; pinned_by_package: string }>(
-    'SELECT public_key_id, pinned_by_package FROM registers WHERE customer_number = ? AND register_id = ?',
+async function pinRegisterKey(
+  tx: CentralQueries,
+  manifest: Manifest,
+  publicKeyPem: string,
+  at: string,
+  acceptNewKeyFor: readonly string[],
+): Promise<void> {
+  const rows = await tx.all<{ public_key_id: string; public_key_pem: string; pinned_at: string; pinned_by_package: string }>(
+    'SELECT public_key_id, public_key_pem, pinned_at, pinned_by_package FROM registers WHERE customer_number = ? AND register_id = ?',
     [manifest.customerNumber, manifest.registerId],
   );
   const pinned = rows[0];
@@ -235,12 +247,24 @@ async function pinRegisterKey(tx: CentralQueries, manifest: Manifest, publicKeyP
     );
     return;
   }
-  if (pinned.public_key_id !== manifest.publicKeyId) {
+  if (pinned.public_key_id === manifest.publicKeyId) return;
+  const register = `${manifest.customerNumber}-${manifest.registerId}`;
+  if (!acceptNewKeyFor.includes(register)) {
     throw new RefusedDuringImport({
       code: 'pinned-key-conflict',
-      message: `register ${manifest.customerNumber}-${manifest.registerId} is pinned to key ${pinned.public_key_id.slice(0, 16)}… (since package ${pinned.pinned_by_package}); this package is signed by key ${manifest.publicKeyId.slice(0, 16)}…`,
+      message: `register ${register} is pinned to key ${pinned.public_key_id.slice(0, 16)}… (since package ${pinned.pinned_by_package}); this package is signed by key ${manifest.publicKeyId.slice(0, 16)}…; if that register was really replaced, import again with --accept-new-key ${register}`,
     });
   }
+  await tx.insertMany(
+    'retired_register_keys',
+    ['customer_number', 'register_id', 'public_key_id', 'public_key_pem', 'pinned_at', 'pinned_by_package', 'retired_at', 'retired_by_package'],
+    [[manifest.customerNumber, manifest.registerId, pinned.public_key_id, pinned.public_key_pem, pinned.pinned_at, pinned.pinned_by_package, at, manifest.packageId]],
+    'ignore',
+  );
+  await tx.run(
+    'UPDATE registers SET public_key_id = ?, public_key_pem = ?, pinned_at = ?, pinned_by_package = ? WHERE customer_number = ? AND register_id = ?',
+    [manifest.publicKeyId, publicKeyPem, at, manifest.packageId, manifest.customerNumber, manifest.registerId],
+  );
 }
 
 async function refuseReusedPackageId(tx: CentralQueries, manifest: Manifest, manifestSha256: string): Promise<void> {
