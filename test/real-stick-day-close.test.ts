@@ -165,6 +165,9 @@ describeWithFuse('day close onto real FUSE sticks', ['fat32', 'exfat'], () => {
           await until(() => host.display.progressUpdates.some((u) => u.done > 0), 30_000, 'writing to start');
           await pullStick(stick.mount, { leaveDeadMount: true });
           await until(() => host.display.ids().includes('STICK_PULLED'), 10_000, 'removal prompt');
+          // The desktop drops the dead mount's folder before the mount point turns into a plain folder:
+          // left behind, that empty folder would be a (folder) stick of its own and take the retry.
+          await rm(stick.path, { force: true });
           await releaseStick(stick.mount);
 
           const left = await inspect(image, async (mountPoint) => ({
