@@ -1,6 +1,7 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadOrCreatePrivateKeyPem } from '../package/ed25519-key-file.js';
 import { publicKeyIdOf } from '../package/signing.js';
 
 /** File names inside the plugin's storage folder. */
@@ -16,9 +17,7 @@ export interface RegisterKeyPair {
 /**
  * Creates the register's Ed25519 key pair on first use and reuses it ever
  * after: a new key would make head office see this register's packages as
- * foreign. The private key is created with mode 0600 from the start (never
- * written world-readable and chmod-ed later) and re-tightened if someone
- * loosened it.
+ * foreign (see `loadOrCreatePrivateKeyPem` for how the file is kept).
  */
 export async function ensureRegisterKeyPair(keyDir: string): Promise<{ publicKeyPem: string; keyId: string }> {
   const { publicKeyPem, keyId } = await loadOrCreateRegisterKeyPair(keyDir);
@@ -27,41 +26,12 @@ export async function ensureRegisterKeyPair(keyDir: string): Promise<{ publicKey
 
 export async function loadOrCreateRegisterKeyPair(keyDir: string): Promise<RegisterKeyPair> {
   await mkdir(keyDir, { recursive: true });
-  const privatePath = join(keyDir, PRIVATE_KEY_FILE);
-  let privateKeyPem: string;
-  try {
-    privateKeyPem = await readFile(privatePath, 'utf8');
-    await chmod(privatePath, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    privateKeyPem = await createPrivateKey(privatePath);
-  }
+  const privateKeyPem = await loadOrCreatePrivateKeyPem(join(keyDir, PRIVATE_KEY_FILE));
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   const publicPath = join(keyDir, PUBLIC_KEY_FILE_LOCAL);
   const existingPublic = await readFile(publicPath, 'utf8').catch(() => null);
   if (existingPublic !== publicKeyPem) await writeSmallFileAtomically(publicPath, publicKeyPem, 0o644);
   return { privateKeyPem, publicKeyPem, keyId: publicKeyIdOf(publicKeyPem) };
-}
-
-async function createPrivateKey(privatePath: string): Promise<string> {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const tmp = `${privatePath}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(pem);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    // link() instead of rename() so two activations racing cannot replace a key the other already handed out.
-    await link(tmp, privatePath).finally(() => unlink(tmp));
-    return pem;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFile(privatePath, 'utf8');
-    throw err;
-  }
 }
 
 async function writeSmallFileAtomically(path: string, text: string, mode: number): Promise<void> {

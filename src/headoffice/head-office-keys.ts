@@ -1,7 +1,8 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { HeadOfficeSigningKey } from '../package/acknowledgement.js';
+import { loadOrCreatePrivateKeyPem } from '../package/ed25519-key-file.js';
 import { publicKeyIdOf } from '../package/signing.js';
 
 export const HEAD_OFFICE_PRIVATE_KEY_FILE = 'headoffice-ed25519.key';
@@ -28,32 +29,7 @@ export function defaultKeyFolder(central: string, isPostgres: boolean): string |
 export async function loadOrCreateHeadOfficeKey(folder: string): Promise<HeadOfficeKeyPair> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const path = join(folder, HEAD_OFFICE_PRIVATE_KEY_FILE);
-  let privateKeyPem = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return null;
-    throw err;
-  });
-  if (privateKeyPem === null) privateKeyPem = await createKey(path);
+  const privateKeyPem = await loadOrCreatePrivateKeyPem(path);
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   return { privateKeyPem, publicKeyPem, keyId: publicKeyIdOf(publicKeyPem), path };
-}
-
-async function createKey(path: string): Promise<string> {
-  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(pem);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(tmp, path);
-    return pem;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFile(path, 'utf8');
-    throw err;
-  } finally {
-    await unlink(tmp);
-  }
 }
