@@ -28,6 +28,13 @@ import { hashFile, writeFileDurably } from './durable-file.js';
 import { checkReceipt, checkStockPosting, checkTimeRecord } from './record-checks.js';
 import { useNativeCrc32ForArchiver } from './native-crc32.js';
 import { NdjsonSink } from './ndjson-sink.js';
+import {
+  paymentRowJson,
+  receiptLineRowJson,
+  receiptRowJson,
+  stockPostingRowJson,
+  timeRecordRowJson,
+} from './row-json.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
 
@@ -228,54 +235,18 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
         index++;
         const r = checked.value;
         totals.addReceipt(r.receiptId, r.grossMinor);
-        const receiptId = r.receiptId;
+        const receiptIdJson = JSON.stringify(r.receiptId);
         let flushLines = false;
         for (const l of r.lines) {
           totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
-          // Object literal + one native stringify: fewer intermediate strings than a template per field.
-          flushLines = lines.add(
-            JSON.stringify({
-              receiptId,
-              lineNo: l.lineNo,
-              articleId: l.articleId,
-              description: l.description,
-              quantityMilli: l.quantityMilli,
-              unitPriceMinor: l.unitPriceMinor,
-              grossMinor: l.grossMinor,
-              vatRateId: l.vatRateId,
-              vatRateBasisPoints: l.vatRateBasisPoints,
-              voided: l.voided,
-            }),
-          );
+          flushLines = lines.add(receiptLineRowJson(receiptIdJson, l));
         }
         let flushPayments = false;
         for (const p of r.payments) {
           totals.addPayment(p.paymentTypeId, p.amountMinor);
-          flushPayments = payments.add(
-            JSON.stringify({
-              receiptId,
-              paymentNo: p.paymentNo,
-              paymentTypeId: p.paymentTypeId,
-              paymentTypeName: p.paymentTypeName,
-              amountMinor: p.amountMinor,
-            }),
-          );
+          flushPayments = payments.add(paymentRowJson(receiptIdJson, p));
         }
-        const flushReceipts = receipts.add(
-          JSON.stringify({
-            receiptId,
-            receiptNo: r.receiptNo,
-            businessDay: r.businessDay,
-            openedAt: r.openedAt,
-            closedAt: r.closedAt,
-            cashierId: r.cashierId,
-            kind: r.kind,
-            currency: r.currency,
-            grossMinor: r.grossMinor,
-            lineCount: r.lines.length,
-            paymentCount: r.payments.length,
-          }),
-        );
+        const flushReceipts = receipts.add(receiptRowJson(r, receiptIdJson));
         if (flushLines) await lines.flush();
         if (flushPayments) await payments.flush();
         if (flushReceipts) await receipts.flush();
@@ -306,16 +277,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
           continue;
         }
         index++;
-        const s = checked.value;
-        const json = JSON.stringify({
-          postingId: s.postingId,
-          businessDay: s.businessDay,
-          postedAt: s.postedAt,
-          articleId: s.articleId,
-          quantityMilli: s.quantityMilli,
-          reason: s.reason,
-          receiptId: s.receiptId,
-        });
+        const json = stockPostingRowJson(checked.value);
         if (stock.add(json)) await stock.flush();
         inJournal = true;
       }
@@ -342,14 +304,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
             continue;
           }
           index++;
-          const t = checked.value;
-          const json = JSON.stringify({
-            recordId: t.recordId,
-            businessDay: t.businessDay,
-            employeeId: t.employeeId,
-            kind: t.kind,
-            at: t.at,
-          });
+          const json = timeRecordRowJson(checked.value);
           if (time.add(json)) await time.flush();
           inJournal = true;
         }
