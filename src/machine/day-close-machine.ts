@@ -98,6 +98,7 @@ export const dayCloseMachine = setup({
     stick: null,
     excludedStickId: null,
     sentDays: [],
+    cancelRequested: false,
     outcome: null,
     finalPromptId: null,
   }),
@@ -284,6 +285,14 @@ export const dayCloseMachine = setup({
             }),
             onDone: [
               {
+                guard: ({ context }) => context.cancelRequested,
+                target: '#dayClose.postponed',
+                actions: assign({
+                  sentDays: ({ context }) => [...context.sentDays, current(context)!.day],
+                  index: ({ context }) => context.index + 1,
+                }),
+              },
+              {
                 guard: 'hasMoreDays',
                 target: 'writingDay',
                 actions: assign({
@@ -304,6 +313,8 @@ export const dayCloseMachine = setup({
               actions: say('DAY_CLOSE_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
             },
           },
+          // The package is verified; leaving now would report a sent day as pending. Finish the record first.
+          on: { CANCEL: { actions: assign({ cancelRequested: true }) } },
         },
       },
     },

@@ -35,6 +35,8 @@ export interface DayCloseContext {
   /** A stick that failed (read-only, full, broken) is not taken again until it has been removed. */
   excludedStickId: string | null;
   sentDays: string[];
+  /** A cancel that arrived while a verified day was being recorded: honoured once the record is on disk. */
+  cancelRequested: boolean;
   outcome: DayCloseOutcome | null;
   finalPromptId: PromptId | null;
 }

@@ -184,6 +184,26 @@ describe('day-close machine', () => {
     expect(m.aborts).toEqual(['20260105']);
   });
 
+  test('cancel while a verified day is being recorded: the record finishes, the day counts as sent, the rest stays pending', async () => {
+    const gate = deferred<void>();
+    const m = startMachine({ plan: [day('20260104'), day('20260105')], record: () => gate.promise });
+    await m.insert(A);
+    expect(m.state()).toContain('recording');
+    m.actor.send({ type: 'CANCEL' });
+    await settle();
+    expect(m.state()).toContain('recording');
+    gate.resolve();
+    const out = await m.done;
+    expect(out).toEqual({
+      outcome: 'postponed',
+      sentDays: ['20260104'],
+      pendingDays: ['20260105'],
+      finalPromptId: 'POSTPONED',
+    });
+    expect(m.recorded).toEqual(['20260104']);
+    expect(m.writes).toEqual(['20260104@STICK-A']);
+  });
+
   test('reminder after the configured interval, again after each further interval (SimulatedClock)', async () => {
     const m = startMachine({ reminderMs: 30_000 });
     await settle();

@@ -36,6 +36,8 @@ export interface HarnessOptions {
   check?: (s: StickInfo) => StickCheck | Promise<StickCheck>;
   write?: (input: { stick: StickInfo; item: PlannedDay }, signal: AbortSignal) => Promise<DayWritten>;
   backup?: (signal: AbortSignal) => Promise<void>;
+  /** Runs inside recordSent, e.g. to hold the state write open. */
+  record?: () => Promise<void>;
 }
 
 export function startMachine(opts: HarnessOptions = {}) {
@@ -83,6 +85,7 @@ export function startMachine(opts: HarnessOptions = {}) {
         },
       ),
       recordSent: fromPromise<void, { stick: StickInfo; item: PlannedDay; written: DayWritten }>(async ({ input }) => {
+        if (opts.record) await opts.record();
         recorded.push(input.item.day);
       }),
       runBackup: fromPromise<void, { stick: StickInfo }>(async ({ signal }) => {
