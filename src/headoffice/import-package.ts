@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashFile } from '../export/durable-file.js';
 import type { z } from 'zod';
 import type { StockPosting, TimeRecord } from '../host/records.js';
 import {
@@ -159,7 +159,7 @@ export async function importPackage(
       await refuseReusedPackageId(tx, manifest, manifestSha256);
       const result = await mergePackageRows(tx, location.dataPath!, manifest, provenance, options);
       // The rows were read after verification: proving the file is still the verified one closes that gap before commit.
-      const dataSha256 = await sha256OfFile(location.dataPath!);
+      const dataSha256 = (await hashFile(location.dataPath!)).sha256;
       if (dataSha256 !== manifest.dataFile.sha256) {
         throw new RefusedDuringImport({
           code: 'changed-during-import',
@@ -225,12 +225,6 @@ export async function importPackage(
     result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey);
   }
   return result;
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function pinRegisterKey(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashFile } from '../export/durable-file.js';
 import type { z } from 'zod';
 import { ControlTotalsAccumulator } from './control-totals.js';
 import {
@@ -141,19 +141,13 @@ export async function verifyPackage(location: PackageLocation): Promise<PackageV
         : { code: 'data-hash-mismatch', message: `data file has ${size} bytes, manifest says ${manifest.dataFile.bytes}` },
     );
   } else {
-    const sha = await sha256OfFile(location.dataPath);
+    const sha = (await hashFile(location.dataPath)).sha256;
     if (sha !== manifest.dataFile.sha256) {
       problems.push({ code: 'data-hash-mismatch', message: 'data file SHA-256 differs from the manifest' });
     }
   }
   problems.push(...entryProblems);
   return verdict(manifest);
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function checkSignature(
