@@ -13,6 +13,7 @@ import type { StickInfo } from '../host/ports.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay } from '../prompts/render.js';
 import { readAcknowledgements } from '../package/acknowledgement.js';
+import { registerFolderName, STICK_ROOT_FOLDER } from '../package/layout.js';
 import {
   applyAcknowledgements,
   confirmedResends,
@@ -46,8 +47,9 @@ export interface DayCloseDeps {
   estimatePackageBytes: EstimatePackageBytes;
 }
 
+/** This register's folder on a stick, named as the package writer names it (src/package/layout.ts). */
 export function registerFolder(stickPath: string, identity: RegisterIdentity): string {
-  return join(stickPath, 'DAYSTICK', `${identity.customerNumber}-${identity.registerId}`);
+  return join(stickPath, STICK_ROOT_FOLDER, registerFolderName(identity.customerNumber, identity.registerId));
 }
 
 /** The machine's actors bound to the host's ports: the only place the machine meets the world. */
