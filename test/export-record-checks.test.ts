@@ -188,14 +188,49 @@ test('the quarantine reason is zod\'s, with the field path', () => {
   expect(result).toEqual({ ok: false, reason: expect.stringMatching(/^grossMinor: /) });
 });
 
-test('the native CRC-32 used for the zip gives the checksums of the crc-32 package it replaces', async () => {
-  const { createRequire } = await import('node:module');
-  const crc = createRequire(import.meta.url)('crc-32') as { buf(data: Uint8Array, seed?: unknown): number };
-  const before = crc.buf;
-  const data = Buffer.from('receipts, lines and payments of one business day\n'.repeat(500));
-  const expected = [before(data), before(data.subarray(100), before(data.subarray(0, 100))), before(data, Buffer.alloc(4))];
-  const { useNativeCrc32ForArchiver } = await import('../src/export/native-crc32.js');
-  expect(useNativeCrc32ForArchiver()).toBe(true);
-  expect(crc.buf).not.toBe(before);
-  expect([crc.buf(data), crc.buf(data.subarray(100), crc.buf(data.subarray(0, 100))), crc.buf(data, Buffer.alloc(4))]).toEqual(expected);
+test('instants: the fast check gives the zod pattern\'s verdict on every variation of the time of day', () => {
+  const templates = ['2024-02-29T08:00:00Z', '2024-02-29T23:59:59.123+14:00', '2024-02-29T00:00:00-00:00', '2024-02-29T19:09:50.5Z'];
+  const alphabet = ['0', '1', '2', '3', '4', '5', '6', '9', ':', '.', 'Z', 'z', '+', '-', 'T', ' ', 'a', '\u0660'];
+  const candidates = new Set<string>();
+  for (const t of templates) {
+    candidates.add(t);
+    for (let i = 0; i <= t.length; i++) {
+      candidates.add(t.slice(0, i) + t.slice(i + 1));
+      for (const c of alphabet) {
+        candidates.add(t.slice(0, i) + c + t.slice(i + 1));
+        candidates.add(t.slice(0, i) + c + t.slice(i));
+      }
+    }
+  }
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let n = 0; n < 5000; n++) {
+    let time = '';
+    const length = 6 + (next() % 14);
+    for (let i = 0; i < length; i++) time += alphabet[next() % alphabet.length];
+    candidates.add(`2024-02-29T${time}`);
+  }
+  const differing: string[] = [];
+  let accepted = 0;
+  for (const at of candidates) {
+    // A valid instant of the same date first, so the check's remembered date is the one under test.
+    expect(fastTimeRecordOk(timeRecord)).toBe(true);
+    const zodOk = TimeRecordSchema.safeParse({ ...timeRecord, at }).success;
+    if (zodOk) accepted++;
+    if (fastTimeRecordOk({ ...timeRecord, at }) !== zodOk) differing.push(at);
+  }
+  expect(differing).toEqual([]);
+  expect(accepted).toBeGreaterThan(50);
+  expect(candidates.size).toBeGreaterThan(4000);
+});
+
+test('instants: a date the pattern refuses is never let through by the remembered date', () => {
+  expect(fastTimeRecordOk(timeRecord)).toBe(true);
+  for (const at of ['2023-02-29T06:00:00Z', '2024-02-30T06:00:00Z', '2024-13-01T06:00:00Z', '2024-02-2T06:00:00Z']) {
+    expect(fastTimeRecordOk({ ...timeRecord, at })).toBe(false);
+    expect(TimeRecordSchema.safeParse({ ...timeRecord, at }).success).toBe(false);
+  }
 });

@@ -1,15 +1,14 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import type { DeflatedEntry, DeflatingEntry } from './entry-deflater.js';
 
-/** Big enough that hashing and stream writes run once per many records, small enough to stay off the RSS. */
+/** Big enough that a batch crosses to the worker once per many records, small enough to stay off the RSS. */
 const BATCH_BYTES = 256 * 1024;
 
 /**
- * One NDJSON entry as it is produced: counts records, hashes the exact bytes
- * and batches lines so the per-record cost is one UTF-8 encode into a
- * buffer. Encoding each line straight into the batch buffer spares the
- * rope of `+=` appends that V8 would have to flatten before encoding it.
+ * One NDJSON entry as it is produced: counts records and batches lines so
+ * the per-record cost is one UTF-8 encode into a buffer. Encoding each line
+ * straight into the batch buffer spares the rope of `+=` appends that V8
+ * would have to flatten before encoding it. Full batches are transferred to
+ * the deflate worker, which hashes and compresses them off this thread.
  * `add` is synchronous and says when the batch wants flushing, because an
  * awaited call per record would cost a microtask each.
  */
@@ -18,16 +17,17 @@ export class NdjsonSink {
   bytes = 0;
   private batch = Buffer.allocUnsafe(BATCH_BYTES);
   private used = 0;
-  /** Batches filled by `add` that are waiting for `flush`; a written buffer is never reused. */
+  /** Batches filled by `add` that are waiting for `flush`; a handed-over buffer belongs to the worker. */
   private readonly full: Buffer[] = [];
-  private readonly hash = createHash('sha256');
-  private digestHex: string | null = null;
 
   constructor(
-    readonly name: string,
-    readonly target: Writable,
+    readonly target: DeflatingEntry,
     private readonly signal: AbortSignal,
   ) {}
+
+  get name(): string {
+    return this.target.name;
+  }
 
   /** Appends one record's JSON; true means: await flush() now. */
   add(json: string): boolean {
@@ -44,31 +44,32 @@ export class NdjsonSink {
     return this.full.length > 0;
   }
 
-  /** Writes the filled batches; the one still being filled waits for more lines or for end(). */
+  /** Hands the filled batches over; the one still being filled waits for more lines or for end(). */
   async flush(): Promise<void> {
     while (this.full.length > 0) {
       const chunk = this.full.shift() as Buffer;
       this.bytes += chunk.length;
-      this.hash.update(chunk);
-      if (!this.target.write(chunk)) await once(this.target, 'drain', { signal: this.signal });
+      // A batch owns its ArrayBuffer (Node pools only buffers under 4 KiB), so it can be transferred whole.
+      const owned =
+        chunk.byteOffset === 0 && chunk.buffer.byteLength >= BATCH_BYTES
+          ? (chunk.buffer as ArrayBuffer)
+          : (chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer);
+      await this.target.write(owned, chunk.length, this.signal);
     }
   }
 
-  /** Flushes, ends the target and waits until it has taken every byte. */
-  async end(): Promise<void> {
+  /** Flushes and resolves with the entry once the worker has every byte compressed in its spool file. */
+  async end(): Promise<DeflatedEntry> {
     if (this.used > 0) {
       this.full.push(this.batch.subarray(0, this.used));
       this.used = 0;
     }
     await this.flush();
     this.signal.throwIfAborted();
-    const finished = once(this.target, 'finish', { signal: this.signal });
-    this.target.end();
-    await finished;
-  }
-
-  get sha256(): string {
-    if (this.digestHex === null) this.digestHex = this.hash.digest('hex');
-    return this.digestHex;
+    const entry = await this.target.end();
+    if (entry.bytes !== this.bytes) {
+      throw new Error(`entry ${this.name}: the worker took ${entry.bytes} bytes, the writer gave ${this.bytes}`);
+    }
+    return entry;
   }
 }

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { ZipArchive } from 'archiver';
 import type { BusinessDay } from '../host/business-day.js';
 import { ControlTotalsAccumulator } from '../package/control-totals.js';
 import {
@@ -26,7 +21,8 @@ import { ExportError, type WriteDayRequest, type WrittenPackage } from './export
 import { JournalReadError, toExportError } from './fs-failure.js';
 import { hashFile, writeFileDurably } from './durable-file.js';
 import { checkReceipt, checkStockPosting, checkTimeRecord } from './record-checks.js';
-import { useNativeCrc32ForArchiver } from './native-crc32.js';
+import { type DeflatedEntry, EntryDeflater } from './entry-deflater.js';
+import { PackageZipArchive } from './package-zip.js';
 import { NdjsonSink } from './ndjson-sink.js';
 import {
   paymentRowJson,
@@ -165,20 +161,21 @@ interface WrittenData {
 }
 
 /**
- * Streams the journal into the zip in one pass per journal source. A zip
- * holds its entries one after the other, so while receipts stream straight
- * into the archive, their lines, payments and any quarantined records go to
- * local spool files that are appended afterwards; memory stays flat for any
- * day size. Spooled bytes are re-hashed on their way into the zip, so a
- * spool that changed on disk fails the write instead of the manifest lying.
+ * Streams the journal in one pass per journal source. Each entry's NDJSON
+ * batches go to the deflate worker, which hashes and compresses them into a
+ * local spool file while the journal keeps streaming; receipts, their lines
+ * and payments are produced side by side, which a zip (entries one after
+ * the other) could not take directly. Finished entries are appended to the
+ * zip in the order of the format, as soon as they are complete, so the zip
+ * reaches the stick while the next journal source is still being read.
+ * Memory stays flat for any day size.
  */
 async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir: string): Promise<WrittenData> {
   const { businessDay, journal, timeRecording } = request;
   const internal = new AbortController();
   const signal = AbortSignal.any([request.signal, internal.signal]);
-  useNativeCrc32ForArchiver();
-  // A large zlib chunk means one main-thread callback per 256 KiB of output instead of per 16 KiB.
-  const archive = new ZipArchive({ zlib: { level: DEFLATE_LEVEL, chunkSize: 256 * 1024 }, highWaterMark: 1 << 20 });
+  const archive = new PackageZipArchive({ highWaterMark: 1 << 20 });
+  const deflater = new EntryDeflater(DEFLATE_LEVEL);
   const date = entryDate(businessDay);
   const onFirstError = (err: unknown) => {
     if (!internal.signal.aborted) internal.abort(err);
@@ -209,11 +206,17 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       if (request.onProgress && progressDone % PROGRESS_EVERY === 0) request.onProgress(progressDone, progressTotal);
     };
 
-    const receiptsOut = directEntry(archive, 'receipts.ndjson', date);
-    const receipts = new NdjsonSink('receipts.ndjson', receiptsOut, signal);
-    const lines = new NdjsonSink('receipt-lines.ndjson', spool(spoolDir, 'lines', onFirstError), signal);
-    const payments = new NdjsonSink('payments.ndjson', spool(spoolDir, 'payments', onFirstError), signal);
-    const quarantine = new NdjsonSink('quarantine.ndjson', spool(spoolDir, 'quarantine', onFirstError), signal);
+    const sink = (name: EntryName) => new NdjsonSink(deflater.entry(name, join(spoolDir, `${name}.deflate`)), signal);
+    const entries: EntryInfo[] = [];
+    const appendToZip = (from: NdjsonSink, entry: DeflatedEntry) => {
+      entries.push({ name: entry.name as EntryName, records: from.records, bytes: entry.bytes, sha256: entry.sha256 });
+      archive.appendDeflated(entry, date);
+    };
+
+    const receipts = sink('receipts.ndjson');
+    const lines = sink('receipt-lines.ndjson');
+    const payments = sink('payments.ndjson');
+    const quarantine = sink('quarantine.ndjson');
     const quarantineRecord = async (source: QuarantineSource, index: number, reason: string, record: unknown) => {
       if (quarantine.add(quarantineJson(source, index, reason, record))) await quarantine.flush();
     };
@@ -256,13 +259,12 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       throw inJournal ? new JournalReadError('receipts', err) : err;
     }
     signal.throwIfAborted();
-    await receipts.end();
-    await lines.end();
-    await payments.end();
-    await spooledEntry(archive, lines, spoolPath(spoolDir, 'lines'), date, signal);
-    await spooledEntry(archive, payments, spoolPath(spoolDir, 'payments'), date, signal);
+    const receiptEntries = await Promise.all([receipts.end(), lines.end(), payments.end()]);
+    appendToZip(receipts, receiptEntries[0]);
+    appendToZip(lines, receiptEntries[1]);
+    appendToZip(payments, receiptEntries[2]);
 
-    const stock = new NdjsonSink('stock-postings.ndjson', directEntry(archive, 'stock-postings.ndjson', date), signal);
+    const stock = sink('stock-postings.ndjson');
     index = 0;
     inJournal = true;
     try {
@@ -285,11 +287,10 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       throw inJournal ? new JournalReadError('stock postings', err) : err;
     }
     signal.throwIfAborted();
-    await stock.end();
+    appendToZip(stock, await stock.end());
 
-    const sinks: NdjsonSink[] = [receipts, lines, payments, stock];
     if (request.includeTimeRecords) {
-      const time = new NdjsonSink('time-records.ndjson', directEntry(archive, 'time-records.ndjson', date), signal);
+      const time = sink('time-records.ndjson');
       index = 0;
       inJournal = true;
       try {
@@ -312,18 +313,15 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
         throw inJournal ? new JournalReadError('time records', err) : err;
       }
       signal.throwIfAborted();
-      await time.end();
-      sinks.push(time);
+      appendToZip(time, await time.end());
     }
-    await quarantine.end();
-    await spooledEntry(archive, quarantine, spoolPath(spoolDir, 'quarantine'), date, signal);
-    sinks.push(quarantine);
+    appendToZip(quarantine, await quarantine.end());
     request.onProgress?.(progressDone, progressTotal);
     // finalize()'s promise waits for the archive's end, which never comes if the file side failed; the
     // file pipeline below is what says the bytes arrived, and archive errors reach it as stream errors.
     archive.finalize().catch(() => undefined);
     return {
-      entries: sinks.map((s) => ({ name: s.name as EntryName, records: s.records, bytes: s.bytes, sha256: s.sha256 })),
+      entries,
       controlTotals: totals.result(),
       quarantined: quarantine.records,
     };
@@ -333,69 +331,26 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     throw err;
   });
 
-  const settled = await Promise.allSettled([writing, feeding]);
-  const failure = settled.find((s) => s.status === 'rejected');
-  if (failure) {
-    // The first error is the cause; the other side usually fails only because it was torn down.
-    throw internal.signal.aborted && internal.signal.reason ? internal.signal.reason : failure.reason;
+  try {
+    const settled = await Promise.allSettled([writing, feeding]);
+    const failure = settled.find((s) => s.status === 'rejected');
+    if (failure) {
+      // The first error is the cause; the other side usually fails only because it was torn down.
+      throw internal.signal.aborted && internal.signal.reason ? internal.signal.reason : failure.reason;
+    }
+    const [file, fed] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
+      { bytes: number; sha256: string },
+      Omit<WrittenData, 'file'>,
+    ];
+    return { file, ...fed };
+  } finally {
+    await deflater.close();
   }
-  const [file, fed] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
-    { bytes: number; sha256: string },
-    Omit<WrittenData, 'file'>,
-  ];
-  return { file, ...fed };
 }
 
 /** Every entry carries the business day at 00:00 UTC as its time, so the same day gives the same zip bytes. */
 function entryDate(day: BusinessDay): Date {
   return new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))));
-}
-
-function directEntry(archive: ZipArchive, name: EntryName, date: Date): PassThrough {
-  const through = new PassThrough({ highWaterMark: 1 << 20 });
-  archive.append(through, { name, date, mode: 0o644 });
-  return through;
-}
-
-function spoolPath(spoolDir: string, name: string): string {
-  return join(spoolDir, `${name}.ndjson`);
-}
-
-function spool(spoolDir: string, name: string, onError: (err: unknown) => void): WriteStream {
-  const out = createWriteStream(spoolPath(spoolDir, name), { highWaterMark: 1 << 20 });
-  out.on('error', (err) => onError(new ExportError('write-error', `local spool file failed: ${err.message}`, (err as NodeJS.ErrnoException).code, { cause: err })));
-  return out;
-}
-
-/** Appends a spool file to the zip and insists its bytes still hash to what the sink recorded. */
-async function spooledEntry(
-  archive: ZipArchive,
-  sink: NdjsonSink,
-  path: string,
-  date: Date,
-  signal: AbortSignal,
-): Promise<void> {
-  if (!sink.target.closed) await once(sink.target, 'close', { signal });
-  const expected = sink.sha256;
-  const hash = createHash('sha256');
-  const check = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done: TransformCallback) {
-      const actual = hash.digest('hex');
-      done(
-        actual === expected
-          ? null
-          : new ExportError('write-error', `local spool of ${sink.name} changed between writing and packing`),
-      );
-    },
-  });
-  createReadStream(path, { highWaterMark: 1 << 20 })
-    .on('error', (err) => check.destroy(err))
-    .pipe(check);
-  archive.append(check, { name: sink.name, date, mode: 0o644 });
 }
 
 function quarantineJson(source: QuarantineSource, index: number, reason: string, record: unknown): string {
