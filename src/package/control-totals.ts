@@ -6,13 +6,21 @@ import type { ControlTotals } from './manifest.js';
  * totals with the very same code. Voided lines stay in the line entry but do
  * not count towards the VAT totals.
  */
+interface VatTotal {
+  vatRateId: string;
+  bp: number;
+  lines: number;
+  grossMinor: number;
+}
+
 export class ControlTotalsAccumulator {
   private receipts = 0;
   private firstReceiptId: string | null = null;
   private lastReceiptId: string | null = null;
   private grossMinor = 0;
   private readonly byPaymentType = new Map<string, { payments: number; amountMinor: number }>();
-  private readonly byVatRate = new Map<string, { vatRateId: string; bp: number; lines: number; grossMinor: number }>();
+  /** By VAT rate id, then the (almost always single) basis points seen with it: no key string per line. */
+  private readonly byVatRate = new Map<string, VatTotal[]>();
 
   addReceipt(receiptId: string, grossMinor: number): void {
     this.receipts++;
@@ -23,11 +31,15 @@ export class ControlTotalsAccumulator {
 
   addLine(vatRateId: string, vatRateBasisPoints: number, grossMinor: number, voided: boolean): void {
     if (voided) return;
-    const key = `${vatRateBasisPoints}\u0000${vatRateId}`;
-    let t = this.byVatRate.get(key);
+    let rates = this.byVatRate.get(vatRateId);
+    if (!rates) {
+      rates = [];
+      this.byVatRate.set(vatRateId, rates);
+    }
+    let t = rates.find((r) => r.bp === vatRateBasisPoints);
     if (!t) {
       t = { vatRateId, bp: vatRateBasisPoints, lines: 0, grossMinor: 0 };
-      this.byVatRate.set(key, t);
+      rates.push(t);
     }
     t.lines++;
     t.grossMinor += grossMinor;
@@ -49,6 +61,7 @@ export class ControlTotalsAccumulator {
       .map(([paymentTypeId, t]) => ({ paymentTypeId, payments: t.payments, amountMinor: t.amountMinor }))
       .sort((a, b) => compareText(a.paymentTypeId, b.paymentTypeId));
     const byVatRate = [...this.byVatRate.values()]
+      .flat()
       .map((t) => ({ vatRateId: t.vatRateId, vatRateBasisPoints: t.bp, lines: t.lines, grossMinor: t.grossMinor }))
       .sort((a, b) => compareText(a.vatRateId, b.vatRateId) || a.vatRateBasisPoints - b.vatRateBasisPoints);
     const sums = [this.grossMinor, ...byPaymentType.map((t) => t.amountMinor), ...byVatRate.map((t) => t.grossMinor)];

@@ -31,8 +31,53 @@ function isInt(v: unknown): v is number {
   return Number.isSafeInteger(v);
 }
 
+/**
+ * The date part ('YYYY-MM-DDT') of the last instant the pattern accepted.
+ * A day's records share their date, and the pattern's date half (leap years
+ * included) is its dearest part: an instant starting with a date the
+ * pattern already accepted needs only its time of day checked, which is
+ * exactly the pattern's time half, spelt out.
+ */
+let lastInstantDate = '';
+
 function isInstant(v: unknown): v is string {
-  return typeof v === 'string' && INSTANT.test(v);
+  if (typeof v !== 'string') return false;
+  if (lastInstantDate !== '' && v.startsWith(lastInstantDate) && timeOfDayOk(v, lastInstantDate.length)) return true;
+  if (!INSTANT.test(v)) return false;
+  lastInstantDate = v.slice(0, 11);
+  return true;
+}
+
+/** 0-9 at `i`, else -1. */
+function digit(v: string, i: number): number {
+  const c = v.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** `HH:MM` with HH 00-23 and MM 00-59 at `i`. */
+function hourMinuteOk(v: string, i: number): boolean {
+  const h1 = digit(v, i);
+  const h2 = digit(v, i + 1);
+  const m1 = digit(v, i + 3);
+  return (
+    h1 >= 0 && h2 >= 0 && (h1 < 2 || (h1 === 2 && h2 <= 3)) && v.charCodeAt(i + 2) === 58 && m1 >= 0 && m1 <= 5 && digit(v, i + 4) >= 0
+  );
+}
+
+/** From `i` to the end: `HH:MM:SS`, optional `.` and digits, then `Z` or `+HH:MM` / `-HH:MM`. */
+function timeOfDayOk(v: string, i: number): boolean {
+  if (!hourMinuteOk(v, i) || v.charCodeAt(i + 5) !== 58) return false;
+  const s1 = digit(v, i + 6);
+  if (s1 < 0 || s1 > 5 || digit(v, i + 7) < 0) return false;
+  let j = i + 8;
+  if (v.charCodeAt(j) === 46) {
+    j++;
+    if (digit(v, j) < 0) return false;
+    while (digit(v, j) >= 0) j++;
+  }
+  const zone = v.charCodeAt(j);
+  if (zone === 90) return j + 1 === v.length;
+  return (zone === 43 || zone === 45) && j + 6 === v.length && hourMinuteOk(v, j + 1);
 }
 
 /** Nearly every record of a package carries the same day; remembering the last valid one spares a Date per record. */
