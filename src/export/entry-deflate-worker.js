@@ -99,15 +99,55 @@ function data(id, buffer, length) {
   entry.hash.update(chunk);
   entry.crc = crc32(chunk, entry.crc);
   entry.bytes += length;
-  // The callback comes once zlib has taken the batch; the main thread waits on these for backpressure.
-  entry.deflate.write(chunk, () => port?.postMessage({ op: 'taken', id }));
+  // The acknowledgement goes once zlib has taken the batch; the main thread waits on these for backpressure.
+  deflateInTurn(entry, chunk, () => port?.postMessage({ op: 'taken', id }));
+}
+
+/**
+ * Every entry's chunks go through zlib one at a time, in arrival order.
+ * With several entries compressing at once, zlib would run on several of
+ * libuv's threads together; beside this worker and the thread reading the
+ * journal that is more busy threads than a register's two cores, and the
+ * scheduler would then take time from the journal thread, which sets the
+ * pace. One chunk at a time keeps the export to two busy threads.
+ * @type {{ entry: OpenEntry, chunk: Buffer | null, taken: () => void }[]}
+ */
+const turns = [];
+let deflating = false;
+
+/**
+ * @param {OpenEntry} entry
+ * @param {Buffer | null} chunk null ends the entry's deflate stream once its chunks before are in
+ * @param {() => void} taken
+ */
+function deflateInTurn(entry, chunk, taken) {
+  turns.push({ entry, chunk, taken });
+  nextTurn();
+}
+
+function nextTurn() {
+  if (deflating) return;
+  const turn = turns.shift();
+  if (!turn) return;
+  if (turn.chunk === null) {
+    turn.entry.deflate.end();
+    turn.taken();
+    nextTurn();
+    return;
+  }
+  deflating = true;
+  turn.entry.deflate.write(turn.chunk, () => {
+    deflating = false;
+    turn.taken();
+    nextTurn();
+  });
 }
 
 /** @param {number} id */
 async function end(id) {
   const entry = entries.get(id);
   if (!entry) return;
-  entry.deflate.end();
+  deflateInTurn(entry, null, () => undefined);
   try {
     const { compressedBytes, compressedSha256 } = await entry.written;
     if (!entries.has(id)) return;

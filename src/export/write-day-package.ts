@@ -259,10 +259,13 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       throw inJournal ? new JournalReadError('receipts', err) : err;
     }
     signal.throwIfAborted();
-    const receiptEntries = await Promise.all([receipts.end(), lines.end(), payments.end()]);
-    appendToZip(receipts, receiptEntries[0]);
-    appendToZip(lines, receiptEntries[1]);
-    appendToZip(payments, receiptEntries[2]);
+    // The worker may still be compressing the receipt entries; the stock postings are read meanwhile.
+    const receiptsPacked = Promise.all([receipts.end(), lines.end(), payments.end()]).then(([r, l, p]) => {
+      appendToZip(receipts, r);
+      appendToZip(lines, l);
+      appendToZip(payments, p);
+    });
+    receiptsPacked.catch(onFirstError);
 
     const stock = sink('stock-postings.ndjson');
     index = 0;
@@ -287,7 +290,9 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       throw inJournal ? new JournalReadError('stock postings', err) : err;
     }
     signal.throwIfAborted();
-    appendToZip(stock, await stock.end());
+    const stockEntry = await stock.end();
+    await receiptsPacked;
+    appendToZip(stock, stockEntry);
 
     if (request.includeTimeRecords) {
       const time = sink('time-records.ndjson');
