@@ -32,14 +32,32 @@ export class NdjsonSink {
   /** Appends one record's JSON; true means: await flush() now. */
   add(json: string): boolean {
     // A UTF-16 code unit never takes more than 3 UTF-8 bytes, so this bound guarantees write() takes the whole string.
-    const room = json.length * 3 + 1;
-    if (this.used + room > this.batch.length) {
+    const batch = this.reserve(json.length * 3 + 1);
+    return this.commit(this.used + batch.write(json, this.used));
+  }
+
+  /**
+   * Room for one row of at most `maxBytes` bytes (its newline included):
+   * the caller writes the row into the returned buffer from `position`,
+   * then calls commit() with where it ended.
+   */
+  reserve(maxBytes: number): Buffer {
+    if (this.used + maxBytes > this.batch.length) {
       if (this.used > 0) this.full.push(this.batch.subarray(0, this.used));
-      this.batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, room));
+      this.batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, maxBytes));
       this.used = 0;
     }
-    this.used += this.batch.write(json, this.used);
-    this.batch[this.used++] = 0x0a;
+    return this.batch;
+  }
+
+  get position(): number {
+    return this.used;
+  }
+
+  /** Ends the row written up to `end` with its newline; true means: await flush() now. */
+  commit(end: number): boolean {
+    this.batch[end] = 0x0a;
+    this.used = end + 1;
     this.records++;
     return this.full.length > 0;
   }

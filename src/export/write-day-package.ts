@@ -25,12 +25,14 @@ import { type DeflatedEntry, EntryDeflater } from './entry-deflater.js';
 import { PackageZipArchive } from './package-zip.js';
 import { NdjsonSink } from './ndjson-sink.js';
 import {
-  paymentRowJson,
-  receiptLineRowJson,
-  receiptRowJson,
-  stockPostingRowJson,
-  timeRecordRowJson,
-} from './row-json.js';
+  paymentRowBound,
+  putPaymentRow,
+  putReceiptLineRow,
+  putReceiptRow,
+  receiptLineRowBound,
+  receiptRowBound,
+} from './row-bytes.js';
+import { stockPostingRowJson, timeRecordRowJson } from './row-json.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
 
@@ -238,18 +240,21 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
         index++;
         const r = checked.value;
         totals.addReceipt(r.receiptId, r.grossMinor);
-        const receiptIdJson = JSON.stringify(r.receiptId);
+        const id = r.receiptId;
         let flushLines = false;
         for (const l of r.lines) {
           totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
-          flushLines = lines.add(receiptLineRowJson(receiptIdJson, l));
+          const out = lines.reserve(receiptLineRowBound(id, l));
+          flushLines = lines.commit(putReceiptLineRow(out, lines.position, id, l));
         }
         let flushPayments = false;
         for (const p of r.payments) {
           totals.addPayment(p.paymentTypeId, p.amountMinor);
-          flushPayments = payments.add(paymentRowJson(receiptIdJson, p));
+          const out = payments.reserve(paymentRowBound(id, p));
+          flushPayments = payments.commit(putPaymentRow(out, payments.position, id, p));
         }
-        const flushReceipts = receipts.add(receiptRowJson(r, receiptIdJson));
+        const out = receipts.reserve(receiptRowBound(r));
+        const flushReceipts = receipts.commit(putReceiptRow(out, receipts.position, r));
         if (flushLines) await lines.flush();
         if (flushPayments) await payments.flush();
         if (flushReceipts) await receipts.flush();

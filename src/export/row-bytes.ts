@@ -1,0 +1,185 @@
+import type { Payment, Receipt, ReceiptLine } from '../host/records.js';
+
+/**
+ * The receipt pass's rows (receipts, lines, payments: most of a day's
+ * bytes) written as UTF-8 straight into the batch buffer, field by field.
+ * A template string would first be built as a rope of twenty-odd pieces,
+ * then flattened, then encoded; writing the bytes directly skips both
+ * intermediate strings. The output is byte for byte the UTF-8 of the
+ * templates in row-json.ts, i.e. of JSON.stringify of the row object in
+ * spec order (test/export-row-bytes.test.ts holds all three together).
+ *
+ * Only for records that passed their checks: every number is a safe
+ * integer, every boolean a boolean. A string of printable ASCII without
+ * `"` or `\` is copied as it is, which is what JSON.stringify prints for
+ * it; any other string goes through JSON.stringify itself.
+ */
+
+/** Bytes a row may take at most, for `strings` UTF-16 code units of text; see rowBound(). */
+const MAX_BYTES_PER_CODE_UNIT = 6; // `\uXXXX`; a non-escaped code unit takes at most 3 UTF-8 bytes
+const MAX_BYTES_PER_NUMBER = 17; // sign and 16 digits of a safe integer
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** An upper bound of a row's bytes (newline included): fixed text, numbers and text fields. */
+function rowBound(fixedBytes: number, numbers: number, textUnits: number): number {
+  return fixedBytes + numbers * MAX_BYTES_PER_NUMBER + textUnits * MAX_BYTES_PER_CODE_UNIT + 1;
+}
+
+function put(buf: Buffer, pos: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
+  return pos + bytes.length;
+}
+
+/** JSON.stringify(text) as UTF-8 at `pos`; returns the position after it. */
+export function putJsonString(buf: Buffer, pos: number, text: string): number {
+  buf[pos] = QUOTE;
+  let q = pos + 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return pos + buf.write(JSON.stringify(text), pos);
+    buf[q++] = c;
+  }
+  buf[q] = QUOTE;
+  return q + 1;
+}
+
+/** The decimal text of a safe integer as JSON.stringify prints it (-0 as 0); returns the position after it. */
+export function putSafeInteger(buf: Buffer, pos: number, n: number): number {
+  let p = pos;
+  let rest = n;
+  if (rest < 0) {
+    buf[p++] = 0x2d;
+    rest = -rest;
+  }
+  let digits = 1;
+  for (let t = rest; t >= 10; t = (t - (t % 10)) / 10) digits++;
+  const end = p + digits;
+  for (let i = end - 1; i >= p; i--) {
+    const d = rest % 10;
+    buf[i] = 0x30 + d;
+    rest = (rest - d) / 10;
+  }
+  return end;
+}
+
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+
+const LINE = [
+  '{"receiptId":',
+  ',"lineNo":',
+  ',"articleId":',
+  ',"description":',
+  ',"quantityMilli":',
+  ',"unitPriceMinor":',
+  ',"grossMinor":',
+  ',"vatRateId":',
+  ',"vatRateBasisPoints":',
+  ',"voided":',
+  '}',
+].map(ascii);
+const LINE_FIXED = LINE.reduce((n, b) => n + b.length, 0) + 8 + FALSE.length;
+
+export function receiptLineRowBound(receiptId: string, l: ReceiptLine): number {
+  return rowBound(LINE_FIXED, 5, receiptId.length + l.articleId.length + l.description.length + l.vatRateId.length);
+}
+
+/** The line's row at `pos`, without its newline; returns the position after it. */
+export function putReceiptLineRow(buf: Buffer, pos: number, receiptId: string, l: ReceiptLine): number {
+  let p = put(buf, pos, LINE[0]!);
+  p = putJsonString(buf, p, receiptId);
+  p = put(buf, p, LINE[1]!);
+  p = putSafeInteger(buf, p, l.lineNo);
+  p = put(buf, p, LINE[2]!);
+  p = putJsonString(buf, p, l.articleId);
+  p = put(buf, p, LINE[3]!);
+  p = putJsonString(buf, p, l.description);
+  p = put(buf, p, LINE[4]!);
+  p = putSafeInteger(buf, p, l.quantityMilli);
+  p = put(buf, p, LINE[5]!);
+  p = putSafeInteger(buf, p, l.unitPriceMinor);
+  p = put(buf, p, LINE[6]!);
+  p = putSafeInteger(buf, p, l.grossMinor);
+  p = put(buf, p, LINE[7]!);
+  p = putJsonString(buf, p, l.vatRateId);
+  p = put(buf, p, LINE[8]!);
+  p = putSafeInteger(buf, p, l.vatRateBasisPoints);
+  p = put(buf, p, LINE[9]!);
+  p = put(buf, p, l.voided ? TRUE : FALSE);
+  return put(buf, p, LINE[10]!);
+}
+
+const PAYMENT = ['{"receiptId":', ',"paymentNo":', ',"paymentTypeId":', ',"paymentTypeName":', ',"amountMinor":', '}'].map(
+  ascii,
+);
+const PAYMENT_FIXED = PAYMENT.reduce((n, b) => n + b.length, 0) + 6;
+
+export function paymentRowBound(receiptId: string, p: Payment): number {
+  return rowBound(PAYMENT_FIXED, 2, receiptId.length + p.paymentTypeId.length + p.paymentTypeName.length);
+}
+
+export function putPaymentRow(buf: Buffer, pos: number, receiptId: string, pay: Payment): number {
+  let p = put(buf, pos, PAYMENT[0]!);
+  p = putJsonString(buf, p, receiptId);
+  p = put(buf, p, PAYMENT[1]!);
+  p = putSafeInteger(buf, p, pay.paymentNo);
+  p = put(buf, p, PAYMENT[2]!);
+  p = putJsonString(buf, p, pay.paymentTypeId);
+  p = put(buf, p, PAYMENT[3]!);
+  p = putJsonString(buf, p, pay.paymentTypeName);
+  p = put(buf, p, PAYMENT[4]!);
+  p = putSafeInteger(buf, p, pay.amountMinor);
+  return put(buf, p, PAYMENT[5]!);
+}
+
+const RECEIPT = [
+  '{"receiptId":',
+  ',"receiptNo":',
+  ',"businessDay":',
+  ',"openedAt":',
+  ',"closedAt":',
+  ',"cashierId":',
+  ',"kind":',
+  ',"currency":',
+  ',"grossMinor":',
+  ',"lineCount":',
+  ',"paymentCount":',
+  '}',
+].map(ascii);
+const RECEIPT_FIXED = RECEIPT.reduce((n, b) => n + b.length, 0) + 14;
+
+export function receiptRowBound(r: Receipt): number {
+  const text = r.receiptId.length + r.businessDay.length + r.openedAt.length + r.closedAt.length;
+  return rowBound(RECEIPT_FIXED, 4, text + r.cashierId.length + r.kind.length + r.currency.length);
+}
+
+export function putReceiptRow(buf: Buffer, pos: number, r: Receipt): number {
+  let p = put(buf, pos, RECEIPT[0]!);
+  p = putJsonString(buf, p, r.receiptId);
+  p = put(buf, p, RECEIPT[1]!);
+  p = putSafeInteger(buf, p, r.receiptNo);
+  p = put(buf, p, RECEIPT[2]!);
+  p = putJsonString(buf, p, r.businessDay);
+  p = put(buf, p, RECEIPT[3]!);
+  p = putJsonString(buf, p, r.openedAt);
+  p = put(buf, p, RECEIPT[4]!);
+  p = putJsonString(buf, p, r.closedAt);
+  p = put(buf, p, RECEIPT[5]!);
+  p = putJsonString(buf, p, r.cashierId);
+  p = put(buf, p, RECEIPT[6]!);
+  p = putJsonString(buf, p, r.kind);
+  p = put(buf, p, RECEIPT[7]!);
+  p = putJsonString(buf, p, r.currency);
+  p = put(buf, p, RECEIPT[8]!);
+  p = putSafeInteger(buf, p, r.grossMinor);
+  p = put(buf, p, RECEIPT[9]!);
+  p = putSafeInteger(buf, p, r.lines.length);
+  p = put(buf, p, RECEIPT[10]!);
+  p = putSafeInteger(buf, p, r.payments.length);
+  return put(buf, p, RECEIPT[11]!);
+}
