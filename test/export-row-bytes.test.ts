@@ -7,6 +7,7 @@ import {
   putReceiptRow,
   putSafeInteger,
   receiptLineRowBound,
+  ReceiptIdJson,
   receiptRowBound,
 } from '../src/export/row-bytes.js';
 import { paymentRowJson, receiptLineRowJson, receiptRowJson } from '../src/export/row-json.js';
@@ -93,13 +94,16 @@ describe('rows written as bytes equal the templates and JSON.stringify of the ro
       payments: [payment],
     };
     const idJson = JSON.stringify(receiptId);
-    const lineText = written(receiptLineRowBound(receiptId, line), (b, p) => putReceiptLineRow(b, p, receiptId, line));
+    const id = new ReceiptIdJson();
+    id.set('a previous receipt with a much longer id than this one, to be overwritten');
+    id.set(receiptId);
+    const lineText = written(receiptLineRowBound(id, line), (b, p) => putReceiptLineRow(b, p, id, line));
     expect(lineText).toBe(receiptLineRowJson(idJson, line));
     expect(lineText).toBe(JSON.stringify({ receiptId, ...line }));
-    const paymentText = written(paymentRowBound(receiptId, payment), (b, p) => putPaymentRow(b, p, receiptId, payment));
+    const paymentText = written(paymentRowBound(id, payment), (b, p) => putPaymentRow(b, p, id, payment));
     expect(paymentText).toBe(paymentRowJson(idJson, payment));
     expect(paymentText).toBe(JSON.stringify({ receiptId, ...payment }));
-    const receiptText = written(receiptRowBound(receipt), (b, p) => putReceiptRow(b, p, receipt));
+    const receiptText = written(receiptRowBound(id, receipt), (b, p) => putReceiptRow(b, p, id, receipt));
     expect(receiptText).toBe(receiptRowJson(receipt, idJson));
   });
 });

@@ -67,6 +67,27 @@ export function putSafeInteger(buf: Buffer, pos: number, n: number): number {
   return end;
 }
 
+/**
+ * A receipt's id as JSON bytes, encoded once and copied into each of its
+ * lines and payments. Reused from receipt to receipt.
+ */
+export class ReceiptIdJson {
+  private bytes = Buffer.allocUnsafe(64 * MAX_BYTES_PER_CODE_UNIT + 2);
+  length = 0;
+
+  set(receiptId: string): void {
+    const needed = receiptId.length * MAX_BYTES_PER_CODE_UNIT + 2;
+    if (needed > this.bytes.length) this.bytes = Buffer.allocUnsafe(needed);
+    this.length = putJsonString(this.bytes, 0, receiptId);
+  }
+
+  put(buf: Buffer, pos: number): number {
+    const { bytes, length } = this;
+    for (let i = 0; i < length; i++) buf[pos + i] = bytes[i]!;
+    return pos + length;
+  }
+}
+
 const TRUE = ascii('true');
 const FALSE = ascii('false');
 
@@ -83,16 +104,17 @@ const LINE = [
   ',"voided":',
   '}',
 ].map(ascii);
-const LINE_FIXED = LINE.reduce((n, b) => n + b.length, 0) + 8 + FALSE.length;
+const LINE_FIXED = LINE.reduce((n, b) => n + b.length, 0) + 6 + FALSE.length;
 
-export function receiptLineRowBound(receiptId: string, l: ReceiptLine): number {
-  return rowBound(LINE_FIXED, 5, receiptId.length + l.articleId.length + l.description.length + l.vatRateId.length);
+export function receiptLineRowBound(receiptId: ReceiptIdJson, l: ReceiptLine): number {
+  const text = l.articleId.length + l.description.length + l.vatRateId.length;
+  return rowBound(LINE_FIXED + receiptId.length, 5, text);
 }
 
 /** The line's row at `pos`, without its newline; returns the position after it. */
-export function putReceiptLineRow(buf: Buffer, pos: number, receiptId: string, l: ReceiptLine): number {
+export function putReceiptLineRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson, l: ReceiptLine): number {
   let p = put(buf, pos, LINE[0]!);
-  p = putJsonString(buf, p, receiptId);
+  p = receiptId.put(buf, p);
   p = put(buf, p, LINE[1]!);
   p = putSafeInteger(buf, p, l.lineNo);
   p = put(buf, p, LINE[2]!);
@@ -117,15 +139,15 @@ export function putReceiptLineRow(buf: Buffer, pos: number, receiptId: string, l
 const PAYMENT = ['{"receiptId":', ',"paymentNo":', ',"paymentTypeId":', ',"paymentTypeName":', ',"amountMinor":', '}'].map(
   ascii,
 );
-const PAYMENT_FIXED = PAYMENT.reduce((n, b) => n + b.length, 0) + 6;
+const PAYMENT_FIXED = PAYMENT.reduce((n, b) => n + b.length, 0) + 4;
 
-export function paymentRowBound(receiptId: string, p: Payment): number {
-  return rowBound(PAYMENT_FIXED, 2, receiptId.length + p.paymentTypeId.length + p.paymentTypeName.length);
+export function paymentRowBound(receiptId: ReceiptIdJson, p: Payment): number {
+  return rowBound(PAYMENT_FIXED + receiptId.length, 2, p.paymentTypeId.length + p.paymentTypeName.length);
 }
 
-export function putPaymentRow(buf: Buffer, pos: number, receiptId: string, pay: Payment): number {
+export function putPaymentRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson, pay: Payment): number {
   let p = put(buf, pos, PAYMENT[0]!);
-  p = putJsonString(buf, p, receiptId);
+  p = receiptId.put(buf, p);
   p = put(buf, p, PAYMENT[1]!);
   p = putSafeInteger(buf, p, pay.paymentNo);
   p = put(buf, p, PAYMENT[2]!);
@@ -151,16 +173,17 @@ const RECEIPT = [
   ',"paymentCount":',
   '}',
 ].map(ascii);
-const RECEIPT_FIXED = RECEIPT.reduce((n, b) => n + b.length, 0) + 14;
+const RECEIPT_FIXED = RECEIPT.reduce((n, b) => n + b.length, 0) + 12;
 
-export function receiptRowBound(r: Receipt): number {
-  const text = r.receiptId.length + r.businessDay.length + r.openedAt.length + r.closedAt.length;
-  return rowBound(RECEIPT_FIXED, 4, text + r.cashierId.length + r.kind.length + r.currency.length);
+export function receiptRowBound(receiptId: ReceiptIdJson, r: Receipt): number {
+  const text = r.businessDay.length + r.openedAt.length + r.closedAt.length;
+  return rowBound(RECEIPT_FIXED + receiptId.length, 4, text + r.cashierId.length + r.kind.length + r.currency.length);
 }
 
-export function putReceiptRow(buf: Buffer, pos: number, r: Receipt): number {
+/** `receiptId` holds r.receiptId. */
+export function putReceiptRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson, r: Receipt): number {
   let p = put(buf, pos, RECEIPT[0]!);
-  p = putJsonString(buf, p, r.receiptId);
+  p = receiptId.put(buf, p);
   p = put(buf, p, RECEIPT[1]!);
   p = putSafeInteger(buf, p, r.receiptNo);
   p = put(buf, p, RECEIPT[2]!);

@@ -29,6 +29,7 @@ import {
   putPaymentRow,
   putReceiptLineRow,
   putReceiptRow,
+  ReceiptIdJson,
   receiptLineRowBound,
   receiptRowBound,
 } from './row-bytes.js';
@@ -223,6 +224,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       if (quarantine.add(quarantineJson(source, index, reason, record))) await quarantine.flush();
     };
 
+    const id = new ReceiptIdJson();
     let index = 0;
     // True while the journal's iterator runs, so its failures are told apart from the stick's.
     let inJournal = true;
@@ -240,7 +242,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
         index++;
         const r = checked.value;
         totals.addReceipt(r.receiptId, r.grossMinor);
-        const id = r.receiptId;
+        id.set(r.receiptId);
         let flushLines = false;
         for (const l of r.lines) {
           totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
@@ -253,8 +255,8 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
           const out = payments.reserve(paymentRowBound(id, p));
           flushPayments = payments.commit(putPaymentRow(out, payments.position, id, p));
         }
-        const out = receipts.reserve(receiptRowBound(r));
-        const flushReceipts = receipts.commit(putReceiptRow(out, receipts.position, r));
+        const out = receipts.reserve(receiptRowBound(id, r));
+        const flushReceipts = receipts.commit(putReceiptRow(out, receipts.position, id, r));
         if (flushLines) await lines.flush();
         if (flushPayments) await payments.flush();
         if (flushReceipts) await receipts.flush();
