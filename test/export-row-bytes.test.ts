@@ -1,4 +1,4 @@
-import type { Payment, Receipt, ReceiptLine } from '../src/host/records.js';
+import type { Payment, Receipt, ReceiptLine, StockPosting } from '../src/host/records.js';
 import {
   paymentRowBound,
   putJsonString,
@@ -6,11 +6,13 @@ import {
   putReceiptLineRow,
   putReceiptRow,
   putSafeInteger,
+  putStockPostingRow,
   receiptLineRowBound,
   ReceiptIdJson,
   receiptRowBound,
+  stockPostingRowBound,
 } from '../src/export/row-bytes.js';
-import { paymentRowJson, receiptLineRowJson, receiptRowJson } from '../src/export/row-json.js';
+import { paymentRowJson, receiptLineRowJson, receiptRowJson, stockPostingRowJson } from '../src/export/row-json.js';
 
 /**
  * The receipt pass writes its rows as bytes; the package's hashes depend on
@@ -105,5 +107,19 @@ describe('rows written as bytes equal the templates and JSON.stringify of the ro
     expect(paymentText).toBe(JSON.stringify({ receiptId, ...payment }));
     const receiptText = written(receiptRowBound(id, receipt), (b, p) => putReceiptRow(b, p, id, receipt));
     expect(receiptText).toBe(receiptRowJson(receipt, idJson));
+    for (const linked of [receiptId, null]) {
+      const posting: StockPosting = {
+        postingId: `S${text}`.slice(0, 64),
+        businessDay: '20260105',
+        postedAt: '2026-01-05T08:01:00.000Z',
+        articleId: `A${text}`.slice(0, 64),
+        quantityMilli: n,
+        reason: 'goods-in',
+        receiptId: linked,
+      };
+      const postingText = written(stockPostingRowBound(posting), (b, p) => putStockPostingRow(b, p, posting));
+      expect(postingText).toBe(stockPostingRowJson(posting));
+      expect(postingText).toBe(JSON.stringify(posting));
+    }
   });
 });

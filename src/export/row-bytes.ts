@@ -1,8 +1,8 @@
-import type { Payment, Receipt, ReceiptLine } from '../host/records.js';
+import type { Payment, Receipt, ReceiptLine, StockPosting } from '../host/records.js';
 
 /**
- * The receipt pass's rows (receipts, lines, payments: most of a day's
- * bytes) written as UTF-8 straight into the batch buffer, field by field.
+ * The rows of receipts, lines, payments and stock postings (nearly all of a
+ * day's bytes) written as UTF-8 straight into the batch buffer, field by field.
  * A template string would first be built as a rope of twenty-odd pieces,
  * then flattened, then encoded; writing the bytes directly skips both
  * intermediate strings. The output is byte for byte the UTF-8 of the
@@ -10,7 +10,7 @@ import type { Payment, Receipt, ReceiptLine } from '../host/records.js';
  * spec order (test/export-row-bytes.test.ts holds all three together).
  *
  * Only for records that passed their checks: every number is a safe
- * integer, every boolean a boolean. A string of printable ASCII without
+ * integer, every boolean a boolean, `receiptId` of a stock posting a string or null. A string of printable ASCII without
  * `"` or `\` is copied as it is, which is what JSON.stringify prints for
  * it; any other string goes through JSON.stringify itself.
  */
@@ -205,4 +205,40 @@ export function putReceiptRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson
   p = put(buf, p, RECEIPT[10]!);
   p = putSafeInteger(buf, p, r.payments.length);
   return put(buf, p, RECEIPT[11]!);
+}
+
+const POSTING = [
+  '{"postingId":',
+  ',"businessDay":',
+  ',"postedAt":',
+  ',"articleId":',
+  ',"quantityMilli":',
+  ',"reason":',
+  ',"receiptId":',
+  '}',
+].map(ascii);
+const POSTING_FIXED = POSTING.reduce((n, b) => n + b.length, 0) + 12;
+const NULL = ascii('null');
+
+export function stockPostingRowBound(s: StockPosting): number {
+  const text = s.postingId.length + s.businessDay.length + s.postedAt.length + s.articleId.length + s.reason.length;
+  return rowBound(POSTING_FIXED, 1, text + (s.receiptId?.length ?? NULL.length));
+}
+
+export function putStockPostingRow(buf: Buffer, pos: number, s: StockPosting): number {
+  let p = put(buf, pos, POSTING[0]!);
+  p = putJsonString(buf, p, s.postingId);
+  p = put(buf, p, POSTING[1]!);
+  p = putJsonString(buf, p, s.businessDay);
+  p = put(buf, p, POSTING[2]!);
+  p = putJsonString(buf, p, s.postedAt);
+  p = put(buf, p, POSTING[3]!);
+  p = putJsonString(buf, p, s.articleId);
+  p = put(buf, p, POSTING[4]!);
+  p = putSafeInteger(buf, p, s.quantityMilli);
+  p = put(buf, p, POSTING[5]!);
+  p = putJsonString(buf, p, s.reason);
+  p = put(buf, p, POSTING[6]!);
+  p = s.receiptId === null ? put(buf, p, NULL) : putJsonString(buf, p, s.receiptId);
+  return put(buf, p, POSTING[7]!);
 }

@@ -29,11 +29,13 @@ import {
   putPaymentRow,
   putReceiptLineRow,
   putReceiptRow,
+  putStockPostingRow,
   ReceiptIdJson,
   receiptLineRowBound,
   receiptRowBound,
+  stockPostingRowBound,
 } from './row-bytes.js';
-import { stockPostingRowJson, timeRecordRowJson } from './row-json.js';
+import { timeRecordRowJson } from './row-json.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
 
@@ -289,8 +291,8 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
           continue;
         }
         index++;
-        const json = stockPostingRowJson(checked.value);
-        if (stock.add(json)) await stock.flush();
+        const out = stock.reserve(stockPostingRowBound(checked.value));
+        if (stock.commit(putStockPostingRow(out, stock.position, checked.value))) await stock.flush();
         inJournal = true;
       }
     } catch (err) {
