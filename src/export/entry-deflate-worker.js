@@ -5,6 +5,19 @@
  * the entry bytes, deflate, writing the compressed spool file) happens here,
  * so it runs beside serialisation instead of after or in between it.
  *
+ * All of it runs on this one thread, synchronously per batch: zlib's async
+ * API would put the compression on libuv's shared threads, which the
+ * register's own file work needs too and which this thread cannot make
+ * yield. This thread lowers its own priority instead (Linux), so on a
+ * 2-core register the thread reading the journal, which sets the pace,
+ * and the register's UI always come first.
+ *
+ * Each batch is deflated on its own and ended with a sync flush: a
+ * sequence of such pieces, closed by one final empty block, is one valid
+ * raw deflate stream (the technique of pigz). A batch loses only the
+ * previous batch's 32 KiB of history, a fraction of a percent of size, and
+ * the same batches always give the same bytes.
+ *
  * Plain JavaScript on purpose: a worker is started from a file, and this one
  * has to run unchanged from the sources (tests) and from dist (the package).
  * It uses only Node built-ins.
@@ -12,15 +25,14 @@
  * Messages in:  { op: 'open', id, path, level }
  *               { op: 'data', id, buffer, length }   (buffer transferred)
  *               { op: 'end', id }
- * Messages out: { op: 'taken', id }                  (deflate consumed one batch)
+ * Messages out: { op: 'taken', id }                  (one batch is compressed and spooled)
  *               { op: 'done', id, bytes, sha256, crc32, compressedBytes, compressedSha256 }
  *               { op: 'failed', id, message, code }
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import zlib from 'node:zlib';
 
@@ -38,28 +50,63 @@ const crc32 = /** @type {Crc32} */ (
     })()
 );
 
+/** Niceness of this thread: below the register's threads, still well above idle. */
+const BACKGROUND_NICENESS = 10;
+
+/** On Linux a thread has its own priority, set through its thread id; elsewhere this thread keeps the default. */
+function runInBackground() {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, BACKGROUND_NICENESS);
+  } catch {
+    // not Linux, or not allowed: the work is the same, only its priority is not lowered
+  }
+}
+
 /**
  * @typedef {object} OpenEntry
- * @property {import('node:zlib').DeflateRaw} deflate
+ * @property {number} fd
+ * @property {number} level
  * @property {import('node:crypto').Hash} hash
  * @property {number} crc
  * @property {number} bytes
- * @property {Promise<{ compressedBytes: number, compressedSha256: string }>} written
+ * @property {import('node:crypto').Hash} compressedHash
+ * @property {number} compressedBytes
  */
 
 /** @type {Map<number, OpenEntry>} */
 const entries = new Map();
 const port = parentPort;
 if (!port) throw new Error('entry-deflate-worker runs only as a worker thread');
+runInBackground();
 
 /**
  * @param {number} id
  * @param {unknown} err
  */
 function fail(id, err) {
+  const entry = entries.get(id);
   entries.delete(id);
+  if (entry) {
+    try {
+      closeSync(entry.fd);
+    } catch {
+      // the failure being reported is the one that matters
+    }
+  }
   const e = /** @type {NodeJS.ErrnoException} */ (err instanceof Error ? err : new Error(String(err)));
   port?.postMessage({ op: 'failed', id, message: e.message, code: e.code });
+}
+
+/**
+ * @param {OpenEntry} entry
+ * @param {Buffer} compressed
+ */
+function spool(entry, compressed) {
+  entry.compressedHash.update(compressed);
+  entry.compressedBytes += compressed.length;
+  let written = 0;
+  while (written < compressed.length) written += writeSync(entry.fd, compressed, written);
 }
 
 /**
@@ -68,23 +115,16 @@ function fail(id, err) {
  * @param {number} level
  */
 function open(id, path, level) {
-  // One main-thread-side callback per 256 KiB of output instead of per 16 KiB.
-  const deflate = zlib.createDeflateRaw({ level, chunkSize: 256 * 1024 });
-  const compressedHash = createHash('sha256');
-  let compressedBytes = 0;
-  const meter = new Transform({
-    transform(chunk, _enc, done) {
-      compressedHash.update(chunk);
-      compressedBytes += chunk.length;
-      done(null, chunk);
-    },
+  const fd = openSync(path, 'w', 0o600);
+  entries.set(id, {
+    fd,
+    level,
+    hash: createHash('sha256'),
+    crc: 0,
+    bytes: 0,
+    compressedHash: createHash('sha256'),
+    compressedBytes: 0,
   });
-  const written = pipeline(deflate, meter, createWriteStream(path, { highWaterMark: 1 << 20 })).then(() => ({
-    compressedBytes,
-    compressedSha256: compressedHash.digest('hex'),
-  }));
-  written.catch((err) => fail(id, err));
-  entries.set(id, { deflate, hash: createHash('sha256'), crc: 0, bytes: 0, written });
 }
 
 /**
@@ -99,78 +139,35 @@ function data(id, buffer, length) {
   entry.hash.update(chunk);
   entry.crc = crc32(chunk, entry.crc);
   entry.bytes += length;
-  // The acknowledgement goes once zlib has taken the batch; the main thread waits on these for backpressure.
-  deflateInTurn(entry, chunk, () => port?.postMessage({ op: 'taken', id }));
-}
-
-/**
- * Every entry's chunks go through zlib one at a time, in arrival order.
- * With several entries compressing at once, zlib would run on several of
- * libuv's threads together; beside this worker and the thread reading the
- * journal that is more busy threads than a register's two cores, and the
- * scheduler would then take time from the journal thread, which sets the
- * pace. One chunk at a time keeps the export to two busy threads.
- * @type {{ entry: OpenEntry, chunk: Buffer | null, taken: () => void }[]}
- */
-const turns = [];
-let deflating = false;
-
-/**
- * @param {OpenEntry} entry
- * @param {Buffer | null} chunk null ends the entry's deflate stream once its chunks before are in
- * @param {() => void} taken
- */
-function deflateInTurn(entry, chunk, taken) {
-  turns.push({ entry, chunk, taken });
-  nextTurn();
-}
-
-function nextTurn() {
-  if (deflating) return;
-  const turn = turns.shift();
-  if (!turn) return;
-  if (turn.chunk === null) {
-    turn.entry.deflate.end();
-    turn.taken();
-    nextTurn();
-    return;
-  }
-  deflating = true;
-  turn.entry.deflate.write(turn.chunk, () => {
-    deflating = false;
-    turn.taken();
-    nextTurn();
-  });
+  spool(entry, zlib.deflateRawSync(chunk, { level: entry.level, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+  // The main thread waits on these acknowledgements for backpressure.
+  port?.postMessage({ op: 'taken', id });
 }
 
 /** @param {number} id */
-async function end(id) {
+function end(id) {
   const entry = entries.get(id);
   if (!entry) return;
-  deflateInTurn(entry, null, () => undefined);
-  try {
-    const { compressedBytes, compressedSha256 } = await entry.written;
-    if (!entries.has(id)) return;
-    entries.delete(id);
-    port?.postMessage({
-      op: 'done',
-      id,
-      bytes: entry.bytes,
-      sha256: entry.hash.digest('hex'),
-      crc32: entry.crc,
-      compressedBytes,
-      compressedSha256,
-    });
-  } catch {
-    // reported by the pipeline's own catch
-  }
+  // The final empty block closes the stream of sync-flushed pieces.
+  spool(entry, zlib.deflateRawSync(Buffer.alloc(0), { level: entry.level }));
+  closeSync(entry.fd);
+  entries.delete(id);
+  port?.postMessage({
+    op: 'done',
+    id,
+    bytes: entry.bytes,
+    sha256: entry.hash.digest('hex'),
+    crc32: entry.crc,
+    compressedBytes: entry.compressedBytes,
+    compressedSha256: entry.compressedHash.digest('hex'),
+  });
 }
 
 port.on('message', (/** @type {any} */ m) => {
   try {
     if (m.op === 'open') open(m.id, m.path, m.level);
     else if (m.op === 'data') data(m.id, m.buffer, m.length);
-    else if (m.op === 'end') void end(m.id);
+    else if (m.op === 'end') end(m.id);
   } catch (err) {
     fail(m.id, err);
   }

@@ -116,6 +116,7 @@ export class DeflatingEntry {
   async write(buffer: ArrayBuffer, length: number, signal: AbortSignal): Promise<void> {
     if (this.error) throw this.error;
     if (this.ended) throw new Error(`entry ${this.name} was written after its end`);
+    signal.throwIfAborted();
     this.inFlight++;
     this.worker.postMessage({ op: 'data', id: this.id, buffer, length }, [buffer]);
     while (this.inFlight > MAX_IN_FLIGHT && !this.error) {
