@@ -10,6 +10,7 @@ import {
   receiptLineRowBound,
   ReceiptIdJson,
   receiptRowBound,
+  rowBuffer,
   stockPostingRowBound,
 } from '../src/export/row-bytes.js';
 import { paymentRowJson, receiptLineRowJson, receiptRowJson, stockPostingRowJson } from '../src/export/row-json.js';
@@ -33,10 +34,10 @@ const TRICKY = [
 ];
 const NUMBERS = [0, -0, 1, -1, 9, 10, -10, 99, 100, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1999];
 
-function written(bound: number, write: (buf: Buffer, pos: number) => number): string {
+function written(bound: number, write: (out: ReturnType<typeof rowBuffer>, pos: number) => number): string {
   // Garbage around the row shows any byte written outside its bound.
   const buf = Buffer.alloc(bound + 20, 0xee);
-  const end = write(buf, 10);
+  const end = write(rowBuffer(buf), 10);
   expect(end - 10 + 1).toBeLessThanOrEqual(bound);
   expect(buf.subarray(0, 10).every((b) => b === 0xee)).toBe(true);
   expect(buf.subarray(end).every((b) => b === 0xee)).toBe(true);
@@ -46,11 +47,11 @@ function written(bound: number, write: (buf: Buffer, pos: number) => number): st
 test('safe integers print as JSON.stringify prints them', () => {
   const buf = Buffer.alloc(32);
   for (const n of [...NUMBERS, 123456789, -987654321012345, 4503599627370496, 1e15, -1e15]) {
-    expect(buf.subarray(0, putSafeInteger(buf, 0, n)).toString()).toBe(JSON.stringify(n));
+    expect(buf.subarray(0, putSafeInteger(rowBuffer(buf), 0, n)).toString()).toBe(JSON.stringify(n));
   }
   let x = 1;
   for (let i = 0; i < 53; i++, x *= 2) {
-    for (const n of [x - 1, x, -x, -(x - 1)]) expect(buf.subarray(0, putSafeInteger(buf, 0, n)).toString()).toBe(JSON.stringify(n));
+    for (const n of [x - 1, x, -x, -(x - 1)]) expect(buf.subarray(0, putSafeInteger(rowBuffer(buf), 0, n)).toString()).toBe(JSON.stringify(n));
   }
 });
 
@@ -58,12 +59,12 @@ test('strings print as JSON.stringify prints them, in UTF-8, within six bytes pe
   for (let c = 0; c < 0x10000; c++) {
     const text = `a${String.fromCharCode(c)}z`;
     const buf = Buffer.alloc(text.length * 6 + 2);
-    const end = putJsonString(buf, 0, text);
+    const end = putJsonString(rowBuffer(buf), 0, text);
     expect(buf.subarray(0, end).toString('utf8')).toBe(JSON.stringify(text));
   }
   for (const text of TRICKY) {
     const buf = Buffer.alloc(text.length * 6 + 2);
-    expect(buf.subarray(0, putJsonString(buf, 0, text)).equals(Buffer.from(JSON.stringify(text), 'utf8'))).toBe(true);
+    expect(buf.subarray(0, putJsonString(rowBuffer(buf), 0, text)).equals(Buffer.from(JSON.stringify(text), 'utf8'))).toBe(true);
   }
 });
 

@@ -1,4 +1,5 @@
 import type { DeflatedEntry, DeflatingEntry } from './entry-deflater.js';
+import { type RowBuffer, rowBuffer } from './row-bytes.js';
 
 /** Big enough that a batch crosses to the worker once per many records, small enough to stay off the RSS. */
 const BATCH_BYTES = 256 * 1024;
@@ -15,7 +16,7 @@ const BATCH_BYTES = 256 * 1024;
 export class NdjsonSink {
   records = 0;
   bytes = 0;
-  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private batch: RowBuffer = rowBuffer(Buffer.allocUnsafe(BATCH_BYTES));
   private used = 0;
   /** Batches filled by `add` that are waiting for `flush`; a handed-over buffer belongs to the worker. */
   private readonly full: Buffer[] = [];
@@ -33,7 +34,7 @@ export class NdjsonSink {
   add(json: string): boolean {
     // A UTF-16 code unit never takes more than 3 UTF-8 bytes, so this bound guarantees write() takes the whole string.
     const batch = this.reserve(json.length * 3 + 1);
-    return this.commit(this.used + batch.write(json, this.used));
+    return this.commit(this.used + batch.bytes.write(json, this.used));
   }
 
   /**
@@ -41,10 +42,10 @@ export class NdjsonSink {
    * the caller writes the row into the returned buffer from `position`,
    * then calls commit() with where it ended.
    */
-  reserve(maxBytes: number): Buffer {
-    if (this.used + maxBytes > this.batch.length) {
-      if (this.used > 0) this.full.push(this.batch.subarray(0, this.used));
-      this.batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, maxBytes));
+  reserve(maxBytes: number): RowBuffer {
+    if (this.used + maxBytes > this.batch.bytes.length) {
+      if (this.used > 0) this.full.push(this.batch.bytes.subarray(0, this.used));
+      this.batch = rowBuffer(Buffer.allocUnsafe(Math.max(BATCH_BYTES, maxBytes)));
       this.used = 0;
     }
     return this.batch;
@@ -56,7 +57,7 @@ export class NdjsonSink {
 
   /** Ends the row written up to `end` with its newline; true means: await flush() now. */
   commit(end: number): boolean {
-    this.batch[end] = 0x0a;
+    this.batch.bytes[end] = 0x0a;
     this.used = end + 1;
     this.records++;
     return this.full.length > 0;
@@ -79,7 +80,7 @@ export class NdjsonSink {
   /** Flushes and resolves with the entry once the worker has every byte compressed in its spool file. */
   async end(): Promise<DeflatedEntry> {
     if (this.used > 0) {
-      this.full.push(this.batch.subarray(0, this.used));
+      this.full.push(this.batch.bytes.subarray(0, this.used));
       this.used = 0;
     }
     await this.flush();

@@ -21,8 +21,33 @@ const MAX_BYTES_PER_NUMBER = 17; // sign and 16 digits of a safe integer
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+/** Where a row is written: the batch's bytes and a DataView on the same memory. */
+export interface RowBuffer {
+  bytes: Buffer;
+  view: DataView;
+}
+
+export function rowBuffer(bytes: Buffer): RowBuffer {
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
+
+/**
+ * Fixed ASCII text of a row (field names and punctuation), kept as
+ * little-endian 32-bit words plus a tail: four bytes per store instead of
+ * one, which halves the time spent copying a row's fixed text.
+ */
+interface Literal {
+  words: Uint32Array;
+  tail: Uint8Array;
+  length: number;
+}
+
+function ascii(text: string): Literal {
+  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+  const words = new Uint32Array(bytes.length >> 2);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < words.length; i++) words[i] = view.getUint32(i * 4, true);
+  return { words, tail: bytes.subarray(words.length * 4), length: bytes.length };
 }
 
 /** An upper bound of a row's bytes (newline included): fixed text, numbers and text fields. */
@@ -30,30 +55,33 @@ function rowBound(fixedBytes: number, numbers: number, textUnits: number): numbe
   return fixedBytes + numbers * MAX_BYTES_PER_NUMBER + textUnits * MAX_BYTES_PER_CODE_UNIT + 1;
 }
 
-function put(buf: Buffer, pos: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
-  return pos + bytes.length;
+function put(out: RowBuffer, pos: number, text: Literal): number {
+  const { words, tail } = text;
+  let q = pos;
+  for (let i = 0; i < words.length; i++, q += 4) out.view.setUint32(q, words[i]!, true);
+  for (let i = 0; i < tail.length; i++) out.bytes[q + i] = tail[i]!;
+  return pos + text.length;
 }
 
 /** JSON.stringify(text) as UTF-8 at `pos`; returns the position after it. */
-export function putJsonString(buf: Buffer, pos: number, text: string): number {
-  buf[pos] = QUOTE;
+export function putJsonString(out: RowBuffer, pos: number, text: string): number {
+  out.bytes[pos] = QUOTE;
   let q = pos + 1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return pos + buf.write(JSON.stringify(text), pos);
-    buf[q++] = c;
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) return pos + out.bytes.write(JSON.stringify(text), pos);
+    out.bytes[q++] = c;
   }
-  buf[q] = QUOTE;
+  out.bytes[q] = QUOTE;
   return q + 1;
 }
 
 /** The decimal text of a safe integer as JSON.stringify prints it (-0 as 0); returns the position after it. */
-export function putSafeInteger(buf: Buffer, pos: number, n: number): number {
+export function putSafeInteger(out: RowBuffer, pos: number, n: number): number {
   let p = pos;
   let rest = n;
   if (rest < 0) {
-    buf[p++] = 0x2d;
+    out.bytes[p++] = 0x2d;
     rest = -rest;
   }
   let digits = 1;
@@ -61,7 +89,7 @@ export function putSafeInteger(buf: Buffer, pos: number, n: number): number {
   const end = p + digits;
   for (let i = end - 1; i >= p; i--) {
     const d = rest % 10;
-    buf[i] = 0x30 + d;
+    out.bytes[i] = 0x30 + d;
     rest = (rest - d) / 10;
   }
   return end;
@@ -72,18 +100,19 @@ export function putSafeInteger(buf: Buffer, pos: number, n: number): number {
  * lines and payments. Reused from receipt to receipt.
  */
 export class ReceiptIdJson {
-  private bytes = Buffer.allocUnsafe(64 * MAX_BYTES_PER_CODE_UNIT + 2);
+  private encoded = rowBuffer(Buffer.allocUnsafe(64 * MAX_BYTES_PER_CODE_UNIT + 2));
   length = 0;
 
   set(receiptId: string): void {
     const needed = receiptId.length * MAX_BYTES_PER_CODE_UNIT + 2;
-    if (needed > this.bytes.length) this.bytes = Buffer.allocUnsafe(needed);
-    this.length = putJsonString(this.bytes, 0, receiptId);
+    if (needed > this.encoded.bytes.length) this.encoded = rowBuffer(Buffer.allocUnsafe(needed));
+    this.length = putJsonString(this.encoded, 0, receiptId);
   }
 
-  put(buf: Buffer, pos: number): number {
-    const { bytes, length } = this;
-    for (let i = 0; i < length; i++) buf[pos + i] = bytes[i]!;
+  put(out: RowBuffer, pos: number): number {
+    const { length } = this;
+    const bytes = this.encoded.bytes;
+    for (let i = 0; i < length; i++) out.bytes[pos + i] = bytes[i]!;
     return pos + length;
   }
 }
@@ -112,28 +141,28 @@ export function receiptLineRowBound(receiptId: ReceiptIdJson, l: ReceiptLine): n
 }
 
 /** The line's row at `pos`, without its newline; returns the position after it. */
-export function putReceiptLineRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson, l: ReceiptLine): number {
-  let p = put(buf, pos, LINE[0]!);
-  p = receiptId.put(buf, p);
-  p = put(buf, p, LINE[1]!);
-  p = putSafeInteger(buf, p, l.lineNo);
-  p = put(buf, p, LINE[2]!);
-  p = putJsonString(buf, p, l.articleId);
-  p = put(buf, p, LINE[3]!);
-  p = putJsonString(buf, p, l.description);
-  p = put(buf, p, LINE[4]!);
-  p = putSafeInteger(buf, p, l.quantityMilli);
-  p = put(buf, p, LINE[5]!);
-  p = putSafeInteger(buf, p, l.unitPriceMinor);
-  p = put(buf, p, LINE[6]!);
-  p = putSafeInteger(buf, p, l.grossMinor);
-  p = put(buf, p, LINE[7]!);
-  p = putJsonString(buf, p, l.vatRateId);
-  p = put(buf, p, LINE[8]!);
-  p = putSafeInteger(buf, p, l.vatRateBasisPoints);
-  p = put(buf, p, LINE[9]!);
-  p = put(buf, p, l.voided ? TRUE : FALSE);
-  return put(buf, p, LINE[10]!);
+export function putReceiptLineRow(out: RowBuffer, pos: number, receiptId: ReceiptIdJson, l: ReceiptLine): number {
+  let p = put(out, pos, LINE[0]!);
+  p = receiptId.put(out, p);
+  p = put(out, p, LINE[1]!);
+  p = putSafeInteger(out, p, l.lineNo);
+  p = put(out, p, LINE[2]!);
+  p = putJsonString(out, p, l.articleId);
+  p = put(out, p, LINE[3]!);
+  p = putJsonString(out, p, l.description);
+  p = put(out, p, LINE[4]!);
+  p = putSafeInteger(out, p, l.quantityMilli);
+  p = put(out, p, LINE[5]!);
+  p = putSafeInteger(out, p, l.unitPriceMinor);
+  p = put(out, p, LINE[6]!);
+  p = putSafeInteger(out, p, l.grossMinor);
+  p = put(out, p, LINE[7]!);
+  p = putJsonString(out, p, l.vatRateId);
+  p = put(out, p, LINE[8]!);
+  p = putSafeInteger(out, p, l.vatRateBasisPoints);
+  p = put(out, p, LINE[9]!);
+  p = put(out, p, l.voided ? TRUE : FALSE);
+  return put(out, p, LINE[10]!);
 }
 
 const PAYMENT = ['{"receiptId":', ',"paymentNo":', ',"paymentTypeId":', ',"paymentTypeName":', ',"amountMinor":', '}'].map(
@@ -145,18 +174,18 @@ export function paymentRowBound(receiptId: ReceiptIdJson, p: Payment): number {
   return rowBound(PAYMENT_FIXED + receiptId.length, 2, p.paymentTypeId.length + p.paymentTypeName.length);
 }
 
-export function putPaymentRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson, pay: Payment): number {
-  let p = put(buf, pos, PAYMENT[0]!);
-  p = receiptId.put(buf, p);
-  p = put(buf, p, PAYMENT[1]!);
-  p = putSafeInteger(buf, p, pay.paymentNo);
-  p = put(buf, p, PAYMENT[2]!);
-  p = putJsonString(buf, p, pay.paymentTypeId);
-  p = put(buf, p, PAYMENT[3]!);
-  p = putJsonString(buf, p, pay.paymentTypeName);
-  p = put(buf, p, PAYMENT[4]!);
-  p = putSafeInteger(buf, p, pay.amountMinor);
-  return put(buf, p, PAYMENT[5]!);
+export function putPaymentRow(out: RowBuffer, pos: number, receiptId: ReceiptIdJson, pay: Payment): number {
+  let p = put(out, pos, PAYMENT[0]!);
+  p = receiptId.put(out, p);
+  p = put(out, p, PAYMENT[1]!);
+  p = putSafeInteger(out, p, pay.paymentNo);
+  p = put(out, p, PAYMENT[2]!);
+  p = putJsonString(out, p, pay.paymentTypeId);
+  p = put(out, p, PAYMENT[3]!);
+  p = putJsonString(out, p, pay.paymentTypeName);
+  p = put(out, p, PAYMENT[4]!);
+  p = putSafeInteger(out, p, pay.amountMinor);
+  return put(out, p, PAYMENT[5]!);
 }
 
 const RECEIPT = [
@@ -181,30 +210,30 @@ export function receiptRowBound(receiptId: ReceiptIdJson, r: Receipt): number {
 }
 
 /** `receiptId` holds r.receiptId. */
-export function putReceiptRow(buf: Buffer, pos: number, receiptId: ReceiptIdJson, r: Receipt): number {
-  let p = put(buf, pos, RECEIPT[0]!);
-  p = receiptId.put(buf, p);
-  p = put(buf, p, RECEIPT[1]!);
-  p = putSafeInteger(buf, p, r.receiptNo);
-  p = put(buf, p, RECEIPT[2]!);
-  p = putJsonString(buf, p, r.businessDay);
-  p = put(buf, p, RECEIPT[3]!);
-  p = putJsonString(buf, p, r.openedAt);
-  p = put(buf, p, RECEIPT[4]!);
-  p = putJsonString(buf, p, r.closedAt);
-  p = put(buf, p, RECEIPT[5]!);
-  p = putJsonString(buf, p, r.cashierId);
-  p = put(buf, p, RECEIPT[6]!);
-  p = putJsonString(buf, p, r.kind);
-  p = put(buf, p, RECEIPT[7]!);
-  p = putJsonString(buf, p, r.currency);
-  p = put(buf, p, RECEIPT[8]!);
-  p = putSafeInteger(buf, p, r.grossMinor);
-  p = put(buf, p, RECEIPT[9]!);
-  p = putSafeInteger(buf, p, r.lines.length);
-  p = put(buf, p, RECEIPT[10]!);
-  p = putSafeInteger(buf, p, r.payments.length);
-  return put(buf, p, RECEIPT[11]!);
+export function putReceiptRow(out: RowBuffer, pos: number, receiptId: ReceiptIdJson, r: Receipt): number {
+  let p = put(out, pos, RECEIPT[0]!);
+  p = receiptId.put(out, p);
+  p = put(out, p, RECEIPT[1]!);
+  p = putSafeInteger(out, p, r.receiptNo);
+  p = put(out, p, RECEIPT[2]!);
+  p = putJsonString(out, p, r.businessDay);
+  p = put(out, p, RECEIPT[3]!);
+  p = putJsonString(out, p, r.openedAt);
+  p = put(out, p, RECEIPT[4]!);
+  p = putJsonString(out, p, r.closedAt);
+  p = put(out, p, RECEIPT[5]!);
+  p = putJsonString(out, p, r.cashierId);
+  p = put(out, p, RECEIPT[6]!);
+  p = putJsonString(out, p, r.kind);
+  p = put(out, p, RECEIPT[7]!);
+  p = putJsonString(out, p, r.currency);
+  p = put(out, p, RECEIPT[8]!);
+  p = putSafeInteger(out, p, r.grossMinor);
+  p = put(out, p, RECEIPT[9]!);
+  p = putSafeInteger(out, p, r.lines.length);
+  p = put(out, p, RECEIPT[10]!);
+  p = putSafeInteger(out, p, r.payments.length);
+  return put(out, p, RECEIPT[11]!);
 }
 
 const POSTING = [
@@ -225,20 +254,20 @@ export function stockPostingRowBound(s: StockPosting): number {
   return rowBound(POSTING_FIXED, 1, text + (s.receiptId?.length ?? NULL.length));
 }
 
-export function putStockPostingRow(buf: Buffer, pos: number, s: StockPosting): number {
-  let p = put(buf, pos, POSTING[0]!);
-  p = putJsonString(buf, p, s.postingId);
-  p = put(buf, p, POSTING[1]!);
-  p = putJsonString(buf, p, s.businessDay);
-  p = put(buf, p, POSTING[2]!);
-  p = putJsonString(buf, p, s.postedAt);
-  p = put(buf, p, POSTING[3]!);
-  p = putJsonString(buf, p, s.articleId);
-  p = put(buf, p, POSTING[4]!);
-  p = putSafeInteger(buf, p, s.quantityMilli);
-  p = put(buf, p, POSTING[5]!);
-  p = putJsonString(buf, p, s.reason);
-  p = put(buf, p, POSTING[6]!);
-  p = s.receiptId === null ? put(buf, p, NULL) : putJsonString(buf, p, s.receiptId);
-  return put(buf, p, POSTING[7]!);
+export function putStockPostingRow(out: RowBuffer, pos: number, s: StockPosting): number {
+  let p = put(out, pos, POSTING[0]!);
+  p = putJsonString(out, p, s.postingId);
+  p = put(out, p, POSTING[1]!);
+  p = putJsonString(out, p, s.businessDay);
+  p = put(out, p, POSTING[2]!);
+  p = putJsonString(out, p, s.postedAt);
+  p = put(out, p, POSTING[3]!);
+  p = putJsonString(out, p, s.articleId);
+  p = put(out, p, POSTING[4]!);
+  p = putSafeInteger(out, p, s.quantityMilli);
+  p = put(out, p, POSTING[5]!);
+  p = putJsonString(out, p, s.reason);
+  p = put(out, p, POSTING[6]!);
+  p = s.receiptId === null ? put(out, p, NULL) : putJsonString(out, p, s.receiptId);
+  return put(out, p, POSTING[7]!);
 }
