@@ -15,7 +15,7 @@ export interface DeflatedEntry {
   compressedSha256: string;
 }
 
-/** Batches handed to the worker and not yet taken by zlib; 8 x 256 KiB keeps memory flat and the worker busy. */
+/** Batches handed to the worker and not yet compressed; 8 x 256 KiB keeps memory flat and the worker busy. */
 const MAX_IN_FLIGHT = 8;
 
 type WorkerReply =
@@ -26,8 +26,8 @@ type WorkerReply =
 /**
  * The main thread's side of entry-deflate-worker.js: one worker per package,
  * any number of entries open at once. The main thread only fills batches and
- * transfers them (no copy); hashing, CRC and deflate run on the worker and
- * zlib's threads while the journal keeps streaming.
+ * transfers them (no copy); hashing, CRC and deflate run on the worker
+ * while the journal keeps streaming.
  */
 export class EntryDeflater {
   private readonly worker: Worker;
@@ -111,7 +111,7 @@ export class DeflatingEntry {
    * Hands the first `length` bytes of `buffer` to the worker. The buffer is
    * transferred, not copied: the caller gives it up and must not touch it
    * (or any view on it) again. Resolves at once unless too many batches are
-   * waiting for zlib, then when there is room again.
+   * waiting for the worker, then when there is room again.
    */
   async write(buffer: ArrayBuffer, length: number, signal: AbortSignal): Promise<void> {
     if (this.error) throw this.error;

@@ -5,13 +5,13 @@ import { type RowBuffer, rowBuffer } from './row-bytes.js';
 const BATCH_BYTES = 256 * 1024;
 
 /**
- * One NDJSON entry as it is produced: counts records and batches lines so
- * the per-record cost is one UTF-8 encode into a buffer. Encoding each line
- * straight into the batch buffer spares the rope of `+=` appends that V8
- * would have to flatten before encoding it. Full batches are transferred to
- * the deflate worker, which hashes and compresses them off this thread.
- * `add` is synchronous and says when the batch wants flushing, because an
- * awaited call per record would cost a microtask each.
+ * One NDJSON entry as it is produced: counts records and collects rows in
+ * batch buffers. Rows are written into the batch in place (reserve, write
+ * with row-bytes.ts, commit) or, for quarantined records, encoded from a
+ * JSON string (`add`). Full batches are transferred to the deflate worker,
+ * which hashes and compresses them off this thread. `add` and `commit` are
+ * synchronous and say when a batch wants flushing, because an awaited call
+ * per record would cost a microtask each.
  */
 export class NdjsonSink {
   records = 0;

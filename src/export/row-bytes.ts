@@ -1,18 +1,19 @@
-import type { Payment, Receipt, ReceiptLine, StockPosting } from '../host/records.js';
+import type { Payment, Receipt, ReceiptLine, StockPosting, TimeRecord } from '../host/records.js';
 
 /**
- * The rows of receipts, lines, payments and stock postings (nearly all of a
- * day's bytes) written as UTF-8 straight into the batch buffer, field by field.
- * A template string would first be built as a rope of twenty-odd pieces,
- * then flattened, then encoded; writing the bytes directly skips both
- * intermediate strings. The output is byte for byte the UTF-8 of the
- * templates in row-json.ts, i.e. of JSON.stringify of the row object in
- * spec order (test/export-row-bytes.test.ts holds all three together).
+ * The canonical NDJSON line of each package row (field order of
+ * docs/stick-format.md), written as UTF-8 straight into the batch buffer,
+ * field by field. A template string would first be built as a rope of
+ * twenty-odd pieces, then flattened, then encoded; writing the bytes
+ * directly skips both intermediate strings. The output is byte for byte the
+ * UTF-8 of JSON.stringify of the row object with its fields in spec order
+ * (test/export-row-bytes.test.ts holds every row to that).
  *
  * Only for records that passed their checks: every number is a safe
- * integer, every boolean a boolean, `receiptId` of a stock posting a string or null. A string of printable ASCII without
- * `"` or `\` is copied as it is, which is what JSON.stringify prints for
- * it; any other string goes through JSON.stringify itself.
+ * integer, every boolean a boolean, a stock posting's `receiptId` a string
+ * or null. A string of printable ASCII without `"` or `\` is copied as it
+ * is, which is what JSON.stringify prints for it; any other string goes
+ * through JSON.stringify itself.
  */
 
 /** Bytes a row may take at most, for `strings` UTF-16 code units of text; see rowBound(). */
@@ -270,4 +271,26 @@ export function putStockPostingRow(out: RowBuffer, pos: number, s: StockPosting)
   p = put(out, p, POSTING[6]!);
   p = s.receiptId === null ? put(out, p, NULL) : putJsonString(out, p, s.receiptId);
   return put(out, p, POSTING[7]!);
+}
+
+const TIME_RECORD = ['{"recordId":', ',"businessDay":', ',"employeeId":', ',"kind":', ',"at":', '}'].map(ascii);
+const TIME_RECORD_FIXED = TIME_RECORD.reduce((n, b) => n + b.length, 0) + 10;
+
+export function timeRecordRowBound(t: TimeRecord): number {
+  const text = t.recordId.length + t.businessDay.length + t.employeeId.length + t.kind.length + t.at.length;
+  return rowBound(TIME_RECORD_FIXED, 0, text);
+}
+
+export function putTimeRecordRow(out: RowBuffer, pos: number, t: TimeRecord): number {
+  let p = put(out, pos, TIME_RECORD[0]!);
+  p = putJsonString(out, p, t.recordId);
+  p = put(out, p, TIME_RECORD[1]!);
+  p = putJsonString(out, p, t.businessDay);
+  p = put(out, p, TIME_RECORD[2]!);
+  p = putJsonString(out, p, t.employeeId);
+  p = put(out, p, TIME_RECORD[3]!);
+  p = putJsonString(out, p, t.kind);
+  p = put(out, p, TIME_RECORD[4]!);
+  p = putJsonString(out, p, t.at);
+  return put(out, p, TIME_RECORD[5]!);
 }

@@ -30,12 +30,13 @@ import {
   putReceiptLineRow,
   putReceiptRow,
   putStockPostingRow,
+  putTimeRecordRow,
   ReceiptIdJson,
   receiptLineRowBound,
   receiptRowBound,
   stockPostingRowBound,
+  timeRecordRowBound,
 } from './row-bytes.js';
-import { timeRecordRowJson } from './row-json.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
 
@@ -319,8 +320,8 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
             continue;
           }
           index++;
-          const json = timeRecordRowJson(checked.value);
-          if (time.add(json)) await time.flush();
+          const out = time.reserve(timeRecordRowBound(checked.value));
+          if (time.commit(putTimeRecordRow(out, time.position, checked.value))) await time.flush();
           inJournal = true;
         }
       } catch (err) {
