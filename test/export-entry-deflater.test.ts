@@ -172,3 +172,30 @@ linux('the worker lowers its own priority, so the journal thread and the registe
   expect(values).toContain(10);
   expect(values.filter((n) => n === 10)).toHaveLength(1);
 });
+
+// Node closes the file descriptors a worker opened when the worker is terminated; this holds the export to that.
+linux('closing the deflater mid-entry leaves no spool file open in the process', async () => {
+  const { readdir, readlink } = await import('node:fs/promises');
+  const spoolsOpen = async () => {
+    const targets = await Promise.all(
+      (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+    );
+    return targets.filter((t) => t.startsWith(work));
+  };
+  deflater = new EntryDeflater(1);
+  const a = deflater.entry('a.ndjson', join(work, 'a.deflate'));
+  const b = deflater.entry('b.ndjson', join(work, 'b.deflate'));
+  const batch = Buffer.alloc(1 << 18, 0x41);
+  await a.write(batch.buffer as ArrayBuffer, batch.length, live);
+  // The worker opens the spools in message order; wait (bounded) until it has.
+  let open = await spoolsOpen();
+  for (let tries = 0; open.length < 2 && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    open = await spoolsOpen();
+  }
+  expect(open.sort()).toEqual([join(work, 'a.deflate'), join(work, 'b.deflate')]);
+  await deflater.close();
+  deflater = null;
+  expect(await spoolsOpen()).toEqual([]);
+  await expect(b.end()).rejects.toMatchObject({ failure: 'aborted' });
+});
