@@ -18,7 +18,7 @@ export class NdjsonSink {
   bytes = 0;
   private batch: RowBuffer = rowBuffer(Buffer.allocUnsafe(BATCH_BYTES));
   private used = 0;
-  /** Batches filled by `add` that are waiting for `flush`; a handed-over buffer belongs to the worker. */
+  /** Batches filled by add() or commit() that wait for flush(); a handed-over buffer belongs to the worker. */
   private readonly full: Buffer[] = [];
 
   constructor(
