@@ -18,7 +18,7 @@ export interface DurableWriteResult {
  * a file past the FAT32 limit (with EFBIG, as the kernel would on a real FAT
  * stick) instead of letting the file system truncate it.
  */
-class MeterTransform extends Transform {
+export class MeterTransform extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
 

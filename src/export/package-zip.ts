@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform, TransformCallback } from 'node:stream';
 import { Archiver, type ArchiverOptions } from 'archiver';
 import ZipStream, { type ZipArchiveEntry } from 'zip-stream';
+import { MeterTransform } from './durable-file.js';
 import type { DeflatedEntry } from './entry-deflater.js';
 import { ExportError } from './export-contract.js';
 
@@ -44,22 +44,13 @@ class PreDeflatedZipStream extends ZipStream {
 }
 
 /** Passes the spooled deflate bytes through and fails unless they are exactly what the worker wrote. */
-class SpoolCheck extends Transform {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
+class SpoolCheck extends MeterTransform {
   constructor(private readonly entry: DeflatedEntry) {
     super();
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-
   override _flush(done: TransformCallback): void {
-    const same = this.bytes === this.entry.compressedBytes && this.hash.digest('hex') === this.entry.compressedSha256;
+    const same = this.bytes === this.entry.compressedBytes && this.digest() === this.entry.compressedSha256;
     done(same ? null : new ExportError('write-error', `local spool of ${this.entry.name} changed between writing and packing`));
   }
 }

@@ -1,11 +1,5 @@
 import type { ControlTotals } from './manifest.js';
 
-/**
- * Sums head office checks its import against. The writer feeds it the rows it
- * writes and the verifier the rows it reads back, so both sides compute the
- * totals with the very same code. Voided lines stay in the line entry but do
- * not count towards the VAT totals.
- */
 interface VatTotal {
   vatRateId: string;
   bp: number;
@@ -13,6 +7,12 @@ interface VatTotal {
   grossMinor: number;
 }
 
+/**
+ * Sums head office checks its import against. The writer feeds it the rows it
+ * writes and the verifier the rows it reads back, so both sides compute the
+ * totals with the very same code. Voided lines stay in the line entry but do
+ * not count towards the VAT totals.
+ */
 export class ControlTotalsAccumulator {
   private receipts = 0;
   private firstReceiptId: string | null = null;
