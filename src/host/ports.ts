@@ -59,6 +59,14 @@ export interface DaySummary {
   stockPostings: number;
 }
 
+/** One business-day value of the journal that holds bookings, exactly as the journal stores it. */
+export interface BookedDay {
+  /** YYYYMMDD for a sound row; anything else (null, `2026-01-05`, `20261332`) marks rows that belong to no valid day. */
+  day: string | null;
+  receipts: number;
+  stockPostings: number;
+}
+
 /**
  * The register's journal, one business day at a time, as async iterables so
  * a day of any size streams in constant memory. Records are `unknown` on
@@ -73,6 +81,14 @@ export interface JournalPort {
   receipts(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown>;
   /** Merchandise-management (stock) postings of the day, ordered by posting id. */
   stockPostings(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown>;
+  /**
+   * Every business-day value that holds receipts or stock postings, valid or
+   * not, so the plugin can find days it never sent and rows of no valid day.
+   * `receipts` and `stockPostings` then accept each value it reports, null
+   * included, and stream the rows held under exactly that value. Optional:
+   * without it the plugin sends only the days it plans and says so in the log.
+   */
+  bookedDays?(): Promise<BookedDay[]>;
 }
 
 export interface TimeRecordingPort {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { BusinessDay } from '../host/business-day.js';
-import type { DaySummary, JournalPort } from '../host/ports.js';
+import type { BookedDay, DaySummary, JournalPort } from '../host/ports.js';
 import { type OpenedRows, PeekableRows, streamRows } from './stream-rows.js';
 
 interface ReceiptRow {
@@ -58,12 +58,19 @@ function sqliteBoolean(value: unknown): unknown {
 
 // Receipts, their lines and their payments come from three statements walking
 // the same order; merging them keeps a day of any size in constant memory.
-const RECEIPTS_SQL = `SELECT * FROM F_RECEIPT WHERE business_day = ? ORDER BY receipt_no, receipt_id`;
+// `IS` rather than `=`: it uses the same index and also finds the rows whose
+// business_day is NULL, which the plugin reads to quarantine them.
+const RECEIPTS_SQL = `SELECT * FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id`;
 const LINES_SQL = `SELECT l.* FROM F_RECEIPT r JOIN F_RECEIPT_LINE l ON l.receipt_id = r.receipt_id
-  WHERE r.business_day = ? ORDER BY r.receipt_no, r.receipt_id, l.line_no`;
+  WHERE r.business_day IS ? ORDER BY r.receipt_no, r.receipt_id, l.line_no`;
 const PAYMENTS_SQL = `SELECT p.* FROM F_RECEIPT r JOIN F_PAYMENT p ON p.receipt_id = r.receipt_id
-  WHERE r.business_day = ? ORDER BY r.receipt_no, r.receipt_id, p.payment_no`;
-const STOCK_POSTINGS_SQL = 'SELECT * FROM F_STOCK_POSTING WHERE business_day = ? ORDER BY posting_id';
+  WHERE r.business_day IS ? ORDER BY r.receipt_no, r.receipt_id, p.payment_no`;
+const STOCK_POSTINGS_SQL = 'SELECT * FROM F_STOCK_POSTING WHERE business_day IS ? ORDER BY posting_id';
+// Walks the two by-day indexes only; NULL and malformed values come out as groups of their own.
+const BOOKED_DAYS_SQL = `SELECT day, SUM(r) AS receipts, SUM(s) AS stockPostings FROM (
+  SELECT business_day AS day, COUNT(*) AS r, 0 AS s FROM F_RECEIPT GROUP BY business_day
+  UNION ALL SELECT business_day, 0, COUNT(*) FROM F_STOCK_POSTING GROUP BY business_day)
+  GROUP BY day ORDER BY day`;
 
 /** The register's `F_` tables as the host contract's journal port, one business day at a time. */
 export class SqliteJournalPort implements JournalPort {
@@ -80,7 +87,14 @@ export class SqliteJournalPort implements JournalPort {
         (SELECT COUNT(*) FROM F_RECEIPT r JOIN F_RECEIPT_LINE l ON l.receipt_id = r.receipt_id WHERE r.business_day = $day) AS receiptLines,
         (SELECT COUNT(*) FROM F_RECEIPT r JOIN F_PAYMENT p ON p.receipt_id = r.receipt_id WHERE r.business_day = $day) AS payments,
         (SELECT COUNT(*) FROM F_STOCK_POSTING WHERE business_day = $day) AS stockPostings`),
+      bookedDays: db.prepare(BOOKED_DAYS_SQL),
     };
+  }
+
+  async bookedDays(): Promise<BookedDay[]> {
+    return (this.statements.bookedDays.all() as { day: unknown; receipts: number; stockPostings: number }[]).map(
+      (row) => ({ ...row, day: row.day === null ? null : String(row.day) }),
+    );
   }
 
   async firstBusinessDay(): Promise<BusinessDay | null> {
