@@ -287,15 +287,22 @@ test('identities that cannot name a FAT folder are refused before anything is wr
   expect(await readdir(join(work, 'stick'))).toEqual([]);
 });
 
-test('the size estimate for the free-space check is above what the package really needs, even uncompressed', async () => {
+test('the size estimate follows how the packages really pack: above the package, far below the uncompressed NDJSON', async () => {
   await mkdir(join(work, 'stick'));
   const synthetic = createSyntheticJournal({ days: { [DAY]: { receipts: 2000, timeRecords: 300 } } });
   const written = await writeDayPackage(request(synthetic));
   const manifest = parseManifest(await readFile(written.manifestPath));
   const ndjsonBytes = manifest.entries.reduce((sum, e) => sum + e.bytes, 0);
-  const estimate = estimatePackageBytes(await synthetic.journal.summary(DAY), await synthetic.timeRecording.count(DAY));
-  expect(estimate).toBeGreaterThanOrEqual(ndjsonBytes);
-  expect(estimate).toBeGreaterThan(written.bytes);
-  // Generous, not absurd: a too-high estimate turns away sticks with room enough.
-  expect(estimate).toBeLessThan(3 * ndjsonBytes);
+  const summary = await synthetic.journal.summary(DAY);
+  const timeRecords = await synthetic.timeRecording.count(DAY);
+  // No history yet: the default ratio still covers the package, but no longer the uncompressed bytes.
+  const first = estimatePackageBytes(summary, timeRecords);
+  expect(first).toBeGreaterThan(written.bytes);
+  expect(first).toBeLessThan(ndjsonBytes);
+  // With this register's own package as history, the estimate hugs the real size, margin included.
+  const recent = [{ journal: { ...summary, timeRecords }, bytes: written.bytes }];
+  const known = estimatePackageBytes(summary, timeRecords, recent);
+  expect(known).toBeGreaterThan(written.bytes * 1.4);
+  expect(known).toBeLessThan(first);
+  expect(known).toBeLessThan(written.bytes * 1.5 + 256 * 1024 + 1);
 });

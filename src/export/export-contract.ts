@@ -56,6 +56,17 @@ export interface WriteDayRequest {
   now: () => number;
   signal: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Journal rows that belong to no valid business day, carried in this
+   * package's quarantine: `days` are the journal's values for them (null
+   * included), read with `journal.receipts` / `journal.stockPostings`; `take`
+   * gives the quarantine reason for a row, or null to leave it out (an
+   * earlier package carried it already).
+   */
+  strays?: {
+    days: readonly (string | null)[];
+    take(source: 'receipts' | 'stock-postings', record: unknown): string | null;
+  };
 }
 
 export interface WrittenPackage {
@@ -70,5 +81,11 @@ export interface WrittenPackage {
 
 export type WriteDayPackage = (request: WriteDayRequest) => Promise<WrittenPackage>;
 
-/** Upper estimate of a package's size on the stick, for the free-space check before writing. */
-export type EstimatePackageBytes = (summary: DaySummary, timeRecords: number) => number;
+/** A package this register wrote: the journal's counts behind it and its bytes on the stick. */
+export interface PackageSizeSeen {
+  journal: DaySummary & { timeRecords: number };
+  bytes: number;
+}
+
+/** Upper estimate of a package's size on the stick, for the free-space check before writing; `recent` tells how this register's data packs. */
+export type EstimatePackageBytes = (summary: DaySummary, timeRecords: number, recent?: readonly PackageSizeSeen[]) => number;

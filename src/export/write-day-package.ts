@@ -227,6 +227,27 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       if (quarantine.add(quarantineJson(source, index, reason, record))) await quarantine.flush();
     };
 
+    // Rows of no valid day follow the day's own rows of their stream in the quarantine, numbered on.
+    const quarantineStrays = async (source: 'receipts' | 'stock-postings', nextIndex: number) => {
+      let at = nextIndex;
+      for (const held of request.strays?.days ?? []) {
+        const day = held as BusinessDay;
+        const rows = source === 'receipts' ? journal.receipts(day, signal) : journal.stockPostings(day, signal);
+        let reading = true;
+        try {
+          for await (const record of rows) {
+            reading = false;
+            if (signal.aborted) break;
+            const reason = request.strays!.take(source, record);
+            if (reason !== null) await quarantineRecord(source, at++, reason, record);
+            reading = true;
+          }
+        } catch (err) {
+          throw reading ? new JournalReadError(`${source} of no valid business day`, err) : err;
+        }
+      }
+    };
+
     const id = new ReceiptIdJson();
     let index = 0;
     // True while the journal's iterator runs, so its failures are told apart from the stick's.
@@ -268,6 +289,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     } catch (err) {
       throw inJournal ? new JournalReadError('receipts', err) : err;
     }
+    await quarantineStrays('receipts', index);
     signal.throwIfAborted();
     // The worker may still be compressing the receipt entries; the stock postings are read meanwhile.
     const receiptsPacked = Promise.all([receipts.end(), lines.end(), payments.end()]).then(([r, l, p]) => {
@@ -299,6 +321,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     } catch (err) {
       throw inJournal ? new JournalReadError('stock postings', err) : err;
     }
+    await quarantineStrays('stock-postings', index);
     signal.throwIfAborted();
     const stockEntry = await stock.end();
     await receiptsPacked;

@@ -2,7 +2,7 @@ import type { DayCloseOutcome } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptId } from '../prompts/catalog.js';
 import type { PromptParams } from '../prompts/render.js';
-import type { PlannedDay } from '../state/plugin-state.js';
+import type { JournalCounts, PlannedDay } from '../state/plugin-state.js';
 
 export interface PlanResult {
   plan: PlannedDay[];
@@ -21,6 +21,11 @@ export interface DayWritten {
   packageId: string;
   receipts: number;
   quarantined: number;
+  /** The journal's counts read before writing; what the day is accounted for with. */
+  journal?: JournalCounts;
+  bytes?: number;
+  /** Fingerprints of the rows of no valid day the package's quarantine carries. */
+  strays?: string[];
 }
 
 /** What went wrong while writing one day, as the machine needs to route it. */

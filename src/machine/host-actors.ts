@@ -16,6 +16,7 @@ import { readAcknowledgements } from '../package/acknowledgement.js';
 import { registerFolderName, STICK_ROOT_FOLDER } from '../package/layout.js';
 import {
   applyAcknowledgements,
+  type BookedDayCounts,
   confirmedResends,
   countClose,
   markAttemptFailed,
@@ -23,7 +24,10 @@ import {
   markSent,
   type PlannedDay,
   planDays,
+  snapshotAccounted,
+  unsentDays,
 } from '../state/plugin-state.js';
+import { countStrays, readBookedDays, recentPackageSizes, strayTaker, unsentItem } from './journal-days.js';
 import type { StateStore } from '../state/state-store.js';
 import type { dayCloseMachine } from './day-close-machine.js';
 import { WriteDayError } from './day-close-machine.js';
@@ -59,13 +63,39 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
   return {
     planDays: fromPromise<PlanResult>(async ({ signal }) => {
       signal.throwIfAborted();
+      const booked = await readBookedDays(host);
       let plan: PlannedDay[] = [];
+      let unsent: BookedDayCounts[] = [];
       await store.update((s) => {
         const counted = countClose(s);
         plan = planDays(counted, deps.today, deps.unconfirmedResendAfterCloses);
-        return markPlannedPending(counted, plan, new Date(host.clock.now()).toISOString());
+        const marked = markPlannedPending(counted, plan, new Date(host.clock.now()).toISOString());
+        if (!booked) return marked;
+        unsent = unsentDays(marked, booked.days, deps.today.day, plan);
+        return snapshotAccounted(marked, booked.days);
       });
-      let bookings = 0;
+      if (unsent.length > 0) {
+        plan = [...plan, ...unsent.map((u) => unsentItem(u.day, store.state.sent, deps.today.includeTimeRecords))].sort(
+          (a, b) => (a.day < b.day ? -1 : 1),
+        );
+        host.logger.warn('journal days hold bookings no stick has', { days: unsent });
+        bus.show('UNSENT_DAYS', { days: unsent.map((u) => formatDay(u.day)).join(', ') });
+      }
+      let strays = 0;
+      if (booked && booked.strayDays.length > 0) {
+        const taken = strayTaker(store.state.straysSent, deps.today.day);
+        strays = await countStrays(host, booked.strayDays, taken, signal);
+        if (strays > 0) {
+          plan = plan.map((p) => (p.reason === 'today' ? { ...p, strayDays: booked.strayDays } : p));
+          host.logger.warn('journal rows of no valid business day go into the quarantine', {
+            values: booked.strayDays,
+            rows: strays,
+            day: deps.today.day,
+          });
+          bus.show('STRAY_BOOKINGS', { count: strays, day: formatDay(deps.today.day) });
+        }
+      }
+      let bookings = strays;
       for (const item of plan) {
         signal.throwIfAborted();
         bookings += (await host.journal.summary(item.day)).receipts;
@@ -85,11 +115,14 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
       if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
+      // Plan first, estimate second: a re-send this stick's receipts just confirmed takes no room.
+      const dropDays = confirmedResends(store.state, plan);
+      const recent = recentPackageSizes(store.state.sent);
       let needed = 0;
-      for (const item of plan) {
+      for (const item of plan.filter((p) => !dropDays.includes(p.day))) {
         const summary = await host.journal.summary(item.day);
         const time = item.includeTimeRecords ? await host.timeRecording.count(item.day) : 0;
-        const estimate = deps.estimatePackageBytes(summary, time);
+        const estimate = deps.estimatePackageBytes(summary, time, recent);
         if (FAT_TYPES.has((stick.fsType ?? '').toLowerCase()) && estimate > FAT_FILE_LIMIT) {
           return { ok: false, problem: 'file-limit', day: item.day, fsType: stick.fsType ?? 'FAT' };
         }
@@ -99,7 +132,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       if (free !== null && free < needed * SPACE_MARGIN) {
         return { ok: false, problem: 'full', freeBytes: free, neededBytes: Math.ceil(needed * SPACE_MARGIN) };
       }
-      return { ok: true, dropDays: confirmedResends(store.state, plan) };
+      return { ok: true, dropDays };
     }),
 
     writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
@@ -108,6 +141,13 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
         const label = { day: formatDay(item.day), index: index + 1, count };
         bus.progress('WRITING_DAY', label, 0, 1);
         try {
+          // Read before writing: a booking that arrives meanwhile makes the counts differ, and the day goes again.
+          const summary = await host.journal.summary(item.day);
+          const journal = {
+            ...summary,
+            timeRecords: item.includeTimeRecords ? await host.timeRecording.count(item.day) : 0,
+          };
+          const taken = item.strayDays?.length ? strayTaker(store.state.straysSent, item.day) : null;
           const written = await deps.writeDayPackage({
             stickPath: stick.mountPath,
             identity: deps.identity,
@@ -121,8 +161,16 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             now: () => host.clock.now(),
             signal,
             onProgress: (done, total) => bus.progress('WRITING_DAY', label, done, total),
+            ...(taken ? { strays: { days: item.strayDays!, take: taken.take } } : {}),
           });
-          return { packageId: written.packageId, receipts: written.receipts, quarantined: written.quarantined };
+          return {
+            packageId: written.packageId,
+            receipts: written.receipts,
+            quarantined: written.quarantined,
+            journal,
+            bytes: written.bytes,
+            strays: taken?.taken ?? [],
+          };
         } catch (err) {
           const failure = err instanceof ExportError ? err.failure : 'write-error';
           const message = err instanceof Error ? err.message : String(err);
@@ -136,7 +184,14 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
     recordSent: fromPromise<void, { stick: StickInfo; item: PlannedDay; written: DayWritten }>(async ({ input }) => {
       const at = new Date(host.clock.now()).toISOString();
       await store.update((s) =>
-        markSent(s, input.item, { packageId: input.written.packageId, at, stickLabel: input.stick.label }),
+        markSent(s, input.item, {
+          packageId: input.written.packageId,
+          at,
+          stickLabel: input.stick.label,
+          journal: input.written.journal,
+          bytes: input.written.bytes,
+          strays: input.written.strays,
+        }),
       );
     }),
 

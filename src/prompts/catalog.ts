@@ -18,6 +18,16 @@ export const PROMPTS = {
     en: 'Day close: {count} day(s) go to the USB stick: {days} ({bookings} bookings).',
     de: 'Tagesabschluss: {count} Tag(e) werden auf den USB-Stick geschrieben: {days} ({bookings} Buchungen).',
   },
+  UNSENT_DAYS: {
+    severity: 'warning',
+    en: 'The journal holds bookings of {days} that are on no USB stick yet (booked after that day was written, for example while the register clock was wrong). They are written with this day close.',
+    de: 'Das Journal enthält Buchungen vom {days}, die noch auf keinem USB-Stick sind (gebucht, nachdem der Tag geschrieben war, zum Beispiel bei falsch gestellter Kassenuhr). Sie werden mit diesem Tagesabschluss geschrieben.',
+  },
+  STRAY_BOOKINGS: {
+    severity: 'warning',
+    en: '{count} booking(s) in the journal belong to no valid business day. They are saved unchanged in the separate file of {day} so the head office can correct them.',
+    de: '{count} Buchung(en) im Journal gehören zu keinem gültigen Geschäftstag. Sie werden unverändert in der eigenen Datei vom {day} gespeichert, damit die Zentrale sie korrigieren kann.',
+  },
   INSERT_STICK: {
     severity: 'info',
     en: 'Please insert the USB stick for the head office data.',

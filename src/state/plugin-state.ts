@@ -3,6 +3,16 @@ import { BusinessDaySchema } from '../host/business-day.js';
 
 const Instant = z.iso.datetime({ offset: true });
 const Kind = z.enum(['day-close', 're-send']);
+const Count = z.number().int().nonnegative();
+
+/** What the journal held for a day when its package was written: what the package carries, and how it compressed. */
+export const JournalCountsSchema = z.strictObject({
+  receipts: Count,
+  receiptLines: Count,
+  payments: Count,
+  stockPostings: Count,
+  timeRecords: Count,
+});
 
 /** A day that must go to the stick and has not been verified there yet. */
 export const PendingDaySchema = z.strictObject({
@@ -28,6 +38,10 @@ export const SentDaySchema = z.strictObject({
   confirmedAt: Instant.nullable(),
   /** Day closes since this package was written without a confirmation. */
   closesSinceSent: z.number().int().nonnegative(),
+  /** The journal's counts read before the package was written (absent in records of older versions). */
+  journal: JournalCountsSchema.optional(),
+  /** The package's bytes on the stick, for estimating the next packages' size. */
+  bytes: Count.optional(),
 });
 
 /** A day the manager asked to send again (YYYYMMDD + REPORTS). */
@@ -45,6 +59,15 @@ export const PluginStateSchema = z.strictObject({
   lastSticks: z.array(z.strictObject({ label: z.string(), at: Instant })),
   /** Head office's acknowledgement key, pinned by the first valid acknowledgement read from a stick. */
   headOfficeKeyId: z.string().nullable().default(null),
+  /**
+   * Receipts and stock postings per day that are on a stick or were in the
+   * journal before daystick first looked: `[receipts, stockPostings]`. A day
+   * of the journal whose counts differ holds bookings no stick has. Null
+   * until the first close takes the snapshot.
+   */
+  accounted: z.record(z.string(), z.tuple([Count, Count])).nullable().default(null),
+  /** Fingerprints of the journal rows of no valid business day already carried in a quarantine. */
+  straysSent: z.array(z.string()).default([]),
 });
 
 export type PendingDay = z.infer<typeof PendingDaySchema>;
@@ -53,7 +76,16 @@ export type QueuedDay = z.infer<typeof QueuedDaySchema>;
 export type PluginState = z.infer<typeof PluginStateSchema>;
 
 export function emptyState(): PluginState {
-  return { formatVersion: 1, pending: [], queue: [], sent: [], lastSticks: [], headOfficeKeyId: null };
+  return {
+    formatVersion: 1,
+    pending: [],
+    queue: [],
+    sent: [],
+    lastSticks: [],
+    headOfficeKeyId: null,
+    accounted: null,
+    straysSent: [],
+  };
 }
 
 const byDay = <T extends { day: string }>(a: T, b: T) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
@@ -62,10 +94,16 @@ const byDay = <T extends { day: string }>(a: T, b: T) => (a.day < b.day ? -1 : a
 export interface PlannedDay {
   day: string;
   kind: 'day-close' | 're-send';
-  /** Why the day is in the plan; an `unconfirmed` re-send is dropped when head office's receipt turns up. */
-  reason?: 'today' | 'pending' | 'queued' | 'unconfirmed';
+  /**
+   * Why the day is in the plan; an `unconfirmed` re-send is dropped when head
+   * office's receipt turns up; `unsent`: the journal holds bookings of the
+   * day that no stick has.
+   */
+  reason?: 'today' | 'pending' | 'queued' | 'unconfirmed' | 'unsent';
   closingNumber: number | null;
   includeTimeRecords: boolean;
+  /** Journal business-day values of no valid day whose rows go into this package's quarantine (today's only). */
+  strayDays?: (string | null)[];
 }
 
 /**
@@ -134,8 +172,20 @@ export function markAttemptFailed(state: PluginState, day: string, reason: strin
   };
 }
 
+export type JournalCounts = z.infer<typeof JournalCountsSchema>;
+
+export interface SentPackage {
+  packageId: string;
+  at: string;
+  stickLabel: string;
+  journal?: JournalCounts;
+  bytes?: number;
+  /** Fingerprints of the rows of no valid day this package's quarantine carries. */
+  strays?: readonly string[];
+}
+
 /** A verified package: the day leaves pending and the queue, and joins the sent history. */
-export function markSent(state: PluginState, item: PlannedDay, sent: { packageId: string; at: string; stickLabel: string }): PluginState {
+export function markSent(state: PluginState, item: PlannedDay, sent: SentPackage): PluginState {
   const record: SentDay = {
     day: item.day,
     kind: item.kind,
@@ -146,7 +196,14 @@ export function markSent(state: PluginState, item: PlannedDay, sent: { packageId
     stickLabel: sent.stickLabel,
     confirmedAt: null,
     closesSinceSent: 0,
+    ...(sent.journal ? { journal: sent.journal } : {}),
+    ...(sent.bytes !== undefined ? { bytes: sent.bytes } : {}),
   };
+  const accounted =
+    sent.journal && state.accounted
+      ? { ...state.accounted, [item.day]: [sent.journal.receipts, sent.journal.stockPostings] as [number, number] }
+      : state.accounted;
+  const straysSent = sent.strays?.length ? [...new Set([...state.straysSent, ...sent.strays])] : state.straysSent;
   const lastSticks = [{ label: sent.stickLabel, at: sent.at }, ...state.lastSticks.filter((s) => s.label !== sent.stickLabel)];
   return {
     ...state,
@@ -154,7 +211,47 @@ export function markSent(state: PluginState, item: PlannedDay, sent: { packageId
     queue: state.queue.filter((q) => q.day !== item.day),
     sent: [...state.sent, record],
     lastSticks: lastSticks.slice(0, 5),
+    accounted,
+    straysSent,
   };
+}
+
+export interface BookedDayCounts {
+  day: string;
+  receipts: number;
+  stockPostings: number;
+}
+
+/**
+ * The first close takes what the journal already holds as accounted for: the
+ * days before daystick are the register's history, not days left behind.
+ * From then on a day is accounted for by the package that carried it.
+ */
+export function snapshotAccounted(state: PluginState, booked: readonly BookedDayCounts[]): PluginState {
+  if (state.accounted !== null) return state;
+  const accounted: Record<string, [number, number]> = {};
+  for (const b of booked) accounted[b.day] = [b.receipts, b.stockPostings];
+  return { ...state, accounted };
+}
+
+/**
+ * Days up to `upTo` whose bookings in the journal differ from what a stick
+ * carries (booked after the day was written, e.g. under a clock set back),
+ * and that `plan` does not already write.
+ */
+export function unsentDays(
+  state: PluginState,
+  booked: readonly BookedDayCounts[],
+  upTo: string,
+  plan: readonly PlannedDay[],
+): BookedDayCounts[] {
+  if (state.accounted === null) return [];
+  const planned = new Set(plan.map((p) => p.day));
+  return booked.filter((b) => {
+    if (b.day > upTo || planned.has(b.day)) return false;
+    const known = state.accounted![b.day];
+    return known === undefined || known[0] !== b.receipts || known[1] !== b.stockPostings;
+  });
 }
 
 /** Adds or updates a manager's re-send entry: entering a queued day again changes its time-data choice. */
