@@ -51,11 +51,14 @@ export class RegisterClosings {
    * The day the next `close` closes: the first day with bookings after the
    * last closing, else `today` (a register closes its current day even when
    * nothing was sold). Never later than `today`: a day that has not begun
-   * cannot be closed.
+   * cannot be closed. Null when `today` is already closed or lies before
+   * the last closing (a clock set back): then no day is open.
    */
-  openDay(today: BusinessDay): BusinessDay {
+  openDay(today: BusinessDay): BusinessDay | null {
     const booked = this.statements.firstUnclosedBookingDay.get() as string | null;
-    return booked && booked < today ? booked : today;
+    if (booked && booked < today) return booked;
+    const last = this.last();
+    return last && last.businessDay >= today ? null : today;
   }
 
   /** Records the closing with the next Z number; refuses a day already closed or one after `today`. */

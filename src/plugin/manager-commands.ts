@@ -57,13 +57,16 @@ async function queueResend(digits: string, deps: CommandDeps): Promise<CommandRe
   if (refused) return refused;
   const day = digits;
   const shown = formatDay(day);
-  if (day > businessDayOf(host.clock.now())) return say(deps, 'RESEND_FUTURE_DATE', false, { day: shown });
+  const summary = await host.journal.summary(day);
+  const timeRecords = await host.timeRecording.count(day);
+  // "Future" only by a clock that may be set back: a day already sent, or one the journal holds data of, has happened.
+  const happened =
+    deps.store.state.sent.some((s) => s.day === day) || summary.receipts + summary.stockPostings + timeRecords > 0;
+  if (day > businessDayOf(host.clock.now()) && !happened) return say(deps, 'RESEND_FUTURE_DATE', false, { day: shown });
   const first = await host.journal.firstBusinessDay();
   if (first === null || day < first) {
     return say(deps, 'RESEND_BEFORE_JOURNAL', false, { day: shown, first: first ? formatDay(first) : '-' });
   }
-  const summary = await host.journal.summary(day);
-  const timeRecords = await host.timeRecording.count(day);
   if (summary.receipts + summary.stockPostings === 0 && timeRecords === 0) {
     return say(deps, 'RESEND_NO_DATA', false, { day: shown });
   }

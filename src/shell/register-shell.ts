@@ -139,17 +139,33 @@ export class RegisterShell {
       this.deps.logger.warn('listing sticks failed', { error: String(err) });
       return [];
     });
+    const openDay = this.deps.closings.openDay(this.today());
     this.say('SHELL_STATUS', {
-      openDay: this.deps.closings.openDay(this.today()),
+      openDay: openDay ?? '-',
       lastClosing: last ? `${last.businessDay} (Z ${last.zNumber})` : '-',
       sticks: sticks.length > 0 ? sticks.map((s) => `${s.label} (${s.mountPath})`).join(', ') : '-',
     });
+    if (openDay === null) this.sayNoOpenDay();
     return this.pluginCommand('DAYSTICK_STATUS', '');
+  }
+
+  /** A clock set back to a closed day: say so, rather than offer that day as open. */
+  sayNoOpenDay(): void {
+    const last = this.deps.closings.last();
+    this.say('SHELL_NO_OPEN_DAY', {
+      zNumber: last?.zNumber ?? '-',
+      lastDay: last?.businessDay ?? '-',
+      today: this.today(),
+    });
   }
 
   private async close(requested: string | null): Promise<boolean> {
     const today = this.today();
     const day = requested ?? this.deps.closings.openDay(today);
+    if (day === null) {
+      this.sayNoOpenDay();
+      return false;
+    }
     let zNumber: number;
     try {
       zNumber = this.deps.closings.record(day, today, new Date(this.deps.clock.now()).toISOString()).zNumber;

@@ -10,6 +10,11 @@ const MESSAGES = {
     en: 'daystick reference register {register} (customer {customer}), journal {journal}. Open business day: {openDay}. Type "help" for the keys.',
     de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Offener Geschäftstag: {openDay}. "help" zeigt die Tasten.',
   },
+  SHELL_NO_OPEN_DAY: {
+    severity: 'warning',
+    en: 'No business day is open: the last closing (Z {zNumber}) was for {lastDay}, and the register clock shows {today}. Please check the register clock.',
+    de: 'Kein Geschäftstag ist offen: Der letzte Abschluss (Z {zNumber}) war für den {lastDay}, die Kassenuhr zeigt den {today}. Bitte prüfen Sie die Kassenuhr.',
+  },
   SHELL_JOURNAL_CREATED: {
     severity: 'info',
     en: 'No journal found: created a demo journal {journal} with {days} business days ({first} to {last}).',
