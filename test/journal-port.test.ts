@@ -134,3 +134,52 @@ describe('SQLite journal port over a demo journal', () => {
     await b.return?.();
   });
 });
+
+describe('SQLite journal port: booked days, valid or not', () => {
+  it('lists every business-day value with its counts, NULL and malformed ones included, and streams their rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daystick-journal-days-'));
+    const path = join(dir, 'journal.sqlite');
+    try {
+      await createDemoJournalFile(path, {
+        start: '20260101',
+        days: 2,
+        receiptsPerDay: 5,
+        seed: 'days',
+        badRecords: 0,
+        closedDays: 1,
+      });
+      const writer = openJournalDatabase(path, { readonly: false });
+      writer.exec(`
+        INSERT INTO F_RECEIPT SELECT 'RNULL', 901, NULL, opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM F_RECEIPT LIMIT 1;
+        INSERT INTO F_RECEIPT SELECT 'RDASH', 902, '2026-01-01', opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM F_RECEIPT LIMIT 1;
+        INSERT INTO F_STOCK_POSTING VALUES ('PNULL', NULL, '2026-01-01T10:00:00+01:00', 'A1001', -1000, 'waste', NULL);`);
+      writer.close();
+      const db = openJournalDatabase(path, { readonly: true });
+      try {
+        const port = new SqliteJournalPort(db);
+        const counts = (day: string) =>
+          db
+            .prepare(
+              'SELECT (SELECT COUNT(*) FROM F_RECEIPT WHERE business_day = ?) AS r, (SELECT COUNT(*) FROM F_STOCK_POSTING WHERE business_day = ?) AS s',
+            )
+            .get(day, day) as { r: number; s: number };
+        const c1 = counts('20260101');
+        const c2 = counts('20260102');
+        expect(await port.bookedDays()).toEqual([
+          { day: null, receipts: 1, stockPostings: 1 },
+          { day: '2026-01-01', receipts: 1, stockPostings: 0 },
+          { day: '20260101', receipts: c1.r, stockPostings: c1.s },
+          { day: '20260102', receipts: c2.r, stockPostings: c2.s },
+        ]);
+        const nullDay = null as unknown as string;
+        expect((await collect(port.receipts(nullDay))).map((r) => r.receiptId)).toEqual(['RNULL']);
+        expect((await collect(port.stockPostings(nullDay))).map((r) => r.postingId)).toEqual(['PNULL']);
+        expect((await collect(port.receipts('2026-01-01'))).map((r) => r.receiptId)).toEqual(['RDASH']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
