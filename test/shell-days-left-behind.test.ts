@@ -129,12 +129,18 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     ]);
     for (const q of stray) expect(q.reason).toMatch(/^businessDay: no valid business day \((null|"2026-01-03")\); carried with the day close of 20260107$/);
 
-    // Once carried, neither the day nor the rows go again.
+    // A late receipt on 2026-01-05, after its package went again: that day goes once more, by its new count.
+    const late = new Database(join(dir, 'journal.sqlite'));
+    late.exec(`INSERT INTO F_RECEIPT SELECT 'RLATE-1', 9999, '20260105', opened_at, closed_at, cashier_id, kind, currency, gross_minor
+      FROM F_RECEIPT WHERE business_day = '20260105' LIMIT 1`);
+    late.close();
+
+    // Carried once, neither 2026-01-03 nor the rows of no valid day go again.
     const next = await shellAt('2026-01-08 20:00:00', dir, ['close']);
     expect(next.code).toBe(0);
-    expect(next.promptIds).not.toContain('UNSENT_DAYS');
+    expect(line(next, 'UNSENT_DAYS')).toContain('bookings of 2026-01-05 that');
     expect(next.promptIds).not.toContain('STRAY_BOOKINGS');
-    expect(line(next, 'PLAN_DAYS')).toContain('1 day(s) go to the USB stick: 2026-01-08');
+    expect(line(next, 'PLAN_DAYS')).toContain('2 day(s) go to the USB stick: 2026-01-05, 2026-01-08');
     expect(await quarantine('20260108')).toEqual([]);
   });
 });
