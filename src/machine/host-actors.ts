@@ -27,11 +27,11 @@ import {
   snapshotAccounted,
   unsentDays,
 } from '../state/plugin-state.js';
-import { countStrays, readBookedDays, recentPackageSizes, strayTaker, unsentItem } from './journal-days.js';
 import type { StateStore } from '../state/state-store.js';
 import type { dayCloseMachine } from './day-close-machine.js';
 import { WriteDayError } from './day-close-machine.js';
 import type { DayCloseEvent, DayWritten, PlanResult, StickCheck } from './day-close-types.js';
+import { countStrays, readBookedDays, recentPackageSizes, strayTaker, unsentItem } from './journal-days.js';
 
 /** FAT32 stores a file's size in 32 bits. */
 const FAT_FILE_LIMIT = 4 * 1024 ** 3 - 1;
