@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDayPackage } from '../src/export/index.js';
@@ -8,13 +8,15 @@ import { loadOrCreateHeadOfficeKey } from '../src/headoffice/head-office-keys.js
 import { importPackage } from '../src/headoffice/import-package.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import type { BusinessDay } from '../src/host/business-day.js';
+import { ackFileName, keyedAckFileName, readAcknowledgements } from '../src/package/acknowledgement.js';
 import { listPackages } from '../src/package/reader.js';
+import { describeWithFuse, makeFatImage, mountStick, releaseAllSticks, unmountStick } from './support/fuse-stick.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 import { runDaystick } from './support/shell-session.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 
 // Head office's identity as `daystick import` (the built binary, a child process) holds it: its own customer
-// number stored once in the central journal.
+// number stored once in the central journal, and the acks of several head-office machines side by side.
 
 const HEAD_OFFICE = '10000';
 const DAY = '20260305' as BusinessDay;
@@ -151,7 +153,90 @@ function identitySuite(backend: 'sqlite' | 'postgres'): void {
     expect(await centralCounts(central)).toEqual({ packages: 0, receipts: 0, settings: [`head_office_customer_number=${HEAD_OFFICE}`] });
     expect(await withCentral(central, (store) => store.all('SELECT * FROM registers'))).toEqual([]);
   });
+
+  test('two head-office machines with different keys importing the same stick both leave their acks, and each keeps its own', async () => {
+    const stick = join(work, 'stick');
+    const written = await registerWrites(stick, '10001', '2', join(work, 'register-keys'));
+    const registerDir = join(stick, 'DAYSTICK', '10001-2');
+    const machineA = await loadOrCreateHeadOfficeKey(join(work, 'keys-a'));
+    const machineB = await loadOrCreateHeadOfficeKey(join(work, 'keys-b'));
+
+    const a = importRun(stick, 'keys-a', '--head-office-customer', HEAD_OFFICE);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toContain('1 package(s): 1 imported');
+    // The second machine shares the central journal: the package is already there, and its ack goes beside the first one.
+    const b = importRun(stick, 'keys-b');
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain('1 package(s): 0 imported, 1 already imported');
+
+    const acks = await readAcknowledgements(registerDir);
+    expect(acks.map((r) => [r.valid, r.packageId, r.file.split('/').at(-1), r.valid ? r.headOfficeKeyId : r.problem])).toEqual([
+      [true, written.packageId, ackFileName(DAY, written.packageId), machineA.keyId],
+      [true, written.packageId, keyedAckFileName(DAY, written.packageId, machineB.keyId), machineB.keyId],
+    ]);
+    expect(acks.map((r) => r.valid && r.status)).toEqual(['imported', 'already-imported']);
+    // A register that pinned either machine's key finds a valid ack of the package.
+    for (const key of [machineA, machineB]) {
+      const trusted = await readAcknowledgements(registerDir, { trustedHeadOfficeKeyId: key.keyId });
+      expect(trusted.filter((r) => r.valid).map((r) => r.valid && r.headOfficeKeyId)).toEqual([key.keyId]);
+    }
+
+    // Each machine again: its own ack is kept, the other's left exactly as it was.
+    const before = await acksFolder(registerDir);
+    expect(Object.keys(before).sort()).toEqual(
+      [
+        ackFileName(DAY, written.packageId),
+        keyedAckFileName(DAY, written.packageId, machineB.keyId),
+        `headoffice-${machineA.keyId.slice(0, 16)}.pub`,
+        `headoffice-${machineB.keyId.slice(0, 16)}.pub`,
+      ].sort(),
+    );
+    const mtimes = await Promise.all(Object.keys(before).map(async (n) => (await stat(join(registerDir, 'acks', n))).mtimeMs));
+    for (const keys of ['keys-b', 'keys-a']) {
+      const again = importRun(stick, keys);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('1 package(s): 0 imported, 1 already imported');
+    }
+    expect(await acksFolder(registerDir)).toEqual(before);
+    expect(await Promise.all(Object.keys(before).map(async (n) => (await stat(join(registerDir, 'acks', n))).mtimeMs))).toEqual(mtimes);
+  });
 }
 
 describe("head office's identity with an SQLite central journal", () => identitySuite('sqlite'));
 describeWithPostgres("head office's identity with a PostgreSQL central journal", () => identitySuite('postgres'));
+
+describeWithFuse('two head-office machines on a real FAT32 stick', ['fat32'], () => {
+  let work: string;
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'daystick-ho-identity-fat-'));
+  });
+  afterEach(async () => {
+    await releaseAllSticks();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('both acks land on the stick and are still valid after a remount', async () => {
+    const image = join(work, 'stick.img');
+    const mountPoint = join(work, 'mnt');
+    await makeFatImage(image, 40, 'fat32');
+    let stick = await mountStick(image, mountPoint);
+    const written = await registerWrites(stick.mountPoint, '10001', '3', join(work, 'register-keys'));
+    const central = join(work, 'central.sqlite');
+    for (const keys of ['keys-a', 'keys-b']) {
+      const run = runDaystick(['import', stick.mountPoint, '--central', central, '--keys', join(work, keys), '--head-office-customer', HEAD_OFFICE], work);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    await unmountStick(stick);
+    stick = await mountStick(image, mountPoint);
+    const machineA = await loadOrCreateHeadOfficeKey(join(work, 'keys-a'));
+    const machineB = await loadOrCreateHeadOfficeKey(join(work, 'keys-b'));
+    const acks = await readAcknowledgements(join(stick.mountPoint, 'DAYSTICK', '10001-3'));
+    expect(acks.map((r) => [r.valid, r.packageId, r.file.split('/').at(-1)])).toEqual([
+      [true, written.packageId, ackFileName(DAY, written.packageId)],
+      [true, written.packageId, keyedAckFileName(DAY, written.packageId, machineB.keyId)],
+    ]);
+    expect(acks.map((r) => r.valid && r.headOfficeKeyId)).toEqual([machineA.keyId, machineB.keyId]);
+    await unmountStick(stick);
+  });
+});

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { hashFile } from '../export/durable-file.js';
 import type { z } from 'zod';
 import type { StockPosting, TimeRecord } from '../host/records.js';
@@ -8,6 +8,7 @@ import {
   type AckCounts,
   type AckStatus,
   type HeadOfficeSigningKey,
+  ackFileName,
   readAcknowledgements,
   writeAcknowledgement,
 } from '../package/acknowledgement.js';
@@ -31,6 +32,7 @@ import {
   StockPostingRowSchema,
   TimeRecordRowSchema,
 } from '../package/rows.js';
+import { publicKeyIdOf } from '../package/signing.js';
 import { verifyPackage } from '../package/verify.js';
 import { sameCustomerNumber } from '../settings/settings.js';
 import { storedHeadOfficeCustomerNumber } from './central-settings.js';
@@ -418,9 +420,13 @@ async function acknowledge(
   key: HeadOfficeSigningKey,
 ): Promise<AckOutcome> {
   try {
-    const present = await readAcknowledgements(location.registerDir);
-    const same = present.find((a) => a.valid && a.packageId === manifest.packageId && a.manifestSha256 === manifestSha256);
+    const keyId = publicKeyIdOf(key.publicKeyPem);
+    const present = (await readAcknowledgements(location.registerDir)).filter((a) => a.packageId === manifest.packageId);
+    const same = present.find((a) => a.valid && a.manifestSha256 === manifestSha256 && a.headOfficeKeyId === keyId);
     if (same) return { state: 'kept', path: same.file };
+    // Another head-office machine's valid ack keeps its place: this one goes beside it, so the register finds the key it trusts.
+    const plainName = ackFileName(manifest.businessDay, manifest.packageId);
+    const plainTaken = present.some((a) => a.valid && basename(a.file) === plainName && a.headOfficeKeyId !== keyId);
     const path = await writeAcknowledgement(
       location.registerDir,
       {
@@ -435,6 +441,8 @@ async function acknowledge(
         counts: imported.counts,
       },
       key,
+      undefined,
+      plainTaken ? 'keyed' : 'plain',
     );
     return { state: 'written', path };
   } catch (err) {
