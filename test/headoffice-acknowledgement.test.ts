@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rename, rm, unlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateHeadOfficeKey } from '../src/headoffice/head-office-keys.js';
-import { type Acknowledgement, ackFileName, readAcknowledgements, writeAcknowledgement } from '../src/package/acknowledgement.js';
+import { type Acknowledgement, ackFileName, keyedAckFileName, readAcknowledgements, writeAcknowledgement } from '../src/package/acknowledgement.js';
 
 // The acknowledgement format on its own: every way an ack can be wrong comes back named, none is dropped.
 
@@ -65,6 +65,24 @@ test('written acks read back valid, in file-name order, with the key of two head
 
   const trusted = await readAcknowledgements(registerDir, { trustedHeadOfficeKeyId: officeA.keyId });
   expect(trusted.map((r) => (r.valid ? 'valid' : r.problem))).toEqual(['valid', 'untrusted-key']);
+});
+
+test("a second head-office key's ack of the same package sits beside the first under its keyed name; a keyed name naming another key is misplaced", async () => {
+  const officeA = await loadOrCreateHeadOfficeKey(join(work, 'office-a'));
+  const officeB = await loadOrCreateHeadOfficeKey(join(work, 'office-b'));
+  const a = ack('20260105');
+  const plain = await writeAcknowledgement(registerDir, a, officeA);
+  const keyed = await writeAcknowledgement(registerDir, { ...a, status: 'already-imported' }, officeB, undefined, 'keyed');
+  expect(keyed.split('/').at(-1)).toBe(keyedAckFileName('20260105', a.packageId, officeB.keyId));
+  const read = await readAcknowledgements(registerDir);
+  expect(read.map((r) => [r.file, r.valid, r.valid && r.headOfficeKeyId])).toEqual([
+    [plain, true, officeA.keyId],
+    [keyed, true, officeB.keyId],
+  ]);
+
+  const wrongName = join(registerDir, 'acks', keyedAckFileName('20260105', a.packageId, officeA.keyId));
+  await rename(keyed, wrongName);
+  expect((await readAcknowledgements(registerDir)).find((r) => r.file === wrongName)).toMatchObject({ valid: false, problem: 'misplaced' });
 });
 
 test('every broken ack is reported with its cause and nothing is dropped', async () => {

@@ -37,7 +37,7 @@ afterEach(async () => {
 test('import once from a folder: exit 0, the processing list, the head-office key created beside the central journal', async () => {
   const central = join(work, 'office', 'central.sqlite');
   await mkdir(join(work, 'office'));
-  const run = runDaystick(['import', join(work, 'written'), '--central', central], work);
+  const run = runDaystick(['import', join(work, 'written'), '--central', central, '--head-office-customer', '10000'], work);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/^REGISTER +DAY +KIND +RECEIPTS +STATUS +PROGRESS$/m);
@@ -52,7 +52,7 @@ test('import once from a folder: exit 0, the processing list, the head-office ke
 test('watching ends cleanly on SIGTERM after importing a stick that appeared', async () => {
   const sticks = join(work, 'sticks');
   await mkdir(sticks);
-  const child = spawn(process.execPath, [DAYSTICK_BIN, 'import', '--central', join(work, 'central.sqlite'), '--stick-root', sticks], {
+  const child = spawn(process.execPath, [DAYSTICK_BIN, 'import', '--central', join(work, 'central.sqlite'), '--head-office-customer', '10000', '--stick-root', sticks], {
     cwd: work,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,6 +7,7 @@ import { writeDayPackage } from '../src/export/index.js';
 import type { BusinessDay } from '../src/host/business-day.js';
 import type { JournalPort, TimeRecordingPort } from '../src/host/ports.js';
 import { ReceiptSchema } from '../src/host/records.js';
+import { settleHeadOfficeCustomerNumber } from '../src/headoffice/central-settings.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
 import { centralDaySummary } from '../src/headoffice/central-summary.js';
 import { loadOrCreateHeadOfficeKey } from '../src/headoffice/head-office-keys.js';
@@ -19,6 +20,7 @@ import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 
 const CUSTOMER = '40123';
+const HEAD_OFFICE = '99999';
 const REGISTER = '2';
 const REGISTER_FOLDER = `${CUSTOMER}-${REGISTER}`;
 const DAY1 = '20260105' as BusinessDay;
@@ -134,6 +136,8 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
       central = join(work, 'central.sqlite');
     }
     synthetic = createSyntheticJournal({ days: DAYS, seed: 11 });
+    // Head office's own number, stored once as a first run with --head-office-customer would.
+    await withCentral((store) => settleHeadOfficeCustomerNumber(store, HEAD_OFFICE));
     register = { journal: synthetic.journal, timeRecording: synthetic.timeRecording, keyDir: join(work, 'register-keys') };
   });
 
@@ -336,17 +340,29 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
     expect(oldKeyAgain.out).toContain('REFUSED (pinned-key-conflict)');
   });
 
-  test("a package carrying head office's own customer number is refused with the licence message", async () => {
+  test("a package carrying head office's own customer number, however written, is refused with the licence message on every import", async () => {
     const stick = join(work, 'stick');
     await writeDay(stick, register, DAY1);
-    const refused = await runImport([stick, '--central', central, ...keysArgs(), '--head-office-customer', CUSTOMER]);
-    expect(refused.code).toBe(1);
-    expect(refused.out).toContain('REFUSED (head-office-customer-number)');
-    expect(refused.out).toContain('every offline register needs its own customer number');
-    expect(refused.out).toContain('licence violation');
+    // This journal's head office is the register's own customer, stored with leading zeros.
+    await withCentral((store) => store.run("UPDATE central_settings SET value = ? WHERE name = 'head_office_customer_number'", [`00${CUSTOMER}`]));
+    for (const flag of [[], ['--head-office-customer', CUSTOMER]]) {
+      const refused = await runImport([stick, '--central', central, ...keysArgs(), ...flag]);
+      expect(refused.code).toBe(1);
+      expect(refused.out).toContain('REFUSED (head-office-customer-number)');
+      expect(refused.out).toContain(`carries head office's customer number ${CUSTOMER} (00${CUSTOMER})`);
+      expect(refused.out).toContain('every offline register needs its own customer number');
+      expect(refused.out).toContain('licence violation');
+    }
+    await withCentral(async (store) => {
+      expect(await store.all('SELECT * FROM receipts')).toEqual([]);
+      expect(await store.all('SELECT * FROM packages')).toEqual([]);
+    });
+    expect(await readAcknowledgements(join(stick, 'DAYSTICK', REGISTER_FOLDER))).toEqual([]);
+    // Naming another head office does not let the package in: the journal's own number stands.
+    const other = await runImport([stick, '--central', central, ...keysArgs(), '--head-office-customer', HEAD_OFFICE]);
+    expect(other.code).toBe(2);
+    expect(other.err).toContain(`--head-office-customer ${HEAD_OFFICE} is not head office's customer number 00${CUSTOMER}`);
     await withCentral(async (store) => expect(await store.all('SELECT * FROM receipts')).toEqual([]));
-    // Another head-office number lets the same package in.
-    expect((await runImport([stick, '--central', central, ...keysArgs(), '--head-office-customer', '99999'])).code).toBe(0);
   });
 
   test('the same receipt id with different content is a conflict: reported, left out, the stored receipt kept', async () => {
@@ -483,7 +499,7 @@ test('bad command lines are refused by name and change nothing', async () => {
 test('a missing folder is a failure with its cause, not an empty success', async () => {
   const work = await mkdtemp(join(tmpdir(), 'daystick-headoffice-missing-'));
   try {
-    const result = await runImport([join(work, 'no-such-stick'), '--central', join(work, 'c.sqlite')]);
+    const result = await runImport([join(work, 'no-such-stick'), '--central', join(work, 'c.sqlite'), '--head-office-customer', HEAD_OFFICE]);
     expect(result.code).toBe(1);
     expect(result.err).toContain('cannot read');
   } finally {

@@ -83,7 +83,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     } finally {
       db.close();
     }
-    const imported = await runImport([join(work, 'DAYSTICK'), '--central', central, '--keys', join(work, 'ho-keys')]);
+    const imported = await runImport([join(work, 'DAYSTICK'), '--central', central, '--keys', join(work, 'ho-keys'), '--head-office-customer', '10000']);
     expect(imported.out).toContain('3 package(s): 3 imported');
   });
 

@@ -50,9 +50,10 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
   test('a journal at schema version 1 is brought up to date on open, its rows kept', async () => {
     const old = await openCentralStore(central);
     try {
-      // What a version-1 journal looks like: version 2's table absent, version 2 not recorded.
+      // What a version-1 journal looks like: later versions' tables absent, later versions not recorded.
       await old.run('DROP TABLE retired_register_keys');
-      await old.run('DELETE FROM schema_version WHERE version = 2');
+      await old.run('DROP TABLE central_settings');
+      await old.run('DELETE FROM schema_version WHERE version > 1');
       await old.run(
         "INSERT INTO registers (customer_number, register_id, public_key_id, public_key_pem, pinned_at, pinned_by_package) VALUES ('1', '1', 'k', 'pem', 't', 'p')",
       );
@@ -62,9 +63,11 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
     }
     const upgraded = await openCentralStore(central);
     try {
-      expect(await upgraded.schemaVersion()).toBe(2);
-      const def = CENTRAL_TABLES.find((t) => t.name === 'retired_register_keys')!;
-      await expect(upgraded.all(`SELECT ${def.columns.map((c) => c.name).join(', ')} FROM retired_register_keys`)).resolves.toEqual([]);
+      expect(await upgraded.schemaVersion()).toBe(CENTRAL_SCHEMA_VERSION);
+      for (const name of ['retired_register_keys', 'central_settings']) {
+        const def = CENTRAL_TABLES.find((t) => t.name === name)!;
+        await expect(upgraded.all(`SELECT ${def.columns.map((c) => c.name).join(', ')} FROM ${name}`)).resolves.toEqual([]);
+      }
       expect(await upgraded.all('SELECT customer_number, public_key_id FROM registers')).toEqual([{ customer_number: '1', public_key_id: 'k' }]);
     } finally {
       await upgraded.close();

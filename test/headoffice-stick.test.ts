@@ -78,7 +78,7 @@ describeWithFuse('head-office import from a real FAT32 stick', ['fat32'], () => 
     const central = join(work, 'central.sqlite');
     const stdout = new Captured();
     const stderr = new Captured();
-    expect(await runImportCommand([stick.mountPoint, '--central', central], { stdout, stderr })).toBe(0);
+    expect(await runImportCommand([stick.mountPoint, '--central', central, '--head-office-customer', '10000'], { stdout, stderr })).toBe(0);
     expect(stdout.text).toContain('1 package(s): 1 imported');
     const expected = synthetic.expected(DAY1);
     await withCentral(central, async (store) => {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,14 @@ describe('demo journal generator', () => {
     expect(() => parseDemoJournalArgs(args)).toThrow(message);
   });
 
+  it('accepts a day of up to 1,000,000 receipts and names the limit above it', () => {
+    const base = ['--out', 'x', '--start', '20261101', '--days', '1'];
+    expect(parseDemoJournalArgs([...base, '--receipts-per-day', '1000000']).receiptsPerDay).toBe(1_000_000);
+    expect(() => parseDemoJournalArgs([...base, '--receipts-per-day', '1000001'])).toThrow(
+      '--receipts-per-day must be at most 1000000',
+    );
+  });
+
   it('runs as `daystick demo-journal` and exits 2 on a bad option without creating the file', () => {
     const bin = join(process.cwd(), 'bin', 'daystick.js');
     const out = join(dir, 'cli.sqlite');
@@ -128,4 +136,61 @@ describe('demo journal generator', () => {
     expect(status).toBe(2);
     expect(existsSync(join(dir, 'bad.sqlite'))).toBe(false);
   });
+});
+
+/** Peak resident memory of a running process (Linux), in KiB; null once it has gone. */
+function peakRssKiB(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+describe('a busy store\'s day from the generator', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-demo-big-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Memory, not speed: a generator that held the day would need gigabytes here; streaming stays near a small process.
+  it('writes a day of 1,000,000 receipts as a real `daystick demo-journal` process in bounded memory', async () => {
+    const out = join(dir, 'big.sqlite');
+    const child = spawn(
+      process.execPath,
+      [join(process.cwd(), 'bin', 'daystick.js'), 'demo-journal', '--out', out, '--start', '20261128', '--days', '1', '--receipts-per-day', '1000000'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, peakRssKiB(child.pid!) ?? 0);
+    }, 50);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    clearInterval(sampler);
+    expect({ code, text }).toEqual({ code: 0, text: expect.stringContaining('business days 20261128-20261128, 1000000 receipts') });
+    const db = new Database(out, { readonly: true });
+    try {
+      expect(db.prepare("SELECT COUNT(*) FROM F_RECEIPT WHERE business_day = '20261128'").pluck().get()).toBe(1_000_000);
+      // Receipt numbers still follow the opening times, as they do on a real register.
+      const backwards = db
+        .prepare('SELECT COUNT(*) FROM (SELECT opened_at < LAG(opened_at) OVER (ORDER BY receipt_no) AS back FROM F_RECEIPT) WHERE back')
+        .pluck()
+        .get();
+      expect(backwards).toBe(0);
+    } finally {
+      db.close();
+    }
+    expect(peak).toBeGreaterThan(0);
+    process.stdout.write(`demo-journal 1,000,000 receipts: peak RSS ${Math.round(peak / 1024)} MiB\n`);
+    expect(peak).toBeLessThan(256 * 1024);
+  }, 600_000);
 });

@@ -29,7 +29,8 @@ export type CentralTable =
   | 'time_records'
   | 'quarantined_records'
   | 'conflicts'
-  | 'retired_register_keys';
+  | 'retired_register_keys'
+  | 'central_settings';
 
 const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', nullable });
 const i = (name: string): ColumnDef => ({ name, type: 'int' });
@@ -160,6 +161,12 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
     ],
     primaryKey: ['customer_number', 'register_id', 'public_key_id'],
   },
+  {
+    // Facts about head office itself, set once (its own customer number): an import must not depend on a flag being remembered.
+    name: 'central_settings',
+    columns: [t('name'), t('value'), t('set_at')],
+    primaryKey: ['name'],
+  },
 ];
 
 export function tableDef(name: CentralTable): TableDef {
@@ -214,6 +221,11 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'retired_register_keys: earlier keys of registers whose new key head office accepted',
     statements: (dialect) => createTableSql(tableDef('retired_register_keys'), dialect),
+  },
+  {
+    version: 3,
+    description: "central_settings: head office's own customer number, stored once and checked on every import",
+    statements: (dialect) => createTableSql(tableDef('central_settings'), dialect),
   },
 ];
 

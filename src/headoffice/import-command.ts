@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type BusinessDay, BusinessDaySchema } from '../host/business-day.js';
 import type { LoggerPort } from '../host/ports.js';
 import { createRemovableMedia } from '../stick/index.js';
+import { settleHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralStore } from './central-store.js';
 import { type HeadOfficeKeyPair, defaultKeyFolder, loadOrCreateHeadOfficeKey } from './head-office-keys.js';
 import { importFolder } from './import-folder.js';
@@ -23,7 +24,8 @@ const USAGE = `usage:
   --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
                               beside the SQLite file; required with PostgreSQL)
-  --head-office-customer N    refuse packages carrying head office's own customer number
+  --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
+                              import refuses packages carrying it (0010000 and 10000 are the same number)
   --without-stock-postings    leave merchandise-management (stock) postings out
   --accept-new-key C-R        register C-R was replaced: its next package may carry a new key (repeatable)
   --stick-root DIR            folder whose sub-folders are sticks (repeatable; default: the system's removable media)
@@ -150,7 +152,14 @@ export async function runImportCommand(
     return 2;
   }
   try {
-    if (a.reconcile !== undefined) return await runReconcile(store, a, io);
+    let headOfficeCustomerNumber: string;
+    try {
+      headOfficeCustomerNumber = await settleHeadOfficeCustomerNumber(store, a['head-office-customer'] ?? null);
+    } catch (err) {
+      io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (a.reconcile !== undefined) return await runReconcile(store, a, headOfficeCustomerNumber, io);
     let key: HeadOfficeKeyPair;
     try {
       key = await loadOrCreateHeadOfficeKey(keyFolder!);
@@ -160,12 +169,15 @@ export async function runImportCommand(
     }
     const options: ImportOptions = {
       withoutStockPostings: a['without-stock-postings'],
-      headOfficeCustomerNumber: a['head-office-customer'] ?? null,
+      headOfficeCustomerNumber,
       acceptNewKeyFor: a['accept-new-key'],
       headOfficeKey: key,
     };
     const list = new ProcessingList(io.stdout);
-    list.note(`central journal: ${store.description} (${store.dialect}); acknowledgements signed with key ${key.keyId.slice(0, 16)}…`);
+    list.note(
+      `central journal: ${store.description} (${store.dialect}), head office's customer number ${headOfficeCustomerNumber}; ` +
+        `acknowledgements signed with key ${key.keyId.slice(0, 16)}…`,
+    );
     const tally: RunTally = a.path !== null ? await runOnce(store, a.path, options, list, io) : await runWatch(store, a, options, list, io);
     list.note(describeTally(tally));
     return tallyNeedsAttention(tally) ? 1 : 0;
@@ -220,7 +232,7 @@ async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptio
   }
 }
 
-async function runReconcile(store: CentralStore, a: ImportArgs, io: ImportCommandIo): Promise<number> {
+async function runReconcile(store: CentralStore, a: ImportArgs, headOfficeCustomerNumber: string, io: ImportCommandIo): Promise<number> {
   let report: ReconcileReport;
   try {
     report = await reconcileRegister(store, {
@@ -229,7 +241,7 @@ async function runReconcile(store: CentralStore, a: ImportArgs, io: ImportComman
       customerNumber: a.customer!,
       registerId: a.register!,
       withoutStockPostings: a['without-stock-postings'],
-      headOfficeCustomerNumber: a['head-office-customer'] ?? null,
+      headOfficeCustomerNumber,
     });
   } catch (err) {
     io.stderr.write(`daystick import --reconcile: ${(err as Error).message}\n`);

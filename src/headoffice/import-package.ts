@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { hashFile } from '../export/durable-file.js';
 import type { z } from 'zod';
 import type { StockPosting, TimeRecord } from '../host/records.js';
@@ -8,6 +8,7 @@ import {
   type AckCounts,
   type AckStatus,
   type HeadOfficeSigningKey,
+  ackFileName,
   readAcknowledgements,
   writeAcknowledgement,
 } from '../package/acknowledgement.js';
@@ -31,7 +32,10 @@ import {
   StockPostingRowSchema,
   TimeRecordRowSchema,
 } from '../package/rows.js';
+import { publicKeyIdOf } from '../package/signing.js';
 import { verifyPackage } from '../package/verify.js';
+import { sameCustomerNumber } from '../settings/settings.js';
+import { storedHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralQueries, CentralStore } from './central-store.js';
 import type { Provenance, ReceiptBundle } from './central-rows.js';
 import { type ConflictReport, RECEIPTS, RecordMerger, STOCK_POSTINGS, TIME_RECORDS } from './record-merger.js';
@@ -118,19 +122,8 @@ export async function importPackage(
     return { ...base, manifest: verdict.manifest, status: 'refused', refusals: verdict.problems.map((p) => ({ code: p.code, message: p.message })) };
   }
   const manifest = verdict.manifest;
-  if (options.headOfficeCustomerNumber !== null && manifest.customerNumber === options.headOfficeCustomerNumber) {
-    return {
-      ...base,
-      manifest,
-      status: 'refused',
-      refusals: [
-        {
-          code: 'head-office-customer-number',
-          message: `package of register ${manifest.customerNumber}-${manifest.registerId} carries head office's customer number ${manifest.customerNumber}: ${LICENCE_MESSAGE}`,
-        },
-      ],
-    };
-  }
+  const ownNumber = headOfficeNumberRefusal(manifest, options.headOfficeCustomerNumber);
+  if (ownNumber) return { ...base, manifest, status: 'refused', refusals: [ownNumber] };
 
   const manifestBytes = await readFile(location.manifestPath!);
   const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
@@ -155,6 +148,9 @@ export async function importPackage(
   let imported: { status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] };
   try {
     imported = await store.transaction(`register:${manifest.customerNumber}-${manifest.registerId}`, async (tx) => {
+      // Read from the journal on every import: a run started without the flag still knows head office's number.
+      const storedNumber = headOfficeNumberRefusal(manifest, await storedHeadOfficeCustomerNumber(tx));
+      if (storedNumber) throw new RefusedDuringImport(storedNumber);
       await pinRegisterKey(tx, manifest, publicKeyPem, importedAt, options.acceptNewKeyFor ?? []);
       await refuseReusedPackageId(tx, manifest, manifestSha256);
       const result = await mergePackageRows(tx, location.dataPath!, manifest, provenance, options);
@@ -225,6 +221,15 @@ export async function importPackage(
     result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey);
   }
   return result;
+}
+
+function headOfficeNumberRefusal(manifest: Manifest, headOfficeCustomerNumber: string | null): Refusal | null {
+  if (headOfficeCustomerNumber === null || !sameCustomerNumber(manifest.customerNumber, headOfficeCustomerNumber)) return null;
+  const spelled = manifest.customerNumber === headOfficeCustomerNumber ? '' : ` (${headOfficeCustomerNumber})`;
+  return {
+    code: 'head-office-customer-number',
+    message: `package of register ${manifest.customerNumber}-${manifest.registerId} carries head office's customer number ${manifest.customerNumber}${spelled}: ${LICENCE_MESSAGE}`,
+  };
 }
 
 async function pinRegisterKey(
@@ -415,9 +420,13 @@ async function acknowledge(
   key: HeadOfficeSigningKey,
 ): Promise<AckOutcome> {
   try {
-    const present = await readAcknowledgements(location.registerDir);
-    const same = present.find((a) => a.valid && a.packageId === manifest.packageId && a.manifestSha256 === manifestSha256);
+    const keyId = publicKeyIdOf(key.publicKeyPem);
+    const present = (await readAcknowledgements(location.registerDir)).filter((a) => a.packageId === manifest.packageId);
+    const same = present.find((a) => a.valid && a.manifestSha256 === manifestSha256 && a.headOfficeKeyId === keyId);
     if (same) return { state: 'kept', path: same.file };
+    // Another head-office machine's valid ack keeps its place: this one goes beside it, so the register finds the key it trusts.
+    const plainName = ackFileName(manifest.businessDay, manifest.packageId);
+    const plainTaken = present.some((a) => a.valid && basename(a.file) === plainName && a.headOfficeKeyId !== keyId);
     const path = await writeAcknowledgement(
       location.registerDir,
       {
@@ -432,6 +441,8 @@ async function acknowledge(
         counts: imported.counts,
       },
       key,
+      undefined,
+      plainTaken ? 'keyed' : 'plain',
     );
     return { state: 'written', path };
   } catch (err) {

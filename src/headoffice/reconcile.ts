@@ -8,7 +8,9 @@ import { openJournalDatabase } from '../journal/open-journal.js';
 import { BACKUP_FILE_NAME } from '../journal/sqlite-master-data-backup.js';
 import { SqliteJournalPort } from '../journal/sqlite-journal-port.js';
 import { SqliteTimeRecordingPort } from '../journal/sqlite-time-recording-port.js';
+import { sameCustomerNumber } from '../settings/settings.js';
 import type { ReceiptBundle } from './central-rows.js';
+import { storedHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralStore } from './central-store.js';
 import { type CentralDaySummary, centralDaySummary } from './central-summary.js';
 import { LICENCE_MESSAGE } from './import-package.js';
@@ -90,8 +92,10 @@ function registerDays(db: Database.Database, from: string): string[] {
  * validate, and receipts only central has. Nothing stored is ever changed.
  */
 export async function reconcileRegister(store: CentralStore, options: ReconcileOptions): Promise<ReconcileReport> {
-  if (options.headOfficeCustomerNumber !== null && options.customerNumber === options.headOfficeCustomerNumber) {
-    throw new ReconcileError(`customer number ${options.customerNumber} is head office's own: ${LICENCE_MESSAGE}`);
+  for (const own of [options.headOfficeCustomerNumber, await storedHeadOfficeCustomerNumber(store)]) {
+    if (own !== null && sameCustomerNumber(options.customerNumber, own)) {
+      throw new ReconcileError(`customer number ${options.customerNumber} is head office's own (${own}): ${LICENCE_MESSAGE}`);
+    }
   }
   const now = options.now ?? (() => new Date());
   const c = options.customerNumber;

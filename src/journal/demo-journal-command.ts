@@ -9,11 +9,13 @@ const USAGE = `usage: daystick demo-journal --out FILE --start YYYYMMDD --days N
   --out FILE              journal to create (must not exist yet)
   --start YYYYMMDD        first business day
   --days N                number of business days (1-3660)
-  --receipts-per-day N    receipts per day (default 80)
+  --receipts-per-day N    receipts per day, 0-1000000 (default 80); a big day streams into the file
   --seed S                any text; the same seed gives the same journal (default "daystick")
   --bad-records N         extra records on the last day that fail the plugin's schemas (default 0)
   --closed-days N         how many of the first days already have a closing (default: all but the last)
 `;
+
+export const MAX_RECEIPTS_PER_DAY = 1_000_000;
 
 const Count = (name: string, max: number) =>
   z
@@ -27,7 +29,8 @@ const ArgsSchema = z
     out: z.string({ error: '--out is required' }).min(1, '--out is required'),
     start: z.string({ error: '--start is required' }).pipe(BusinessDaySchema),
     days: Count('days', 3660).refine((n) => n >= 1, '--days must be at least 1'),
-    'receipts-per-day': Count('receipts-per-day', 100_000).default(80),
+    // A store's busiest day at full size, so export and import can be measured where real registers are.
+    'receipts-per-day': Count('receipts-per-day', MAX_RECEIPTS_PER_DAY).default(80),
     seed: z.string().min(1, '--seed must not be empty').default('daystick'),
     'bad-records': Count('bad-records', 10_000).default(0),
     'closed-days': Count('closed-days', 3660).optional(),

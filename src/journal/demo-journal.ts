@@ -58,6 +58,23 @@ const BAD_RECORD_KINDS = [
   'line-float-unit-price',
 ] as const;
 
+const OPENING_FROM = 7 * HOUR;
+const OPENING_TO = 20 * HOUR;
+
+/**
+ * The day's receipt openings in ascending order, drawn as `count` seconds
+ * between 7:00 and 20:00. Counted per second instead of kept in an array, so
+ * a day of a million receipts costs one small table, not the day; the draws
+ * are the same as sorting them, so a seed still gives the same journal.
+ */
+function* sortedOpenings(random: SeededRandom, count: number): Generator<number> {
+  const perSecond = new Uint32Array(OPENING_TO - OPENING_FROM + 1);
+  for (let n = 0; n < count; n++) perSecond[random.int(OPENING_FROM, OPENING_TO) - OPENING_FROM]!++;
+  for (let s = 0; s < perSecond.length; s++) {
+    for (let k = perSecond[s]!; k > 0; k--) yield OPENING_FROM + s;
+  }
+}
+
 /**
  * Fills an empty register database with a realistic, deterministic journal:
  * the same options give the same rows in the same order, hence the same file.
@@ -141,10 +158,7 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
         posting(6 * HOUR + 15 * 60, random.pick(DEMO_ARTICLES).articleId, random.int(10, 60) * 1000, 'goods-in', null);
       }
 
-      const openings = Array.from({ length: options.receiptsPerDay }, () => random.int(7 * HOUR, 20 * HOUR)).sort(
-        (a, b) => a - b,
-      );
-      for (const openedSecond of openings) {
+      for (const openedSecond of sortedOpenings(random, options.receiptsPerDay)) {
         const no = ++receiptNo;
         const receiptId = `R${day}-${pad(no, 6)}`;
         const closedSecond = openedSecond + random.int(20, 240);

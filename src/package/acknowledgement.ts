@@ -65,6 +65,15 @@ export function ackFileName(businessDay: string, packageId: string): string {
   return `${businessDay}_${packageId}${ACK_SUFFIX}`;
 }
 
+/**
+ * The name of a further head-office machine's ack of a package whose plain
+ * name holds another key's ack: both stay, and registers that read only the
+ * plain name (earlier builds) keep confirming by the first machine's ack.
+ */
+export function keyedAckFileName(businessDay: string, packageId: string, keyId: string): string {
+  return `${businessDay}_${packageId}_${keyId.slice(0, 16)}${ACK_SUFFIX}`;
+}
+
 export function headOfficeKeyFileName(keyId: string): string {
   return `${HEAD_OFFICE_KEY_PREFIX}${keyId.slice(0, 16)}${HEAD_OFFICE_KEY_SUFFIX}`;
 }
@@ -84,6 +93,8 @@ export async function writeAcknowledgement(
   ack: Omit<Acknowledgement, 'formatVersion' | 'headOfficeKeyId'>,
   key: HeadOfficeSigningKey,
   signal: AbortSignal = new AbortController().signal,
+  /** `keyed`: beside another head-office key's ack of the same package, under `keyedAckFileName`. */
+  name: 'plain' | 'keyed' = 'plain',
 ): Promise<string> {
   const headOfficeKeyId = publicKeyIdOf(key.publicKeyPem);
   const full = AcknowledgementSchema.parse({ formatVersion: ACK_FORMAT_VERSION, ...ack, headOfficeKeyId });
@@ -98,7 +109,9 @@ export async function writeAcknowledgement(
   if (presentKey !== key.publicKeyPem) await writeFileDurably(keyPath, key.publicKeyPem, signal);
   const payload = JSON.stringify(full);
   const signature = sign(null, Buffer.from(payload, 'utf8'), key.privateKeyPem).toString('base64');
-  const path = join(acks, ackFileName(full.businessDay, full.packageId));
+  const fileName =
+    name === 'keyed' ? keyedAckFileName(full.businessDay, full.packageId, headOfficeKeyId) : ackFileName(full.businessDay, full.packageId);
+  const path = join(acks, fileName);
   await writeFileDurably(path, `${JSON.stringify({ payload, signature })}\n`, signal);
   return path;
 }
@@ -143,7 +156,7 @@ export interface ReadAcknowledgementsOptions {
   trustedHeadOfficeKeyId?: string;
 }
 
-const ACK_NAME = /^([0-9]{8})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.ack\.json(\.part)?$/;
+const ACK_NAME = /^([0-9]{8})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:_([0-9a-f]{16}))?\.ack\.json(\.part)?$/;
 
 /**
  * Every acknowledgement in a register folder, verified. Nothing is skipped:
@@ -191,8 +204,8 @@ async function readOne(
     businessDay: m?.[1] ?? null,
     importedAt: null,
   });
-  if (!m) return invalid('bad-format', `${name} is not named <YYYYMMDD>_<package id>${ACK_SUFFIX}`);
-  if (m[3]) return invalid('interrupted-write', `${name}: the acknowledgement's write did not finish`);
+  if (!m) return invalid('bad-format', `${name} is not named <YYYYMMDD>_<package id>[_<key id>]${ACK_SUFFIX}`);
+  if (m[4]) return invalid('interrupted-write', `${name}: the acknowledgement's write did not finish`);
 
   let text: string;
   try {
@@ -235,10 +248,15 @@ async function readOne(
   if (!signatureValid(envelope.payload, envelope.signature, publicKeyPem)) {
     return invalid('bad-signature', `${name}: signature does not verify with head-office key ${keyId.slice(0, 16)}…`);
   }
-  if (ack.businessDay !== m[1] || ack.packageId !== m[2] || `${ack.customerNumber}-${ack.registerId}` !== folderName) {
+  if (
+    ack.businessDay !== m[1] ||
+    ack.packageId !== m[2] ||
+    (m[3] !== undefined && m[3] !== ack.headOfficeKeyId.slice(0, 16)) ||
+    `${ack.customerNumber}-${ack.registerId}` !== folderName
+  ) {
     return invalid(
       'misplaced',
-      `${name}: acknowledges ${ack.customerNumber}-${ack.registerId} day ${ack.businessDay} package ${ack.packageId}, found as ${folderName}/${name}`,
+      `${name}: acknowledges ${ack.customerNumber}-${ack.registerId} day ${ack.businessDay} package ${ack.packageId} signed by key ${ack.headOfficeKeyId.slice(0, 16)}…, found as ${folderName}/${name}`,
     );
   }
   return { valid: true, file, ...ack };

@@ -1,6 +1,20 @@
 import { z } from 'zod';
 
-const CustomerNumber = z.string().regex(/^[0-9]{1,12}$/, 'a customer number is 1 to 12 digits');
+export const CustomerNumber = z.string().regex(/^[0-9]{1,12}$/, 'a customer number is 1 to 12 digits');
+
+const DIGITS = /^[0-9]+$/;
+const LEADING_ZEROS = /^0+(?=[0-9])/;
+
+/**
+ * Whether two customer numbers name the same customer. Where both are digits
+ * they compare as numbers: ERP exports and hand-typed settings pad or drop
+ * leading zeros, so `0010000` and `10000` are one customer, and a register
+ * must not slip past the licence rule (or head office's check) by a zero.
+ */
+export function sameCustomerNumber(a: string, b: string): boolean {
+  if (DIGITS.test(a) && DIGITS.test(b)) return a.replace(LEADING_ZEROS, '') === b.replace(LEADING_ZEROS, '');
+  return a === b;
+}
 
 export const SettingsSchema = z
   .strictObject({
@@ -53,10 +67,16 @@ export function parseSettings(raw: unknown): Settings {
     throw new SettingsError(`daystick settings are invalid: ${fields.join('; ')}`, fields);
   }
   const s = result.data;
-  if (s.saveTransactionsForCentral && s.customerNumber === s.headOfficeCustomerNumber) {
+  if (
+    s.saveTransactionsForCentral &&
+    s.customerNumber !== null &&
+    s.headOfficeCustomerNumber !== null &&
+    sameCustomerNumber(s.customerNumber, s.headOfficeCustomerNumber)
+  ) {
     const field = `customerNumber: equals the head office's customer number ${s.headOfficeCustomerNumber}`;
     throw new SettingsError(
-      `daystick refuses to activate: this register's customer number ${s.customerNumber} is the head office's. ` +
+      `daystick refuses to activate: this register's customer number ${s.customerNumber} is the head office's` +
+        `${s.customerNumber === s.headOfficeCustomerNumber ? '' : ` (${s.headOfficeCustomerNumber})`}. ` +
         'Every offline register needs its own customer number: sharing one is a licence violation, and head office ' +
         "could not tell this register's bookings from its own or from other registers'.",
       [field],

@@ -30,7 +30,7 @@ const COUNTS = {
   quarantinedKept: 0,
 };
 
-async function acknowledge(stickPath: string, m: M, key = headOfficeKey()) {
+async function acknowledge(stickPath: string, m: M, key = headOfficeKey(), name: 'plain' | 'keyed' = 'plain') {
   return writeAcknowledgement(
     join(stickPath, REGISTER_FOLDER),
     {
@@ -45,6 +45,8 @@ async function acknowledge(stickPath: string, m: M, key = headOfficeKey()) {
       counts: COUNTS,
     },
     key,
+    undefined,
+    name,
   );
 }
 
@@ -120,6 +122,36 @@ describe("head office's acknowledgements, read by the plugin at its next stick",
       '20260105',
     ]);
     expect((await readdir(join(stick.mountPath, REGISTER_FOLDER, 'acks'))).length).toBe(3);
+    await plugin.dispose();
+  });
+
+  test("a second head-office machine's ack beside the trusted one confirms quietly; alone it is reported and confirms nothing", async () => {
+    const stick = await host.media.insert('STICK1');
+    const plugin = await activate(host);
+    await plugin.onDayClose({ businessDay: '20260102', closingNumber: 1 });
+    const machineA = headOfficeKey();
+    const machineB = headOfficeKey();
+    const [m2] = (await manifestsOn(stick.mountPath)) as M[];
+    // The register pins machine A's key with the first ack it reads.
+    await acknowledge(stick.mountPath, m2!, machineA);
+    await plugin.onDayClose({ businessDay: '20260103', closingNumber: 2 });
+    expect(host.display.shown.filter((p) => p.id === 'ACKS_CONFIRMED').map((p) => p.text)).toEqual([
+      'Head office confirmed the import of 1 day(s): 2026-01-02.',
+    ]);
+
+    const m3 = ((await manifestsOn(stick.mountPath)) as M[]).find((m) => m.businessDay === '20260103')!;
+    await acknowledge(stick.mountPath, m3, machineA);
+    await acknowledge(stick.mountPath, m3, machineB, 'keyed');
+    await plugin.onDayClose({ businessDay: '20260104', closingNumber: 3 });
+    expect(host.display.shown.filter((p) => p.id === 'ACKS_CONFIRMED').at(-1)?.text).toBe('Head office confirmed the import of 1 day(s): 2026-01-03.');
+    expect(host.display.shown.filter((p) => p.id === 'ACK_INVALID')).toEqual([]);
+
+    const m4 = ((await manifestsOn(stick.mountPath)) as M[]).find((m) => m.businessDay === '20260104')!;
+    await acknowledge(stick.mountPath, m4, machineB, 'keyed');
+    await plugin.onDayClose({ businessDay: '20260105', closingNumber: 4 });
+    expect(host.display.shown.filter((p) => p.id === 'ACK_INVALID').map((p) => p.text)).toEqual([expect.stringMatching(/untrusted-key/)]);
+    await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
+    expect(host.display.shown.slice(-4).map((p) => p.id)).toEqual(['STATUS_CONFIRMED', 'STATUS_CONFIRMED', 'STATUS_SENT', 'STATUS_SENT']);
     await plugin.dispose();
   });
 });

@@ -59,6 +59,9 @@ describe('settings', () => {
     [{ masterDataBackup: 'yes' }, /masterDataBackup: /],
     [{ unknownSwitch: true }, /Unrecognized key.*unknownSwitch/],
     [{ customerNumber: '10000' }, /customer number 10000 is the head office's.*licence violation/s],
+    // Leading zeros do not make another customer: the same number as head office's, however it is written, is refused.
+    [{ customerNumber: '0010000' }, /customer number 0010000 is the head office's \(10000\).*licence violation/s],
+    [{ customerNumber: '10000', headOfficeCustomerNumber: '000010000' }, /customer number 10000 is the head office's \(000010000\)/],
   ])('%o is refused by name', (change, message) => {
     expect(() => parseSettings({ ...REGISTER_SETTINGS, ...change })).toThrow(message);
   });
