@@ -27,13 +27,15 @@ export class RegisterClosings {
       last: db.prepare(
         'SELECT z_number AS zNumber, business_day AS businessDay, closed_at AS closedAt FROM F_CLOSING ORDER BY z_number DESC LIMIT 1',
       ),
+      // A day after the last closing has no closing, so the first such day is the least of three index seeks;
+      // a UNION of every booking's day would walk the whole journal (80 ms for one 100,000-receipt day).
       firstUnclosedBookingDay: db
         .prepare(`SELECT MIN(d) FROM (
-          SELECT business_day AS d FROM F_RECEIPT UNION SELECT business_day FROM F_STOCK_POSTING
-          UNION SELECT business_day FROM F_TIME_RECORD)
-          WHERE d NOT IN (SELECT business_day FROM F_CLOSING)
-            AND d > COALESCE((SELECT MAX(business_day) FROM F_CLOSING), '')`)
+          SELECT MIN(business_day) AS d FROM F_RECEIPT WHERE business_day > $after
+          UNION ALL SELECT MIN(business_day) FROM F_STOCK_POSTING WHERE business_day > $after
+          UNION ALL SELECT MIN(business_day) FROM F_TIME_RECORD WHERE business_day > $after)`)
         .pluck(),
+      lastClosedDay: db.prepare(`SELECT COALESCE(MAX(business_day), '') FROM F_CLOSING`).pluck(),
       nextZ: db.prepare('SELECT COALESCE(MAX(z_number), 0) + 1 FROM F_CLOSING').pluck(),
       insert: db.prepare('INSERT INTO F_CLOSING (z_number, business_day, closed_at) VALUES (?, ?, ?)'),
     };
@@ -55,7 +57,8 @@ export class RegisterClosings {
    * the last closing (a clock set back): then no day is open.
    */
   openDay(today: BusinessDay): BusinessDay | null {
-    const booked = this.statements.firstUnclosedBookingDay.get() as string | null;
+    const after = this.statements.lastClosedDay.get() as string;
+    const booked = this.statements.firstUnclosedBookingDay.get({ after }) as string | null;
     if (booked && booked < today) return booked;
     const last = this.last();
     return last && last.businessDay >= today ? null : today;
