@@ -67,7 +67,12 @@ export interface WriteDayRequest {
     days: readonly (string | null)[];
     take(source: 'receipts' | 'stock-postings', record: unknown): string | null;
   };
+  /** Told how long each step took, so a host can log where a close's time goes. */
+  onTiming?: (step: WriteDayStep, ms: number) => void;
 }
+
+/** The timed steps of writing a package: the data zip (journal read included), its read-back, signature and manifest. */
+export type WriteDayStep = 'data' | 'read-back' | 'manifest';
 
 export interface WrittenPackage {
   packageId: string;

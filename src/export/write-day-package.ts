@@ -17,7 +17,7 @@ import {
 import { FORMAT_VERSION, type EntryInfo, type Manifest } from '../package/manifest.js';
 import type { QuarantineSource } from '../package/rows.js';
 import { manifestSignatureValid, signManifest } from '../package/signing.js';
-import { ExportError, type WriteDayRequest, type WrittenPackage } from './export-contract.js';
+import { ExportError, type WriteDayRequest, type WriteDayStep, type WrittenPackage } from './export-contract.js';
 import { JournalReadError, toExportError } from './fs-failure.js';
 import { hashFile, writeFileDurably } from './durable-file.js';
 import { checkReceipt, checkStockPosting, checkTimeRecord } from './record-checks.js';
@@ -86,10 +86,18 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
 
     spoolDir = await mkdtemp(join(tmpdir(), 'daystick-spool-'));
     step = 'writing the data file';
+    let stepStarted = performance.now();
+    const timed = (name: WriteDayStep) => {
+      const now = performance.now();
+      request.onTiming?.(name, now - stepStarted);
+      stepStarted = now;
+    };
     const data = await writeDataZip(request, dataPath, spoolDir);
+    timed('data');
 
     step = 'reading the data file back';
     const readBack = await hashFile(dataPath);
+    timed('read-back');
     if (readBack.sha256 !== data.file.sha256 || readBack.bytes !== data.file.bytes) {
       throw new ExportError('verify-failed', `the data file ${dataPath} read back from the stick differs from what was written`);
     }
@@ -124,6 +132,7 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
     if (!manifestBack.equals(manifestBytes) || !manifestSignatureValid(manifestBack, signatureBack, keys.publicKeyPem)) {
       throw new ExportError('verify-failed', `the manifest ${manifestPath} read back from the stick does not match its signature`);
     }
+    timed('manifest');
     return {
       packageId,
       manifestPath,

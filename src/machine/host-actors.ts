@@ -162,6 +162,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             signal,
             onProgress: (done, total) => bus.progress('WRITING_DAY', label, done, total),
             ...(taken ? { strays: { days: item.strayDays!, take: taken.take } } : {}),
+            onTiming: (step, ms) => host.logger.info('package step timed', { day: item.day, step, ms: Math.round(ms) }),
           });
           return {
             packageId: written.packageId,

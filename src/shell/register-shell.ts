@@ -167,6 +167,7 @@ export class RegisterShell {
       return false;
     }
     let zNumber: number;
+    const keyAt = performance.now();
     try {
       zNumber = this.deps.closings.record(day, today, new Date(this.deps.clock.now()).toISOString()).zNumber;
     } catch (err) {
@@ -174,7 +175,15 @@ export class RegisterShell {
       this.say('SHELL_CLOSE_REFUSED', { reason: err.message });
       return false;
     }
+    const recordMs = performance.now() - keyAt;
     const { receipts } = await this.deps.journal.summary(day);
+    // Where a close's time goes (npm run bench): the Z record and the count shown with it.
+    this.deps.logger.info('closing recorded', {
+      day,
+      zNumber,
+      recordMs: Math.round(recordMs),
+      countMs: Math.round(performance.now() - keyAt - recordMs),
+    });
     this.say('SHELL_CLOSING', { day, zNumber, receipts });
 
     const controller = new AbortController();

@@ -117,7 +117,9 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
   const readerDb: Database.Database = openJournalDatabase(options.journal, { readonly: true });
   cleanups.push(() => readerDb.close());
   const closings = new RegisterClosings(registerDb);
-  const journal = new SqliteJournalPort(readerDb);
+  const journal = new SqliteJournalPort(readerDb, {
+    onRead: (report) => logger.info('journal read', { ...report, readMs: Math.round(report.readMs) }),
+  });
 
   const media: RemovableMediaPort & Disposable = createRemovableMedia({ stickRoots: options.stickRoots, logger });
   cleanups.push(() => media.dispose());
@@ -174,7 +176,9 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
     openDay: openDay ?? '-',
   });
   if (openDay === null) shell.sayNoOpenDay();
+  // Since the process started, node's own start-up and module loading included.
+  logger.info('shell ready', { startupMs: Math.round(performance.now()) });
   const allSucceeded = await shell.run();
-  logger.info('shell finished', { allSucceeded });
+  logger.info('shell finished', { allSucceeded, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) });
   return allSucceeded ? 0 : 1;
 }
