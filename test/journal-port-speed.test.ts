@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { openJournalDatabase } from '../src/journal/open-journal.js';
+import { RegisterClosings } from '../src/journal/register-closings.js';
 import { type JournalReadReport, SqliteJournalPort } from '../src/journal/sqlite-journal-port.js';
 
 /**
@@ -184,6 +185,60 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
       for (const r of reports) expect(r.readMs).toBeGreaterThan(0);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('register closings: the open day found by index seeks', () => {
+  // The plain definition: the first day with any booking that has no closing and lies after the last closing.
+  const PLAIN = `SELECT MIN(d) FROM (
+    SELECT business_day AS d FROM F_RECEIPT UNION SELECT business_day FROM F_STOCK_POSTING
+    UNION SELECT business_day FROM F_TIME_RECORD)
+    WHERE d NOT IN (SELECT business_day FROM F_CLOSING) AND d > COALESCE((SELECT MAX(business_day) FROM F_CLOSING), '')`;
+
+  it('is the first booked day after the last closing, as the plain query over every booking finds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daystick-open-day-'));
+    try {
+      const path = join(dir, 'journal.sqlite');
+      await createDemoJournalFile(path, {
+        start: '20261020',
+        days: 6,
+        receiptsPerDay: 20,
+        seed: 'open-day',
+        badRecords: 0,
+        closedDays: 2,
+      });
+      const db = new Database(path);
+      db.pragma('foreign_keys = OFF');
+      const closings = new RegisterClosings(db);
+      const plain = () => {
+        const booked = db.prepare(PLAIN).pluck().get() as string | null;
+        return booked && booked < '20261231' ? booked : '20261231';
+      };
+      const seen: string[] = [];
+      const check = () => {
+        expect(closings.openDay('20261231')).toBe(plain());
+        seen.push(closings.openDay('20261231'));
+      };
+      check();
+      // Bookings without a day, and a day only the stock postings or time records hold.
+      db.exec(`INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day) VALUES ('NO-DAY', 1, NULL);
+        DELETE FROM F_RECEIPT_LINE WHERE receipt_id IN (SELECT receipt_id FROM F_RECEIPT WHERE business_day = '20261022');
+        DELETE FROM F_PAYMENT WHERE receipt_id IN (SELECT receipt_id FROM F_RECEIPT WHERE business_day = '20261022');
+        DELETE FROM F_RECEIPT WHERE business_day = '20261022';`);
+      check();
+      db.exec(`DELETE FROM F_STOCK_POSTING WHERE business_day = '20261022'`);
+      check();
+      db.exec(`DELETE FROM F_TIME_RECORD WHERE business_day = '20261022'`);
+      check();
+      closings.record('20261024', '20261231', '2026-10-24T21:00:00.000Z');
+      check();
+      for (const day of ['20261025', '20261026']) closings.record(day, '20261231', `${day}T21:00:00.000Z`);
+      check();
+      expect(seen).toEqual(['20261022', '20261022', '20261022', '20261023', '20261025', '20261231']);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
