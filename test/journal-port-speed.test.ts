@@ -143,7 +143,9 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
       writer
         .prepare("INSERT INTO F_RECEIPT VALUES ('LATE-1', 9001, '20261020', 'o', 'c', 'E01', 'sale', 'EUR', 0)")
         .run();
+      expect(journal.receiptCount('20261020')).toBe(before.receipts + 1);
       expect(await journal.summary('20261020')).toEqual({ ...before, receipts: before.receipts + 1 });
+      expect(journal.receiptCount('20261020')).toBe(before.receipts + 1);
       writer.prepare("INSERT INTO F_RECEIPT_LINE VALUES ('LATE-1', 1, 'A', 'd', 1000, 0, 0, 'V', 1900, 0)").run();
       expect((await journal.summary('20261020')).receiptLines).toBe(before.receiptLines + 1);
 
@@ -156,6 +158,7 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
         "DELETE FROM F_RECEIPT_LINE WHERE receipt_id = 'LATE-1'; DELETE FROM F_PAYMENT WHERE receipt_id = 'LATE-1'",
       );
       writer.prepare("DELETE FROM F_RECEIPT WHERE receipt_id = 'LATE-1'").run();
+      expect(own.receiptCount('20261020')).toBe(before.receipts);
       expect((await own.summary('20261020')).receipts).toBe(before.receipts);
       expect((await journal.summary('20261020')).receipts).toBe(before.receipts);
 

@@ -84,6 +84,7 @@ export class SqliteJournalPort implements JournalPort {
         (SELECT COUNT(*) FROM F_RECEIPT r JOIN F_PAYMENT p ON p.receipt_id = r.receipt_id WHERE r.business_day = $day) AS payments,
         (SELECT COUNT(*) FROM F_STOCK_POSTING WHERE business_day = $day) AS stockPostings`),
       bookedDays: db.prepare(BOOKED_DAYS_SQL),
+      receiptCount: db.prepare('SELECT COUNT(*) FROM F_RECEIPT WHERE business_day = ?').pluck(),
       // data_version moves with every commit of another connection, total_changes() with every change of this one:
       // together they say whether anything could have changed since the counts were taken.
       state: db.prepare("SELECT (SELECT data_version FROM pragma_data_version) || '/' || total_changes()").pluck(),
@@ -109,6 +110,16 @@ export class SqliteJournalPort implements JournalPort {
     // Counted inside its own read: a commit in between moves data_version, and the next call counts again.
     if (this.statements.state.get() === state) this.lastSummary = { day, state, summary: { ...summary } };
     return summary;
+  }
+
+  /**
+   * The day's receipts alone, from the day index: what the register shows with its Z record, in a few
+   * milliseconds, where the whole summary also walks every receipt's lines and payments.
+   */
+  receiptCount(day: BusinessDay): number {
+    const last = this.lastSummary;
+    if (last !== null && last.day === day && last.state === this.statements.state.get()) return last.summary.receipts;
+    return this.statements.receiptCount.get(day) as number;
   }
 
   receipts(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown> {

@@ -152,6 +152,7 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
     input,
     closings,
     journal,
+    countReceipts: (day) => journal.receiptCount(day),
     media,
     clock: systemClock,
     logger,
