@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { createDeflateRaw } from 'node:zlib';
 import { DEFLATE_LEVEL, writeDayPackage } from '../export/write-day-package.js';
 import { forEachEntry } from '../package/reader.js';
+import { closeBenchSection, runJournalReadChild } from './close-bench.js';
 import { importBenchSection } from './import-bench.js';
 import { createSyntheticJournal, type SyntheticDaySpec } from './synthetic-journal.js';
 
@@ -242,9 +243,14 @@ const exportSection: BenchSection = {
   },
 };
 
-const SECTIONS: BenchSection[] = [exportSection, importBenchSection];
+const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection];
 
 async function main(argv: string[]): Promise<number> {
+  const readIndex = argv.indexOf('--journal-read');
+  if (readIndex !== -1) {
+    process.stdout.write(`${JSON.stringify(await runJournalReadChild(argv[readIndex + 1]!))}\n`);
+    return 0;
+  }
   const caseIndex = argv.indexOf('--case');
   if (caseIndex !== -1) {
     const name = argv[caseIndex + 1] as CaseName;
@@ -257,7 +263,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const work = await mkdtemp(join(tmpdir(), 'daystick-bench-'));
   try {
-    // `npm run bench -- export` (or `import`) runs only the sections whose title mentions that word.
+    // `npm run bench -- export` (or `close`, `import`) runs only the sections whose title mentions that word.
     const only = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
     const chosen = SECTIONS.filter((s) => only.length === 0 || only.some((w) => s.title.toLowerCase().includes(w)));
     if (chosen.length === 0) {
