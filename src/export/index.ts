@@ -12,6 +12,11 @@ export {
 export { ensureRegisterKeyPair } from './register-keys.js';
 export { cleanStaleTempFiles } from './stale-temp-files.js';
 import type { WriteDayPackage } from './export-contract.js';
-import { writeDayPackage as writeDayPackageImpl } from './write-day-package.js';
 
-export const writeDayPackage: WriteDayPackage = writeDayPackageImpl;
+/**
+ * Loaded with the first package: the writer brings archiver and its stream stack (tar-stream,
+ * readable-stream, ...), a tenth of a second or more of a register's start-up, and most starts
+ * write nothing.
+ */
+export const writeDayPackage: WriteDayPackage = async (request) =>
+  (await import('./write-day-package.js')).writeDayPackage(request);
