@@ -252,6 +252,7 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
   const onOuterAbort = () => inner.abort(signal.reason);
   signal.addEventListener('abort', onOuterAbort);
   let timer: unknown;
+  let settled = false;
   let stalled: (() => void) | undefined;
   const stall = new Promise<never>((_, reject) => {
     stalled = () => {
@@ -260,7 +261,9 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
       reject(err);
     };
   });
+  // An abandoned run may still report progress; it must not arm a timer nobody clears.
   const arm = () => {
+    if (settled) return;
     host.clock.clearTimeout(timer);
     timer = host.clock.setTimeout(() => stalled?.(), deps.backupStallMs);
   };
@@ -282,6 +285,7 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
   })();
   // The abandoned run may still settle long after; its outcome no longer matters to anyone.
   work.catch(() => undefined);
+  stall.catch(() => undefined);
   try {
     arm();
     await Promise.race([work, stall]);
@@ -294,6 +298,7 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
     });
     throw failure;
   } finally {
+    settled = true;
     host.clock.clearTimeout(timer);
     signal.removeEventListener('abort', onOuterAbort);
   }
