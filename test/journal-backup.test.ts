@@ -6,6 +6,7 @@ import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { JOURNAL_TABLES } from '../src/journal/journal-schema.js';
 import { openJournalDatabase } from '../src/journal/open-journal.js';
 import { BACKUP_FILE_NAME, SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
+import { describeWithFuse, makeFatImage, mountStick, pullStick, releaseAllSticks } from './support/fuse-stick.js';
 
 function tableContents(db: Database.Database): string {
   return JSON.stringify(JOURNAL_TABLES.map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
@@ -49,8 +50,8 @@ describe('master-data backup with SQLite online backup', () => {
     const [done, total] = progress.at(-1)!;
     expect(done).toBe(total);
     expect(progress.map(([d]) => d)).toEqual([...progress.map(([d]) => d)].sort((a, b) => a - b));
-    // Progress counts the snapshot's pages, then the same pages again while they are copied to the target.
-    expect(result.bytes).toBe((total / 2) * (db.pragma('page_size', { simple: true }) as number));
+    // Progress counts the snapshot's pages, then the same pages again while they are copied and read back.
+    expect(result.bytes).toBe((total / 3) * (db.pragma('page_size', { simple: true }) as number));
   });
 
   it('aborts mid-copy, rejects with the abort reason and leaves no file behind', async () => {
@@ -91,4 +92,59 @@ describe('master-data backup with SQLite online backup', () => {
       code: 'ENOTDIR',
     });
   });
+});
+
+describeWithFuse('master-data backup onto a real FAT32 stick pulled mid-copy', ['fat32'], () => {
+  let dir: string;
+  let db: Database.Database;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-backup-fuse-'));
+    await createDemoJournalFile(join(dir, 'journal.sqlite'), {
+      start: '20261001',
+      days: 5,
+      receiptsPerDay: 2000,
+      seed: 'backup-fuse',
+      badRecords: 0,
+      closedDays: 4,
+    });
+    db = openJournalDatabase(join(dir, 'journal.sqlite'), { readonly: false });
+  });
+
+  afterAll(async () => {
+    db.close();
+    await releaseAllSticks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replaces the .part the pull left instead of reopening it with truncate, and keeps its work folder empty', async () => {
+    const image = join(dir, 'stick.img');
+    const mountPoint = join(dir, 'stick.mnt');
+    await makeFatImage(image, 64, 'fat32');
+    let mount = await mountStick(image, mountPoint);
+    const target = join(mountPoint, 'backup');
+    const work = join(dir, 'work');
+    let pulled: Promise<void> | null = null;
+    const first = new SqliteMasterDataBackup(db).run(
+      target,
+      new AbortController().signal,
+      (done, total) => {
+        if (done > total / 2 && pulled === null) pulled = pullStick(mount);
+      },
+      work,
+    );
+    await expect(first).rejects.toThrow();
+    await pulled;
+    expect(readdirSync(work)).toEqual([]);
+
+    mount = await mountStick(image, mountPoint);
+    expect(readdirSync(target)).toEqual([`${BACKUP_FILE_NAME}.part`]);
+    const result = await new SqliteMasterDataBackup(db).run(target, new AbortController().signal, undefined, work);
+    expect(result.files).toEqual([BACKUP_FILE_NAME]);
+    expect(readdirSync(target)).toEqual([BACKUP_FILE_NAME]);
+    const copy = new Database(join(target, BACKUP_FILE_NAME), { readonly: true, fileMustExist: true });
+    expect(tableContents(copy)).toBe(tableContents(db));
+    copy.close();
+    expect(readdirSync(work)).toEqual([]);
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,7 +41,9 @@ export class MeterTransform extends Transform {
  * Writes `finalPath` so that it either exists whole and flushed, or not at
  * all: data goes to `<name>.part`, is fsynced before close (a pulled stick
  * often reports EIO only there), then renamed, then the folder is fsynced so
- * the rename itself survives a power cut.
+ * the rename itself survives a power cut. A `.part` an interrupted write left
+ * is unlinked first, never reopened with truncate: fusefat opens it but then
+ * answers every write with EPERM.
  */
 export async function writeFileDurably(
   finalPath: string,
@@ -50,7 +52,10 @@ export async function writeFileDurably(
 ): Promise<DurableWriteResult> {
   const tmp = finalPath + TEMP_SUFFIX;
   const meter = new MeterTransform();
-  const fh = await open(tmp, 'w', 0o644);
+  await unlink(tmp).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  const fh = await open(tmp, 'wx', 0o644);
   // autoClose off: the fd must stay open for the fsync after the last write; the stream holds a
   // reference on the FileHandle until destroyed, so it is destroyed before close() or close() never settles.
   const sink = fh.createWriteStream({ autoClose: false, emitClose: false, highWaterMark: 1 << 20 });
@@ -88,8 +93,8 @@ export async function fsyncFolder(folder: string): Promise<void> {
   }
 }
 
-/** Re-reads a file from the stick and hashes it, for the check after writing. */
-export async function hashFile(path: string): Promise<DurableWriteResult> {
+/** Re-reads a file from the stick and hashes it, for the check after writing; `onRead` hears each chunk's size. */
+export async function hashFile(path: string, onRead?: (bytes: number) => void): Promise<DurableWriteResult> {
   const hash = createHash('sha256');
   let bytes = 0;
   const fh = await open(path, 'r');
@@ -100,6 +105,7 @@ export async function hashFile(path: string): Promise<DurableWriteResult> {
       if (bytesRead === 0) break;
       bytes += bytesRead;
       hash.update(buf.subarray(0, bytesRead));
+      onRead?.(bytesRead);
     }
   } finally {
     await fh.close();

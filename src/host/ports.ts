@@ -104,7 +104,19 @@ export interface BackupResult {
 
 /** The register's own master-data backup, run by the host onto a folder of the plugin's choosing. */
 export interface MasterDataBackupPort {
-  run(targetDir: string, signal: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<BackupResult>;
+  /**
+   * `onProgress` is the plugin's sign of life: a backup that reports nothing
+   * for the plugin's stall timeout is abandoned. `workDir`, when given, is the
+   * only local folder the backup may keep working copies in; it lies in the
+   * plugin's storage and is emptied at every start, so a killed register
+   * leaves no copy of its database behind in a shared temp folder.
+   */
+  run(
+    targetDir: string,
+    signal: AbortSignal,
+    onProgress?: (done: number, total: number) => void,
+    workDir?: string,
+  ): Promise<BackupResult>;
 }
 
 export interface StickInfo {

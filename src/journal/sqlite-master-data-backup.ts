@@ -21,7 +21,8 @@ export class MasterDataBackupError extends Error {
  * the whole register database, page by page while the register keeps
  * working, into a local temporary file, which is then made self-contained and
  * integrity-checked. Then that file is streamed onto the stick, fsynced,
- * renamed into place and read back. SQLite never opens a file on the stick:
+ * renamed into place and read back. The local file lives in the `workDir`
+ * the caller names (the plugin's storage), never longer than one run. SQLite never opens a file on the stick:
  * its locks and journal files fail on FAT through FUSE ("disk I/O error"),
  * and a stick is pulled mid-write more often than a disk.
  */
@@ -36,21 +37,25 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
     targetDir: string,
     signal: AbortSignal,
     onProgress?: (done: number, total: number) => void,
+    workDir?: string,
   ): Promise<BackupResult> {
     signal.throwIfAborted();
     await mkdir(targetDir, { recursive: true });
     const finalPath = join(targetDir, BACKUP_FILE_NAME);
-    const scratch = await mkdtemp(join(tmpdir(), 'daystick-backup-'));
+    // Without a workDir (a tool, a test) the system temp folder is the only local place there is.
+    const scratchParent = workDir ?? tmpdir();
+    await mkdir(scratchParent, { recursive: true });
+    const scratch = await mkdtemp(join(scratchParent, 'daystick-backup-'));
     const snapshot = join(scratch, BACKUP_FILE_NAME);
     try {
-      // Progress runs over both halves: pages of the snapshot, then the same count again for the copy.
+      // Progress runs over three passes of the same pages: the snapshot, the copy onto the target, the read-back.
       let totalPages = 1;
       await this.db.backup(snapshot, {
         progress: ({ totalPages: total, remainingPages }) => {
           // Throwing here makes better-sqlite3 close the backup handle and reject.
           signal.throwIfAborted();
           totalPages = total;
-          onProgress?.(total - remainingPages, 2 * total);
+          onProgress?.(total - remainingPages, 3 * total);
           return this.pagesPerStep;
         },
       });
@@ -60,7 +65,7 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
       let copied = 0;
       const report = (bytes: number) => {
         copied += bytes;
-        onProgress?.(totalPages + Math.floor(copied / pageSize), 2 * totalPages);
+        onProgress?.(totalPages + Math.min(2 * totalPages, Math.floor(copied / pageSize)), 3 * totalPages);
       };
       async function* chunks(): AsyncGenerator<Buffer> {
         for await (const chunk of createReadStream(snapshot, { highWaterMark: 1 << 20 })) {
@@ -69,14 +74,15 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
         }
       }
       const written = await writeFileDurably(finalPath, Readable.from(chunks()), signal);
-      const reread = await hashFile(finalPath);
+      signal.throwIfAborted();
+      const reread = await hashFile(finalPath, report);
       if (reread.sha256 !== written.sha256 || reread.bytes !== written.bytes) {
         await rm(finalPath, { force: true });
         throw new MasterDataBackupError(
           `backup ${finalPath} reads back differently from what was written (${reread.bytes} of ${written.bytes} bytes)`,
         );
       }
-      onProgress?.(2 * totalPages, 2 * totalPages);
+      onProgress?.(3 * totalPages, 3 * totalPages);
       return { files: [BACKUP_FILE_NAME], bytes: written.bytes };
     } catch (err) {
       await rm(finalPath + TEMP_SUFFIX, { force: true }).catch(() => undefined);

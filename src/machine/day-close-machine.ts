@@ -30,6 +30,24 @@ export class WriteDayError extends Error {
   }
 }
 
+/**
+ * Why a master-data backup did not complete, in words the catalog turns into
+ * the cashier's language (WORD_PARAMS of BACKUP_FAILED); the errno stays in the log.
+ */
+export type BackupFailureReason = 'stalled' | 'stick-gone' | 'stick-full' | 'read-only' | 'cancelled' | 'error';
+
+export class BackupFailedError extends Error {
+  constructor(
+    readonly reason: BackupFailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackupFailedError';
+  }
+}
+
+const backupReasonOf = (error: unknown): BackupFailureReason =>
+  error instanceof BackupFailedError ? error.reason : 'error';
 const failureOf = (error: unknown): WriteFailure => (error instanceof WriteDayError ? error.failure : 'write-error');
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const current = (c: DayCloseContext): PlannedDay | undefined => c.plan[c.index];
@@ -338,14 +356,14 @@ export const dayCloseMachine = setup({
           onDone: 'sent',
           onError: {
             target: 'backupIncomplete',
-            actions: say('BACKUP_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
+            actions: say('BACKUP_FAILED', (_c, e) => ({ reason: backupReasonOf(errorOf(e)) })),
           },
         },
       ],
       on: {
         STICK_REMOVED: { target: 'backupIncomplete', actions: say('BACKUP_PULLED') },
         // The bookings are already safe; a cancel now only stops the backup.
-        CANCEL: { target: 'backupIncomplete', actions: say('BACKUP_FAILED', () => ({ reason: 'cancelled' })) },
+        CANCEL: { target: 'backupIncomplete', actions: say('BACKUP_FAILED', () => ({ reason: 'cancelled' satisfies BackupFailureReason })) },
       },
     },
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import {
@@ -8,6 +8,8 @@ import {
   type RegisterIdentity,
   type WriteDayPackage,
 } from '../export/export-contract.js';
+import { toExportError } from '../export/fs-failure.js';
+import { BACKUP_FOLDER, removeBackupLeftovers, removePreviousBackup } from '../export/stale-backup-files.js';
 import type { Host } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
@@ -29,7 +31,7 @@ import {
 } from '../state/plugin-state.js';
 import type { StateStore } from '../state/state-store.js';
 import type { dayCloseMachine } from './day-close-machine.js';
-import { WriteDayError } from './day-close-machine.js';
+import { BackupFailedError, WriteDayError } from './day-close-machine.js';
 import type { DayCloseEvent, DayWritten, PlanResult, StickCheck } from './day-close-types.js';
 import { countStrays, readBookedDays, recentPackageSizes, strayTaker, unsentItem } from './journal-days.js';
 
@@ -47,6 +49,8 @@ export interface DayCloseDeps {
   today: PlannedDay;
   /** Days written but unconfirmed by head office after this many closes go again. */
   unconfirmedResendAfterCloses: number;
+  /** A master-data backup that reports no progress for this long is abandoned as stalled. */
+  backupStallMs: number;
   writeDayPackage: WriteDayPackage;
   estimatePackageBytes: EstimatePackageBytes;
 }
@@ -115,6 +119,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
       if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
+      await tidyBackupLeftovers(deps, stick);
       // Plan first, estimate second: a re-send this stick's receipts just confirmed takes no room.
       const dropDays = confirmedResends(store.state, plan);
       const recent = recentPackageSizes(store.state.sent);
@@ -196,12 +201,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       );
     }),
 
-    runBackup: fromPromise<void, { stick: StickInfo }>(async ({ input, signal }) => {
-      if (!host.backup) throw new Error('this register offers no master-data backup');
-      const target = join(registerFolder(input.stick.mountPath, deps.identity), 'masterdata');
-      await mkdir(target, { recursive: true });
-      await host.backup.run(target, signal, (done, total) => bus.progress('NOTE_1', {}, done, total));
-    }),
+    runBackup: fromPromise<void, { stick: StickInfo }>(({ input, signal }) => runBackup(deps, input.stick, signal)),
 
     watchStick: fromCallback<DayCloseEvent, { stick: StickInfo }>(({ sendBack, input }) => {
       const sub = host.media.onRemoved((removed) => {
@@ -210,6 +210,116 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       return () => sub.dispose();
     }),
   };
+}
+
+/** The plugin's local folder for the backup's working copy of the register database; emptied at every start. */
+export function backupWorkDir(storageDir: string): string {
+  return join(storageDir, 'backup-work');
+}
+
+/**
+ * Leftovers of an interrupted backup go first, with the backup on or off, so
+ * 20 MB never stay on the stick unsaid. A leftover that cannot be removed is
+ * logged and does not stop the bookings: they are what the cashier waits for.
+ */
+async function tidyBackupLeftovers(deps: DayCloseDeps, stick: StickInfo): Promise<void> {
+  const folder = join(registerFolder(stick.mountPath, deps.identity), BACKUP_FOLDER);
+  try {
+    const removed = await removeBackupLeftovers(folder);
+    if (removed.length > 0) deps.host.logger.info('removed leftovers of an interrupted master-data backup', { removed });
+  } catch (err) {
+    deps.host.logger.warn('could not remove leftovers of an interrupted master-data backup', {
+      folder,
+      code: (err as NodeJS.ErrnoException).code,
+      error: String(err),
+    });
+  }
+}
+
+/**
+ * Runs the host's backup onto the stick. The previous backup is removed
+ * first, so only a backup that completes stands on the stick as current. A
+ * backup that reports no progress for `backupStallMs` is aborted and, because
+ * a hung FUSE call may never return, abandoned at once: the cashier is never
+ * left on Note 1. Every failure leaves as a BackupFailedError with a reason in
+ * plain words; the errno and the message go to the log.
+ */
+async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSignal): Promise<void> {
+  const { host, bus } = deps;
+  const backup = host.backup;
+  if (!backup) throw new BackupFailedError('error', 'this register offers no master-data backup');
+  const target = join(registerFolder(stick.mountPath, deps.identity), BACKUP_FOLDER);
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort(signal.reason);
+  signal.addEventListener('abort', onOuterAbort);
+  let timer: unknown;
+  let settled = false;
+  let stalled: (() => void) | undefined;
+  const stall = new Promise<never>((_, reject) => {
+    stalled = () => {
+      const err = new BackupFailedError('stalled', `no progress for ${deps.backupStallMs} ms`);
+      inner.abort(err);
+      reject(err);
+    };
+  });
+  // An abandoned run may still report progress; it must not arm a timer nobody clears.
+  const arm = () => {
+    if (settled) return;
+    host.clock.clearTimeout(timer);
+    timer = host.clock.setTimeout(() => stalled?.(), deps.backupStallMs);
+  };
+  const work = (async () => {
+    await mkdir(target, { recursive: true });
+    const removed = await removePreviousBackup(target);
+    if (removed.length > 0) host.logger.info('removed the previous master-data backup before the new one', { removed });
+    arm();
+    await rm(backupWorkDir(host.storage.dir), { recursive: true, force: true });
+    await backup.run(
+      target,
+      inner.signal,
+      (done, total) => {
+        arm();
+        bus.progress('NOTE_1', {}, done, total);
+      },
+      backupWorkDir(host.storage.dir),
+    );
+  })();
+  // The abandoned run may still settle long after; its outcome no longer matters to anyone.
+  work.catch(() => undefined);
+  stall.catch(() => undefined);
+  try {
+    arm();
+    await Promise.race([work, stall]);
+  } catch (err) {
+    const failure = await backupFailureOf(err, stick, signal);
+    host.logger.warn('master-data backup failed', {
+      reason: failure.reason,
+      code: (err as NodeJS.ErrnoException | undefined)?.code,
+      message: err instanceof Error ? err.message : String(err),
+    });
+    throw failure;
+  } finally {
+    settled = true;
+    host.clock.clearTimeout(timer);
+    signal.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+async function backupFailureOf(err: unknown, stick: StickInfo, signal: AbortSignal): Promise<BackupFailedError> {
+  if (err instanceof BackupFailedError) return err;
+  if (signal.aborted) return new BackupFailedError('cancelled', String(signal.reason));
+  const cause = await toExportError(err, stick.mountPath, 'writing the master-data backup').catch(() => null);
+  const message = err instanceof Error ? err.message : String(err);
+  switch (cause?.failure) {
+    case 'stick-gone':
+      return new BackupFailedError('stick-gone', message);
+    case 'stick-full':
+      return new BackupFailedError('stick-full', message);
+    case 'read-only':
+      return new BackupFailedError('read-only', message);
+    default:
+      return new BackupFailedError('error', message);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AnyActorRef, createActor, toPromise } from 'xstate';
 import { z } from 'zod';
@@ -5,7 +6,7 @@ import { ensureRegisterKeyPair, estimatePackageBytes, writeDayPackage } from '..
 import { BusinessDaySchema } from '../host/business-day.js';
 import type { CommandInput, DayCloseRequest, DayCloseResult, Host, PluginInstance } from '../host/plugin-api.js';
 import { dayCloseMachine } from '../machine/day-close-machine.js';
-import { hostActors } from '../machine/host-actors.js';
+import { backupWorkDir, hostActors } from '../machine/host-actors.js';
 import { PromptBus } from '../prompts/prompt-bus.js';
 import { parseSettings } from '../settings/settings.js';
 import { StateStore } from '../state/state-store.js';
@@ -31,6 +32,9 @@ export async function activate(host: Host): Promise<PluginInstance> {
   const manifest = await readManifest(MANIFEST_URL.pathname);
   checkHostCompatibility(manifest, host);
   const settings = parseSettings(host.settings);
+
+  // A register killed during a backup left its database's working copy here; it goes before anything else.
+  await clearBackupWorkDir(host);
 
   const disposed = new AbortController();
   let storeRef: StateStore | undefined;
@@ -85,6 +89,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
             includeTimeRecords: settings.includeTimeRecords,
           },
           unconfirmedResendAfterCloses: settings.unconfirmedResendAfterCloses,
+          backupStallMs: settings.backupStallSeconds * 1000,
           writeDayPackage,
           estimatePackageBytes,
         }),
@@ -125,4 +130,16 @@ export async function activate(host: Host): Promise<PluginInstance> {
 
     dispose: disposeAll,
   };
+}
+
+async function clearBackupWorkDir(host: Host): Promise<void> {
+  const dir = backupWorkDir(host.storage.dir);
+  const left = await readdir(dir).catch(() => []);
+  if (left.length === 0) return;
+  try {
+    await rm(dir, { recursive: true, force: true });
+    host.logger.info('removed the working copy an interrupted master-data backup left', { dir, entries: left });
+  } catch (err) {
+    host.logger.warn('could not remove the working copy an interrupted master-data backup left', { dir, error: String(err) });
+  }
 }

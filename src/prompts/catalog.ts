@@ -230,6 +230,32 @@ export const WORDS = {
 
 export type PromptId = keyof typeof PROMPTS;
 
+type WordTable = Readonly<Record<string, Readonly<Record<Language, string>>>> & {
+  /** Shown for any value the table does not know, so a raw message never reaches the screen through it. */
+  readonly error: Readonly<Record<Language, string>>;
+};
+
+/**
+ * Parameters that carry a key rather than text: the prompt shows the key's
+ * words in its language. The machine emits the key; the errno and the
+ * message behind it go to the log.
+ */
+export const WORD_PARAMS: Partial<Record<PromptId, Readonly<Record<string, WordTable>>>> = {
+  BACKUP_FAILED: {
+    reason: {
+      stalled: { en: 'the USB stick stopped responding', de: 'der USB-Stick hat nicht mehr reagiert' },
+      'stick-gone': { en: 'the USB stick could no longer be reached', de: 'der USB-Stick war nicht mehr erreichbar' },
+      'stick-full': { en: 'the USB stick is full', de: 'der USB-Stick ist voll' },
+      'read-only': { en: 'the USB stick does not accept data', de: 'der USB-Stick nimmt keine Daten an' },
+      cancelled: { en: 'it was cancelled', de: 'sie wurde abgebrochen' },
+      error: {
+        en: 'an error occurred; the details are in the log',
+        de: 'ein Fehler ist aufgetreten; die Einzelheiten stehen im Protokoll',
+      },
+    },
+  },
+};
+
 export function isPromptId(id: string): id is PromptId {
   return Object.hasOwn(PROMPTS, id);
 }

@@ -1,14 +1,18 @@
 import type { ShownPrompt } from '../host/ports.js';
-import { type Language, PROMPTS, type PromptId } from './catalog.js';
+import { type Language, PROMPTS, type PromptId, WORD_PARAMS } from './catalog.js';
 
 export type PromptParams = Readonly<Record<string, string | number>>;
 
 /** Fills `{name}` placeholders; a missing parameter stays visible as `{name}` rather than vanishing. */
 export function renderPrompt(id: PromptId, params: PromptParams, language: Language): ShownPrompt {
   const entry = PROMPTS[id];
-  const text = entry[language].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : whole,
-  );
+  const text = entry[language].replace(/\{(\w+)\}/g, (whole, name: string) => {
+    if (!Object.hasOwn(params, name)) return whole;
+    const words = WORD_PARAMS[id]?.[name];
+    if (!words) return String(params[name]);
+    const key = String(params[name]);
+    return (Object.hasOwn(words, key) ? words[key]! : words.error)[language];
+  });
   return { id, params, text, severity: entry.severity };
 }
 

@@ -23,6 +23,7 @@ export const SettingsSchema = z
     registerId: z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'a register id is 1 to 16 letters, digits or _'),
     headOfficeCustomerNumber: CustomerNumber.nullable(),
     masterDataBackup: z.boolean(),
+    backupStallSeconds: z.number().int().min(1).max(3600),
     includeTimeRecords: z.boolean(),
     stickReminderSeconds: z.number().int().min(5).max(3600),
     unconfirmedResendAfterCloses: z.number().int().min(1).max(365),

@@ -30,6 +30,16 @@ describe('prompt catalog', () => {
     }
   });
 
+  test('BACKUP_FAILED names its reason in the prompt language and never passes a raw message through', () => {
+    expect(renderPrompt('BACKUP_FAILED', { reason: 'stalled' }, 'en').text).toBe(
+      'The booking data is saved on the USB stick, but the master data backup did not complete (the USB stick stopped responding). The master data backup on the stick is incomplete.',
+    );
+    expect(renderPrompt('BACKUP_FAILED', { reason: 'stick-full' }, 'de').text).toContain('(der USB-Stick ist voll)');
+    const raw = renderPrompt('BACKUP_FAILED', { reason: 'ENOTCONN: socket is not connected, write' }, 'de').text;
+    expect(raw).toContain('(ein Fehler ist aufgetreten; die Einzelheiten stehen im Protokoll)');
+    expect(raw).not.toContain('ENOTCONN');
+  });
+
   test('a missing parameter stays visible instead of vanishing', () => {
     expect(renderPrompt('STICK_READ_ONLY', {}, 'en').text).toContain('"{label}"');
   });

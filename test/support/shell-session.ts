@@ -56,8 +56,20 @@ export class ShellSession {
     this.child.kill('SIGKILL');
   }
 
-  static start(args: string[], cwd: string): ShellSession {
-    return new ShellSession(spawn(process.execPath, [DAYSTICK_BIN, 'shell', ...args], { cwd, stdio: 'pipe' }));
+  /** The child's pid, e.g. to SIGKILL or SIGTERM it at a chosen moment. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Resolves with the signal that ended the child, or null when it exited by itself. */
+  signalled(): Promise<NodeJS.Signals | null> {
+    return this.exit.then(() => this.child.signalCode);
+  }
+
+  static start(args: string[], cwd: string, env?: NodeJS.ProcessEnv): ShellSession {
+    return new ShellSession(
+      spawn(process.execPath, [DAYSTICK_BIN, 'shell', ...args], { cwd, stdio: 'pipe', env: env ?? process.env }),
+    );
   }
 
   /**

@@ -152,6 +152,7 @@ export const REGISTER_SETTINGS = {
   registerId: '1',
   headOfficeCustomerNumber: '10000',
   masterDataBackup: false,
+  backupStallSeconds: 60,
   includeTimeRecords: true,
   stickReminderSeconds: 60,
   unconfirmedResendAfterCloses: 3,
