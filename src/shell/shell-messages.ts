@@ -22,8 +22,8 @@ const MESSAGES = {
   },
   SHELL_HELP: {
     severity: 'info',
-    en: 'Keys: close | close YYYYMMDD (day close) · YYYYMMDD reports (write that day again at the next close) · queue · unqueue YYYYMMDD · status · help · quit. Sticks: every folder in {roots}.',
-    de: 'Tasten: close | close JJJJMMTT (Tagesabschluss) · JJJJMMTT reports (Tag beim nächsten Abschluss erneut schreiben) · queue · unqueue JJJJMMTT · status · help · quit. Sticks: jeder Ordner in {roots}.',
+    en: 'Keys: close | close YYYYMMDD (day close) · cancel or Ctrl+C (stop a running close) · YYYYMMDD reports (write that day again at the next close) · queue · unqueue YYYYMMDD · status · help · quit. Sticks: every folder in {roots}.',
+    de: 'Tasten: close | close JJJJMMTT (Tagesabschluss) · abbrechen/cancel oder Strg+C (laufenden Abschluss stoppen) · JJJJMMTT reports (Tag beim nächsten Abschluss erneut schreiben) · queue · unqueue JJJJMMTT · status · help · quit. Sticks: jeder Ordner in {roots}.',
   },
   SHELL_UNKNOWN_KEY: {
     severity: 'error',
@@ -97,8 +97,33 @@ const MESSAGES = {
   },
   SHELL_NO_ANSWER: {
     severity: 'warning',
-    en: 'End of input: no answer, taken as "no".',
-    de: 'Ende der Eingabe: keine Antwort, gilt als "nein".',
+    en: 'End of input: no answer, the question is cancelled.',
+    de: 'Ende der Eingabe: keine Antwort, die Frage wird abgebrochen.',
+  },
+  SHELL_CANCEL_HINT: {
+    severity: 'info',
+    en: '(To cancel: type "cancel" or press Ctrl+C.)',
+    de: '(Abbrechen: "abbrechen" oder "cancel" eingeben oder Strg+C drücken.)',
+  },
+  SHELL_BUSY: {
+    severity: 'warning',
+    en: 'A day close is running: "{input}" was not run. Type "cancel" to stop the close, or wait until it has finished.',
+    de: 'Ein Tagesabschluss läuft: "{input}" wurde nicht ausgeführt. "abbrechen" stoppt den Abschluss, sonst bitte warten, bis er fertig ist.',
+  },
+  SHELL_NOTHING_TO_CANCEL: {
+    severity: 'info',
+    en: 'Nothing to cancel: no day close is running.',
+    de: 'Nichts abzubrechen: Es läuft kein Tagesabschluss.',
+  },
+  SHELL_STATUS_CLOSED: {
+    severity: 'info',
+    en: "Today's business day {day} is closed (Z {zNumber}). The next day close is for {next} and can be done from that day on; days still pending go with it. Sticks present: {sticks}.",
+    de: 'Der heutige Geschäftstag {day} ist abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss gilt dem {next} und ist ab diesem Tag möglich; noch offene Tage gehen mit ihm. Eingesteckte Sticks: {sticks}.',
+  },
+  SHELL_CLOSE_NOT_YET: {
+    severity: 'error',
+    en: "Today's business day {day} is already closed (Z {zNumber}). The next day close is possible from {next} on. Nothing was done.",
+    de: 'Der heutige Geschäftstag {day} ist bereits abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss ist ab dem {next} möglich. Es wurde nichts ausgeführt.',
   },
   SHELL_BYE: {
     severity: 'info',
