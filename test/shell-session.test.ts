@@ -307,6 +307,13 @@ describe('daystick shell, cancel and end of input during a close', () => {
     const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
     expect(db.prepare('SELECT COUNT(*) FROM F_CLOSING').pluck().get()).toBe(6);
     db.close();
+
+    // A shell started again the same day greets with the closed day, not with it as the open one.
+    const again = await runShellScript(args('--lang', 'de'), [], dir);
+    expect(again.stdout).toContain(
+      `Der heutige Geschäftstag ${today} ist abgeschlossen; der nächste Tagesabschluss ist ab dem ${tomorrow} möglich.`,
+    );
+    expect(again.promptIds[0]).toBe('SHELL_READY_CLOSED');
   });
 
   it('a cancel with no close running says there is nothing to cancel', async () => {

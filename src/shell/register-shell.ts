@@ -50,6 +50,19 @@ export class RegisterShell {
     return businessDayOf(this.deps.clock.now());
   }
 
+  /** The first line on screen: which register, and the day the next close closes (or that today is closed). */
+  greet(who: { register: string; customer: string; journal: string }): void {
+    const today = this.today();
+    const closed = this.closedToday(today);
+    if (closed) {
+      this.say('SHELL_READY_CLOSED', { ...who, day: today, next: addDays(today, 1) });
+      return;
+    }
+    const openDay = this.deps.closings.openDay(today);
+    this.say('SHELL_READY', { ...who, openDay: openDay ?? '-' });
+    if (openDay === null) this.sayNoOpenDay();
+  }
+
   /** Runs until `quit` or end of input; resolves true when every command succeeded. */
   async run(): Promise<boolean> {
     while (!this.quitRequested) {

@@ -166,14 +166,11 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
   process.on('SIGINT', onSignal);
   cleanups.push(() => process.off('SIGINT', onSignal));
 
-  const openDay = closings.openDay(businessDayOf(Date.now()));
-  say('SHELL_READY', {
+  shell.greet({
     register: String(settings.registerId),
     customer: String(settings.customerNumber),
     journal: options.journal,
-    openDay: openDay ?? '-',
   });
-  if (openDay === null) shell.sayNoOpenDay();
   const allSucceeded = await shell.run();
   logger.info('shell finished', { allSucceeded });
   return allSucceeded ? 0 : 1;

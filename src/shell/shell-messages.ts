@@ -15,6 +15,11 @@ const MESSAGES = {
     en: 'No business day is open: the last closing (Z {zNumber}) was for {lastDay}, and the register clock shows {today}. Please check the register clock.',
     de: 'Kein Geschäftstag ist offen: Der letzte Abschluss (Z {zNumber}) war für den {lastDay}, die Kassenuhr zeigt den {today}. Bitte prüfen Sie die Kassenuhr.',
   },
+  SHELL_READY_CLOSED: {
+    severity: 'info',
+    en: 'daystick reference register {register} (customer {customer}), journal {journal}. Today\'s business day {day} is closed; the next day close is possible from {next} on. Type "help" for the keys.',
+    de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Der heutige Geschäftstag {day} ist abgeschlossen; der nächste Tagesabschluss ist ab dem {next} möglich. "help" zeigt die Tasten.',
+  },
   SHELL_JOURNAL_CREATED: {
     severity: 'info',
     en: 'No journal found: created a demo journal {journal} with {days} business days ({first} to {last}).',
