@@ -168,6 +168,16 @@ function closeSessions(kind: StickKind): void {
     expect(runDaystick(['verify', s.path], dir).code).toBe(0);
   });
 
+  it('two sticks and input ending during the choice: the close postpones and neither stick is written', async () => {
+    const a = await stick('STICK1');
+    const b = await stick('STICK2');
+    const run = await runShellScript(args('--wait-stick', '600'), ['close', '3', 'B'], dir);
+    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.promptIds).not.toContain('SHELL_NO_STICK');
+    expect(run.code).toBe(1);
+    for (const s of [a, b]) expect(existsSync(join(s.path, 'DAYSTICK'))).toBe(false);
+  });
+
   it('re-sends a day typed as YYYYMMDD + reports beside the day closed next', async () => {
     const s = await stick();
     const run = await runShellScript(args('--wait-stick', '10'), ['20260102', 'reports', 'n', 'queue', 'close'], dir);
