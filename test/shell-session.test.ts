@@ -248,7 +248,8 @@ describe('daystick shell, cancel and end of input during a close', () => {
     session.send('close');
     await session.waitFor(/^\[SHELL_CLOSE_RESULT\]/, 30_000);
     const ids = [...session.stdout.matchAll(/^\[([A-Z_]+)\] /gm)].map((m) => m[1]);
-    expect(ids.indexOf('SHELL_NO_STICK')).toBeGreaterThan(ids.indexOf('CHOOSE_STICK'));
+    expect(ids.indexOf('SHELL_NO_CHOICE')).toBeGreaterThan(ids.indexOf('CHOOSE_STICK'));
+    expect(session.stdout).toContain('No USB stick was chosen within 1 s: the day close is postponed.');
     expect(session.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
     session.end();
     expect((await session.finished()).code).toBe(1);

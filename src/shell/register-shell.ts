@@ -300,6 +300,8 @@ export class RegisterShell {
     const { clock } = this.deps;
     let timer: unknown = null;
     let stopped = false;
+    // What the cashier was last asked for, so the time-out names it truly.
+    let choosing = false;
     const disarm = () => {
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
@@ -308,13 +310,16 @@ export class RegisterShell {
       if (timer !== null || stopped) return;
       timer = clock.setTimeout(() => {
         timer = null;
-        this.say('SHELL_NO_STICK', { seconds });
+        this.say(choosing ? 'SHELL_NO_CHOICE' : 'SHELL_NO_STICK', { seconds });
         controller.abort(new Error(`no USB stick within ${seconds} s`));
       }, seconds * 1000);
     };
     const stopWatching = this.deps.watchDisplay((event) => {
       if (event.kind === 'progress' || event.prompt.id === 'STICK_USED') disarm();
-      else if (WAITING_FOR_CASHIER.has(event.prompt.id)) arm();
+      else if (WAITING_FOR_CASHIER.has(event.prompt.id)) {
+        choosing = event.prompt.id === 'CHOOSE_STICK';
+        arm();
+      }
     });
     return () => {
       stopped = true;

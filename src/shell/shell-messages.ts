@@ -80,6 +80,11 @@ const MESSAGES = {
     en: 'No usable USB stick for {seconds} s: the day close is postponed.',
     de: 'Seit {seconds} s kein brauchbarer USB-Stick: Der Tagesabschluss wird verschoben.',
   },
+  SHELL_NO_CHOICE: {
+    severity: 'warning',
+    en: 'No USB stick was chosen within {seconds} s: the day close is postponed.',
+    de: 'Innerhalb von {seconds} s wurde kein USB-Stick gewählt: Der Tagesabschluss wird verschoben.',
+  },
   SHELL_CANCELLED: {
     severity: 'warning',
     en: 'Cancelled by the cashier.',
