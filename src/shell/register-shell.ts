@@ -4,7 +4,7 @@ import type { ClockPort, DisplayPort, JournalPort, LoggerPort, RemovableMediaPor
 import { ClosingError, type RegisterClosings } from '../journal/register-closings.js';
 import { parseKeyLine } from './key-parser.js';
 import type { LineInput } from './line-input.js';
-import type { DisplayActivity } from './terminal-display.js';
+import { type DisplayActivity, WAITS_FOR_CASHIER } from './terminal-display.js';
 import { type ShellMessageId, shellMessage } from './shell-messages.js';
 
 export interface RegisterShellDeps {
@@ -24,9 +24,6 @@ export interface RegisterShellDeps {
   /** Called before waiting for the next command (a terminal shows its input prompt). */
   onIdle?: () => void;
 }
-
-/** Plugin prompts that mean the close waits for the cashier: no usable stick, or a choice between sticks. */
-const WAITING_FOR_CASHIER = new Set(['INSERT_STICK', 'STICK_REMINDER', 'CHOOSE_STICK']);
 
 /**
  * The register's keypad loop: reads one command at a time, runs it to the
@@ -316,7 +313,7 @@ export class RegisterShell {
     };
     const stopWatching = this.deps.watchDisplay((event) => {
       if (event.kind === 'progress' || event.prompt.id === 'STICK_USED') disarm();
-      else if (WAITING_FOR_CASHIER.has(event.prompt.id)) {
+      else if (WAITS_FOR_CASHIER.has(event.prompt.id)) {
         choosing = event.prompt.id === 'CHOOSE_STICK';
         arm();
       }

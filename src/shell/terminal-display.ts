@@ -4,8 +4,11 @@ import { isCancelLine } from './key-parser.js';
 import type { LineInput } from './line-input.js';
 import { shellMessage } from './shell-messages.js';
 
-/** Plugin prompts after which the close waits for the cashier: each says how to cancel at this register. */
-const WAITS_FOR_CASHIER = new Set(['INSERT_STICK', 'STICK_REMINDER', 'CHOOSE_STICK']);
+/**
+ * Plugin prompts after which the close waits for the cashier (no usable stick, or a choice between
+ * sticks): each says how to cancel at this register, and `--wait-stick` counts while they stand.
+ */
+export const WAITS_FOR_CASHIER: ReadonlySet<string> = new Set(['INSERT_STICK', 'STICK_REMINDER', 'CHOOSE_STICK']);
 
 /** The cashier cancelled a question (typed cancel) or input ended before an answer came. */
 export class QuestionCancelledError extends Error {
