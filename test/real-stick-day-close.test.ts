@@ -127,7 +127,7 @@ describeWithFuse('day close onto real FUSE sticks', ['fat32', 'exfat'], () => {
         try {
           const result = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 7 });
           expect(result).toEqual({ outcome: 'sent', sentDays: ['20260105'], pendingDays: [], finalPromptId: 'NOTE_2' });
-          expect(host.display.ids()).toEqual(['PLAN_DAYS', 'INSERT_STICK', 'DAY_WRITTEN', 'QUARANTINED', 'NOTE_2']);
+          expect(host.display.ids()).toEqual(['PLAN_DAYS', 'STICK_USED', 'DAY_WRITTEN', 'QUARANTINED', 'NOTE_2']);
         } finally {
           await plugin.dispose();
         }

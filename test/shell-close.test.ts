@@ -84,7 +84,10 @@ function closeSessions(kind: StickKind): void {
     const run = await runShellScript(args('--wait-stick', '10'), ['close'], dir);
     expect(run.code).toBe(0);
     const ids = run.promptIds;
-    expect(ids.slice(0, 3)).toEqual(['SHELL_READY', 'SHELL_CLOSING', 'PLAN_DAYS']);
+    // The stick is already there: the cashier reads which one is used, not a request to insert one.
+    expect(ids.slice(0, 4)).toEqual(['SHELL_READY', 'SHELL_CLOSING', 'PLAN_DAYS', 'STICK_USED']);
+    expect(ids).not.toContain('INSERT_STICK');
+    expect(run.stdout).toContain(`[STICK_USED] The data is written to the USB stick "STICK1" (${s.path}).`);
     expect(indexOfId(ids, 'DAY_WRITTEN')).toBeLessThan(indexOfId(ids, 'NOTE_1'));
     expect(indexOfId(ids, 'NOTE_1')).toBeLessThan(indexOfId(ids, 'NOTE_2'));
     expect(ids).toContain('QUARANTINED');
@@ -165,6 +168,16 @@ function closeSessions(kind: StickKind): void {
     expect(runDaystick(['verify', s.path], dir).code).toBe(0);
   });
 
+  it('two sticks and input ending during the choice: the close postpones and neither stick is written', async () => {
+    const a = await stick('STICK1');
+    const b = await stick('STICK2');
+    const run = await runShellScript(args('--wait-stick', '600'), ['close', '3', 'B'], dir);
+    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.promptIds).not.toContain('SHELL_NO_STICK');
+    expect(run.code).toBe(1);
+    for (const s of [a, b]) expect(existsSync(join(s.path, 'DAYSTICK'))).toBe(false);
+  });
+
   it('re-sends a day typed as YYYYMMDD + reports beside the day closed next', async () => {
     const s = await stick();
     const run = await runShellScript(args('--wait-stick', '10'), ['20260102', 'reports', 'n', 'queue', 'close'], dir);
@@ -195,7 +208,9 @@ function closeSessions(kind: StickKind): void {
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\[SHELL_CLOSING\] Tagesabschluss 20260105: Z 5 gebucht/m);
-    expect(run.stdout).toMatch(/^\[RESEND_ASK_TIME_DATA\] Sollen die Zeiterfassungsdaten .* \(j\/n\)$/m);
+    expect(run.stdout).toMatch(
+      /^\[RESEND_ASK_TIME_DATA\] Sollen die Zeiterfassungsdaten .* \(j\/n\) \(Abbrechen: "abbrechen" oder "cancel" eingeben oder Strg\+C drücken\.\)$/m,
+    );
     expect(run.stdout).toMatch(/^\[NOTE_1\] Die Buchungsdaten für die Zentrale wurden auf dem USB-Stick gespeichert/m);
     expect(run.stdout).toMatch(/^\[NOTE_2\] .*Sie können den Stick jetzt entfernen\.$/m);
     expect(runDaystick(['verify', s.path], dir).code).toBe(0);

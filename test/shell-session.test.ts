@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { addDays, businessDayOf } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { killLiveShells, runDaystick, runShellScript, ShellSession } from './support/shell-session.js';
 
@@ -155,16 +156,24 @@ describe('daystick shell, scripted questions', () => {
     expect(run.code).toBe(0);
   });
 
-  it('takes end of input during a question as "no" and says so', async () => {
+  it('takes end of input during a question as a cancel: says so and queues nothing', async () => {
     const run = await runShellScript(args('data-eof'), ['20260103 reports'], dir);
     expect(run.promptIds).toEqual([
       'SHELL_READY',
       'RESEND_ASK_TIME_DATA',
       'SHELL_NO_ANSWER',
-      'RESEND_QUEUED',
+      'RESEND_CANCELLED',
       'SHELL_BYE',
     ]);
-    expect(run.stdout).toMatch(/^\[RESEND_QUEUED\] The data of 2026-01-03 .*\(cash balance\)\.$/m);
+    expect(run.stdout).toMatch(/^\[RESEND_ASK_TIME_DATA\] .*\(y\/n\) \(To cancel: type "cancel" or press Ctrl\+C\.\)$/m);
+    expect(run.stdout).toContain('End of input: no answer, the question is cancelled.');
+    expect(run.stdout).toMatch(/^\[RESEND_CANCELLED\] The question was not answered: 2026-01-03 was not queued/m);
+    expect(run.code).toBe(1);
+  });
+
+  it('takes a typed cancel as the answer to a question', async () => {
+    const run = await runShellScript(args('data-cancel'), ['20260103 reports', 'cancel', 'queue'], dir);
+    expect(run.promptIds).toEqual(['SHELL_READY', 'RESEND_ASK_TIME_DATA', 'RESEND_CANCELLED', 'QUEUE_EMPTY', 'SHELL_BYE']);
   });
 
   it('lets the cashier pick one of two sticks by number', async () => {
@@ -179,6 +188,140 @@ describe('daystick shell, scripted questions', () => {
     const other = chosen === 'BRAVO' ? 'ALPHA' : 'BRAVO';
     expect(runDaystick(['verify', join(dir, 'sticks', chosen)], dir).code).toBe(0);
     expect(existsSync(join(dir, 'sticks', other, 'DAYSTICK'))).toBe(false);
+  });
+});
+
+/** A close never waits for an answer that cannot come, and what is typed during a close is taken or refused. */
+describe('daystick shell, cancel and end of input during a close', () => {
+  let dir: string;
+  const args = (...more: string[]) => ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', ...more];
+  const twoSticks = () => {
+    mkdirSync(join(dir, 'sticks', 'ALPHA'), { recursive: true });
+    mkdirSync(join(dir, 'sticks', 'BRAVO'), { recursive: true });
+  };
+  const nothingOnSticks = () => {
+    for (const name of ['ALPHA', 'BRAVO']) expect(existsSync(join(dir, 'sticks', name, 'DAYSTICK'))).toBe(false);
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'daystick-shell-cancel-'));
+    await createDemoJournalFile(join(dir, 'journal.sqlite'), {
+      start: '20260101',
+      days: 5,
+      receiptsPerDay: 10,
+      seed: 'cancel',
+      badRecords: 0,
+      closedDays: 4,
+    });
+  });
+  afterEach(() => {
+    killLiveShells();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("printf 'close\\n3\\nB\\n' with two sticks: end of input during the choice postpones, before the wait ends", async () => {
+    twoSticks();
+    const run = await runShellScript(args('--wait-stick', '600'), ['close', '3', 'B'], dir);
+    expect(run.promptIds).toEqual([
+      'SHELL_READY',
+      'SHELL_CLOSING',
+      'PLAN_DAYS',
+      'CHOOSE_STICK',
+      'CHOOSE_STICK:1',
+      'CHOOSE_STICK:2',
+      'SHELL_CHOOSE_NUMBER',
+      'SHELL_CHOOSE_NUMBER',
+      'SHELL_NO_ANSWER',
+      'POSTPONED',
+      'SHELL_CLOSE_RESULT',
+      'SHELL_BYE',
+    ]);
+    expect(run.stdout).toMatch(/^\[CHOOSE_STICK\] .*Or cancel: .* \(To cancel: type "cancel" or press Ctrl\+C\.\)$/m);
+    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.code).toBe(1);
+    nothingOnSticks();
+  });
+
+  it('--wait-stick counts while the cashier is asked which stick to use', async () => {
+    twoSticks();
+    const session = ShellSession.start(args('--wait-stick', '1'), dir);
+    session.send('close');
+    await session.waitFor(/^\[SHELL_CLOSE_RESULT\]/, 30_000);
+    const ids = [...session.stdout.matchAll(/^\[([A-Z_]+)\] /gm)].map((m) => m[1]);
+    expect(ids.indexOf('SHELL_NO_CHOICE')).toBeGreaterThan(ids.indexOf('CHOOSE_STICK'));
+    expect(session.stdout).toContain('No USB stick was chosen within 1 s: the day close is postponed.');
+    expect(session.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
+    session.end();
+    expect((await session.finished()).code).toBe(1);
+    nothingOnSticks();
+  });
+
+  it('a typed cancel stops a close waiting for a stick; another line typed meanwhile is refused, not run later', async () => {
+    const session = ShellSession.start(args(), dir);
+    session.send('close');
+    const ask = await session.waitFor(/^\[INSERT_STICK\]/, 30_000);
+    expect(ask).toMatch(/or cancel: .* \(To cancel: type "cancel" or press Ctrl\+C\.\)$/);
+    session.send('status');
+    await session.waitFor(/^\[SHELL_BUSY\]/, 30_000);
+    session.send('cancel');
+    await session.waitFor(/^\[SHELL_CLOSE_RESULT\]/, 30_000);
+    session.end();
+    const run = await session.finished();
+    expect(run.stdout).toContain('A day close is running: "status" was not run. Type "cancel" to stop the close');
+    expect(run.promptIds.slice(-5)).toEqual(['SHELL_BUSY', 'SHELL_CANCELLED', 'POSTPONED', 'SHELL_CLOSE_RESULT', 'SHELL_BYE']);
+    expect(run.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
+    expect(run.stdout).toMatch(/2 of 2 command\(s\) did not succeed/);
+  });
+
+  it('a script read ahead: lines after the close are taken while it waits for a stick, up to the cancel', async () => {
+    const run = await runShellScript(args(), ['close', 'status', 'cancel', 'help'], dir);
+    expect(run.promptIds).toEqual([
+      'SHELL_READY',
+      'SHELL_CLOSING',
+      'PLAN_DAYS',
+      'INSERT_STICK',
+      'SHELL_BUSY',
+      'SHELL_CANCELLED',
+      'POSTPONED',
+      'SHELL_CLOSE_RESULT',
+      'SHELL_HELP',
+      'SHELL_BYE',
+    ]);
+    expect(run.code).toBe(1);
+  });
+
+  it("after today's close, status says the day is closed and when the next close can be done; a second close says the same", async () => {
+    mkdirSync(join(dir, 'sticks', 'S1'), { recursive: true });
+    const run = await runShellScript(args('--backup', 'off'), ['close', 'close', 'status', 'close'], dir);
+    const today = businessDayOf(Date.now());
+    const tomorrow = addDays(today, 1);
+    expect(run.stdout).toContain(`Day close ${today}: Z 6 recorded`);
+    expect(run.stdout).toContain(
+      `[SHELL_STATUS_CLOSED] Today's business day ${today} is closed (Z 6). The next day close is for ${tomorrow} and can be done from that day on`,
+    );
+    expect(run.stdout).not.toMatch(/^\[SHELL_STATUS\] /m);
+    expect(run.stdout).toContain(
+      `[SHELL_CLOSE_NOT_YET] Today's business day ${today} is already closed (Z 6). The next day close is possible from ${tomorrow} on. Nothing was done.`,
+    );
+    expect(run.promptIds.at(-2)).toBe('SHELL_CLOSE_NOT_YET');
+    expect(run.stdout).toMatch(/1 of 4 command\(s\) did not succeed/);
+    const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) FROM F_CLOSING').pluck().get()).toBe(6);
+    db.close();
+
+    // A shell started again the same day greets with the closed day, not with it as the open one.
+    const again = await runShellScript(args('--lang', 'de'), [], dir);
+    expect(again.stdout).toContain(
+      `Der heutige Geschäftstag ${today} ist abgeschlossen; der nächste Tagesabschluss ist ab dem ${tomorrow} möglich.`,
+    );
+    expect(again.promptIds[0]).toBe('SHELL_READY_CLOSED');
+  });
+
+  it('a cancel with no close running says there is nothing to cancel', async () => {
+    const run = await runShellScript(args('--lang', 'de'), ['abbrechen'], dir);
+    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_NOTHING_TO_CANCEL', 'SHELL_BYE']);
+    expect(run.stdout).toContain('Nichts abzubrechen: Es läuft kein Tagesabschluss.');
+    expect(run.code).toBe(0);
   });
 });
 
@@ -213,7 +356,37 @@ describe('daystick shell on a terminal', () => {
     expect(run.stdout).toContain('> ');
     expect(run.stdout).toMatch(/Die Daten vom 2026-01-03 werden geschrieben \(1 von 1\)\.\.\. \[[^\]]+\] 100%/);
     expect(run.stdout).toContain('✔ Die Buchungsdaten wurden auf dem USB-Stick gespeichert.');
+    // The backup's bar is named as the backup, drawn once, and never carries a cut-off Note 1.
+    expect(run.stdout.match(/Stammdatensicherung \[[^\]]+\] 100%/g)).toHaveLength(1);
+    expect(run.stdout).not.toContain('…');
+    expect(run.stdout).toContain('Die Daten werden auf den USB-Stick "STICK1"');
+    expect(run.stdout).not.toContain('Bitte stecken Sie den USB-Stick');
     // Ids are for scripts; a cashier sees only the text.
     expect(run.promptIds).toEqual([]);
+  });
+
+  it('an empty day draws no progress bar that stays at 0 %', async () => {
+    // Every day of this journal is closed: the open day is today, without a booking.
+    await createDemoJournalFile(join(dir, 'all-closed.sqlite'), {
+      start: '20260101',
+      days: 3,
+      receiptsPerDay: 10,
+      seed: 'tty-empty',
+      badRecords: 0,
+      closedDays: 3,
+    });
+    const session = ShellSession.startInTerminal(
+      ['--journal', 'all-closed.sqlite', '--data', 'data-empty', '--stick-root', 'sticks', '--backup', 'off'],
+      dir,
+    );
+    await session.waitFor(/Type "help"/);
+    const mark = session.stdout.length;
+    session.send('close');
+    await session.waitFor(/finished: sent/, 30_000, mark);
+    session.send('quit');
+    const run = await session.finished();
+    const emptyClose = run.stdout.slice(mark);
+    expect(emptyClose).toMatch(/\(0 receipts\)/);
+    expect(emptyClose).not.toMatch(/\] \d+%/);
   });
 });

@@ -29,9 +29,15 @@ export interface ProgressUpdate {
 
 export interface DisplayPort {
   show(prompt: ShownPrompt): void;
-  /** A yes/no question; resolves true for yes. Rejects (or resolves false) when `signal` aborts. */
+  /**
+   * A yes/no question; resolves true for yes. Rejects (or resolves false) when `signal` aborts, and rejects
+   * when the cashier cancels the question or no answer can come: the plugin then changes nothing.
+   */
   ask(question: ShownPrompt, signal: AbortSignal): Promise<boolean>;
-  /** Pick one of several options (e.g. two sticks present); resolves to the chosen option's `value`, or null when cancelled. */
+  /**
+   * Pick one of several options (e.g. two sticks present); resolves to the chosen option's `value`, or null
+   * when cancelled or no answer can come (a day close then ends postponed). Never waits past either.
+   */
   choose(question: ShownPrompt, options: readonly { value: string; label: string }[], signal: AbortSignal): Promise<string | null>;
   progress(update: ProgressUpdate): void;
   clear(): void;

@@ -84,7 +84,7 @@ export const dayCloseMachine = setup({
   },
   actors: {
     planDays: fromPromise<PlanResult>(notProvided('planDays')),
-    waitForStick: fromPromise<StickInfo, { excludedStickId: string | null }>(notProvided('waitForStick')),
+    waitForStick: fromCallback<DayCloseEvent, { excludedStickId: string | null }>(notProvided('waitForStick')),
     checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(notProvided('checkStick')),
     writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
       notProvided('writeDay'),
@@ -148,23 +148,49 @@ export const dayCloseMachine = setup({
       },
     },
 
+    // The actor looks at the sticks and reports what it sees: only a wait with no usable stick asks for one,
+    // and the reminders run only then, not while the cashier picks one of two.
     awaitingStick: {
-      entry: say('INSERT_STICK'),
       invoke: {
         src: 'waitForStick',
         input: ({ context }) => ({ excludedStickId: context.excludedStickId }),
-        onDone: { target: 'checkingStick', actions: assign({ stick: ({ event }) => event.output }) },
-        onError: {
+      },
+      on: {
+        CANCEL: 'postponed',
+        STICK_WANTED: '.waiting',
+        STICK_CHOOSING: '.choosing',
+        STICK_FOUND: {
+          target: 'checkingStick',
+          actions: [
+            assign({ stick: ({ event }) => event.stick }),
+            say('STICK_USED', (_c, e) => {
+              const { stick } = e as Extract<DayCloseEvent, { type: 'STICK_FOUND' }>;
+              return { label: stick.label, path: stick.mountPath };
+            }),
+          ],
+        },
+        // No answer to the choice (the cashier cancelled it, or input ended) is a cancel, never an endless wait.
+        STICK_CHOICE_CANCELLED: 'postponed',
+        STICK_WAIT_FAILED: {
           target: 'failed',
-          actions: say('DAY_CLOSE_FAILED', (_c, e) => ({ reason: reasonOf(errorOf(e)) })),
+          actions: say('DAY_CLOSE_FAILED', (_c, e) => ({
+            reason: reasonOf((e as Extract<DayCloseEvent, { type: 'STICK_WAIT_FAILED' }>).error),
+          })),
         },
       },
-      on: { CANCEL: 'postponed' },
-      initial: 'waiting',
+      initial: 'looking',
       states: {
+        looking: {},
         waiting: {
-          after: { reminder: { target: 'waiting', reenter: true, actions: say('STICK_REMINDER') } },
+          entry: say('INSERT_STICK'),
+          initial: 'unreminded',
+          states: {
+            unreminded: {
+              after: { reminder: { target: 'unreminded', reenter: true, actions: say('STICK_REMINDER') } },
+            },
+          },
         },
+        choosing: {},
       },
     },
 

@@ -51,7 +51,16 @@ export interface DayCloseInput {
   backupEnabled: boolean;
 }
 
-export type DayCloseEvent = { type: 'CANCEL' } | { type: 'STICK_REMOVED' };
+export type DayCloseEvent =
+  | { type: 'CANCEL' }
+  | { type: 'STICK_REMOVED' }
+  /** From the stick wait: no usable stick is present, the cashier is asked for one. */
+  | { type: 'STICK_WANTED' }
+  /** From the stick wait: several usable sticks, the cashier is asked to pick one. */
+  | { type: 'STICK_CHOOSING' }
+  | { type: 'STICK_FOUND'; stick: StickInfo }
+  | { type: 'STICK_CHOICE_CANCELLED' }
+  | { type: 'STICK_WAIT_FAILED'; error: unknown };
 
 export type DayCloseEmitted = { type: 'prompt'; id: PromptId; params: PromptParams };
 

@@ -107,8 +107,8 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       return { plan, bookings };
     }),
 
-    waitForStick: fromPromise<StickInfo, { excludedStickId: string | null }>(({ input, signal }) =>
-      waitForStick(host, bus, input.excludedStickId, signal),
+    waitForStick: fromCallback<DayCloseEvent, { excludedStickId: string | null }>(({ input, sendBack }) =>
+      waitForStick(host, bus, input.excludedStickId, sendBack),
     ),
 
     checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) => {
@@ -143,8 +143,8 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
     writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
       async ({ input, signal }) => {
         const { stick, item, index, count } = input;
+        // No made-up first update: the writer reports real counts, so an empty day draws no bar stuck at 0 %.
         const label = { day: formatDay(item.day), index: index + 1, count };
-        bus.progress('WRITING_DAY', label, 0, 1);
         try {
           // Read before writing: a booking that arrives meanwhile makes the counts differ, and the day goes again.
           const summary = await host.journal.summary(item.day);
@@ -279,7 +279,7 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
       inner.signal,
       (done, total) => {
         arm();
-        bus.progress('NOTE_1', {}, done, total);
+        bus.progress('BACKUP_PROGRESS', {}, done, total);
       },
       backupWorkDir(host.storage.dir),
     );
@@ -323,53 +323,65 @@ async function backupFailureOf(err: unknown, stick: StickInfo, signal: AbortSign
 }
 
 /**
- * Resolves with the stick to write to. A stick already present counts as
- * inserted; two present ask the cashier which one; the excluded stick (one
- * that just failed) is taken again only after it was removed and re-inserted.
+ * Reports the stick to write to. A stick already present counts as inserted
+ * (no request to insert one); none present asks for one; two present ask the
+ * cashier which one, and no answer is a cancel. The excluded stick (one that
+ * just failed) is taken again only after it was removed and re-inserted.
+ * Returns the cleanup the actor runs when the machine leaves the wait.
  */
-function waitForStick(host: Host, bus: PromptBus, excludedId: string | null, signal: AbortSignal): Promise<StickInfo> {
-  return new Promise<StickInfo>((resolve, reject) => {
-    let excluded = excludedId;
-    let settled = false;
-    let choosing = false;
-    const subs = [
-      host.media.onInserted(() => void consider()),
-      host.media.onRemoved((s) => {
-        if (s.id === excluded) excluded = null;
-      }),
-    ];
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      for (const s of subs) s.dispose();
-      signal.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const onAbort = () => finish(() => reject(signal.reason ?? new Error('aborted')));
-    signal.addEventListener('abort', onAbort);
+function waitForStick(
+  host: Host,
+  bus: PromptBus,
+  excludedId: string | null,
+  sendBack: (event: DayCloseEvent) => void,
+): () => void {
+  const stop = new AbortController();
+  let excluded = excludedId;
+  let settled = false;
+  let choosing = false;
+  let wanted = false;
+  const subs = [
+    host.media.onInserted(() => void consider()),
+    host.media.onRemoved((s) => {
+      if (s.id === excluded) excluded = null;
+    }),
+  ];
+  const finish = (event: DayCloseEvent) => {
+    if (settled) return;
+    settled = true;
+    sendBack(event);
+  };
 
-    async function consider(): Promise<void> {
+  async function consider(): Promise<void> {
+    if (settled || choosing) return;
+    try {
+      const usable = (await host.media.list()).filter((s) => s.id !== excluded);
       if (settled || choosing) return;
-      try {
-        const usable = (await host.media.list()).filter((s) => s.id !== excluded);
-        if (usable.length === 0 || settled) return;
-        if (usable.length === 1) return finish(() => resolve(usable[0]!));
-        choosing = true;
-        const value = await host.display.choose(
-          bus.render('CHOOSE_STICK'),
-          usable.map((s) => ({ value: s.id, label: `${s.label} (${s.mountPath})` })),
-          signal,
-        );
-        choosing = false;
-        const chosen = usable.find((s) => s.id === value);
-        if (chosen) finish(() => resolve(chosen));
-      } catch (err) {
-        choosing = false;
-        if (!signal.aborted) finish(() => reject(err));
+      if (usable.length === 0) {
+        if (!wanted) sendBack({ type: 'STICK_WANTED' });
+        wanted = true;
+        return;
       }
+      if (usable.length === 1) return finish({ type: 'STICK_FOUND', stick: usable[0]! });
+      choosing = true;
+      sendBack({ type: 'STICK_CHOOSING' });
+      const value = await host.display.choose(
+        bus.render('CHOOSE_STICK'),
+        usable.map((s) => ({ value: s.id, label: `${s.label} (${s.mountPath})` })),
+        stop.signal,
+      );
+      const chosen = usable.find((s) => s.id === value);
+      finish(chosen ? { type: 'STICK_FOUND', stick: chosen } : { type: 'STICK_CHOICE_CANCELLED' });
+    } catch (err) {
+      if (!stop.signal.aborted) finish({ type: 'STICK_WAIT_FAILED', error: err });
     }
-    void consider();
-  });
+  }
+  void consider();
+  return () => {
+    settled = true;
+    stop.abort(new Error('the day close no longer waits for a stick'));
+    for (const s of subs) s.dispose();
+  };
 }
 
 /**

@@ -72,7 +72,13 @@ async function queueResend(digits: string, deps: CommandDeps): Promise<CommandRe
   }
   let includeTime = false;
   if (settings.includeTimeRecords && timeRecords > 0) {
-    includeTime = await host.display.ask(deps.bus.render('RESEND_ASK_TIME_DATA'), deps.signal);
+    try {
+      includeTime = await host.display.ask(deps.bus.render('RESEND_ASK_TIME_DATA'), deps.signal);
+    } catch (err) {
+      // A question without an answer (cancelled, input ended) queues nothing rather than guessing one.
+      host.logger.info('resend question not answered', { day, error: String(err) });
+      return say(deps, 'RESEND_CANCELLED', false, { day: shown });
+    }
   }
   const now = new Date(host.clock.now()).toISOString();
   let updated = false;

@@ -30,8 +30,13 @@ export const PROMPTS = {
   },
   INSERT_STICK: {
     severity: 'info',
-    en: 'Please insert the USB stick for the head office data.',
-    de: 'Bitte stecken Sie den USB-Stick für die Zentrale ein.',
+    en: 'Please insert the USB stick for the head office data, or cancel: the data then goes with the next day close.',
+    de: 'Bitte stecken Sie den USB-Stick für die Zentrale ein oder brechen Sie ab: Die Daten gehen dann mit dem nächsten Tagesabschluss.',
+  },
+  STICK_USED: {
+    severity: 'info',
+    en: 'The data is written to the USB stick "{label}" ({path}).',
+    de: 'Die Daten werden auf den USB-Stick "{label}" ({path}) geschrieben.',
   },
   STICK_REMINDER: {
     severity: 'warning',
@@ -40,8 +45,8 @@ export const PROMPTS = {
   },
   CHOOSE_STICK: {
     severity: 'info',
-    en: 'Several USB sticks are plugged in. Which one should receive the data?',
-    de: 'Mehrere USB-Sticks sind eingesteckt. Auf welchen sollen die Daten geschrieben werden?',
+    en: 'Several USB sticks are plugged in. Which one should receive the data? Or cancel: the data then goes with the next day close.',
+    de: 'Mehrere USB-Sticks sind eingesteckt. Auf welchen sollen die Daten geschrieben werden? Oder brechen Sie ab: Die Daten gehen dann mit dem nächsten Tagesabschluss.',
   },
   STICK_READ_ONLY: {
     severity: 'error',
@@ -93,6 +98,11 @@ export const PROMPTS = {
     en: 'The booking data has been saved to the USB stick. You can remove the stick now.',
     de: 'Die Buchungsdaten wurden auf dem USB-Stick gespeichert. Sie können den Stick jetzt entfernen.',
   },
+  BACKUP_PROGRESS: {
+    severity: 'info',
+    en: 'Master data backup',
+    de: 'Stammdatensicherung',
+  },
   BACKUP_FAILED: {
     severity: 'error',
     en: 'The booking data is saved on the USB stick, but the master data backup did not complete ({reason}). The master data backup on the stick is incomplete.',
@@ -105,8 +115,8 @@ export const PROMPTS = {
   },
   POSTPONED: {
     severity: 'warning',
-    en: 'No USB stick: the data of {days} stays pending and will be saved with the next day close.',
-    de: 'Kein USB-Stick: Die Daten vom {days} bleiben vorgemerkt und werden beim nächsten Tagesabschluss gespeichert.',
+    en: 'Not saved to a USB stick this time: the data of {days} stays pending and will be saved with the next day close.',
+    de: 'Diesmal nicht auf einen USB-Stick gespeichert: Die Daten vom {days} bleiben vorgemerkt und werden beim nächsten Tagesabschluss gespeichert.',
   },
   DAY_CLOSE_FAILED: {
     severity: 'error',
@@ -137,6 +147,11 @@ export const PROMPTS = {
     severity: 'success',
     en: 'The data of {day} will be saved to the USB stick again at the next day close (cash balance){timeNote}.',
     de: 'Die Daten vom {day} werden beim nächsten Tagesabschluss (Kassenabschluss) erneut auf den USB-Stick gespeichert{timeNote}.',
+  },
+  RESEND_CANCELLED: {
+    severity: 'warning',
+    en: 'The question was not answered: {day} was not queued. Nothing was changed.',
+    de: 'Die Frage wurde nicht beantwortet: {day} wurde nicht vorgemerkt. Es wurde nichts geändert.',
   },
   RESEND_UPDATED: {
     severity: 'success',

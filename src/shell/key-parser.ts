@@ -9,6 +9,7 @@ export type ShellKey =
   | { kind: 'status' }
   | { kind: 'help' }
   | { kind: 'quit' }
+  | { kind: 'cancel' }
   | { kind: 'bad-date'; input: string; problem: string }
   | { kind: 'unknown'; input: string };
 
@@ -68,6 +69,10 @@ export function parseKeyLine(line: string, pendingDigits: string | null): ShellK
     case 'help':
     case '?':
       return { kind: 'help' };
+    case 'cancel':
+    case 'abbrechen':
+      if (words.length === 1) return { kind: 'cancel' };
+      break;
     case 'quit':
     case 'exit':
       if (words.length === 1) return { kind: 'quit' };
@@ -81,4 +86,9 @@ function unqueue(day: string): ShellKey {
   return problem
     ? { kind: 'bad-date', input: day, problem }
     : { kind: 'plugin-command', key: 'DAYSTICK_UNQUEUE', digits: day };
+}
+
+/** The typed cancel key (`cancel`, German `abbrechen`): stops a running close or answers no question. */
+export function isCancelLine(line: string): boolean {
+  return parseKeyLine(line, null).kind === 'cancel';
 }

@@ -9,11 +9,13 @@ export class LineInput {
   private readonly queued: string[] = [];
   private readonly waiting: ((line: string | null) => void)[] = [];
   private ended = false;
+  private diverted: ((line: string) => void) | null = null;
 
   constructor(lines: Interface) {
     lines.on('line', (line) => {
       const waiter = this.waiting.shift();
       if (waiter) waiter(line);
+      else if (this.diverted) this.diverted(line);
       else this.queued.push(line);
     });
     lines.on('close', () => {
@@ -41,6 +43,23 @@ export class LineInput {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(waiter);
     });
+  }
+
+  /**
+   * While a day close runs, a line nobody asked for (no question is open) goes
+   * to `handler` at once instead of waiting in the queue to run after the
+   * close. Returns the function that ends the diversion.
+   */
+  divert(handler: (line: string) => void): () => void {
+    this.diverted = handler;
+    return () => {
+      if (this.diverted === handler) this.diverted = null;
+    };
+  }
+
+  /** The oldest line read but not yet taken, without waiting for one. */
+  takeQueued(): string | undefined {
+    return this.queued.shift();
   }
 
   get hasEnded(): boolean {

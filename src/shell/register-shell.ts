@@ -1,10 +1,10 @@
-import { type BusinessDay, businessDayOf } from '../host/business-day.js';
+import { addDays, type BusinessDay, businessDayOf } from '../host/business-day.js';
 import type { DayCloseResult, PluginInstance } from '../host/plugin-api.js';
 import type { ClockPort, DisplayPort, JournalPort, LoggerPort, RemovableMediaPort } from '../host/ports.js';
 import { ClosingError, type RegisterClosings } from '../journal/register-closings.js';
 import { parseKeyLine } from './key-parser.js';
 import type { LineInput } from './line-input.js';
-import type { DisplayActivity } from './terminal-display.js';
+import { type DisplayActivity, WAITS_FOR_CASHIER } from './terminal-display.js';
 import { type ShellMessageId, shellMessage } from './shell-messages.js';
 
 export interface RegisterShellDeps {
@@ -27,11 +27,6 @@ export interface RegisterShellDeps {
   onIdle?: () => void;
 }
 
-/** Plugin prompts that mean it is waiting for a (usable) stick. */
-const STICK_WANTED = new Set(['INSERT_STICK', 'STICK_REMINDER']);
-/** Plugin prompts that mean it turned down the stick that is present, so a present stick no longer counts. */
-const STICK_REFUSED = new Set(['STICK_READ_ONLY', 'STICK_FULL', 'STICK_FILE_LIMIT', 'WRITE_FAILED']);
-
 /**
  * The register's keypad loop: reads one command at a time, runs it to the
  * end (a day close included, with its questions), and counts the commands
@@ -52,6 +47,19 @@ export class RegisterShell {
 
   today(): BusinessDay {
     return businessDayOf(this.deps.clock.now());
+  }
+
+  /** The first line on screen: which register, and the day the next close closes (or that today is closed). */
+  greet(who: { register: string; customer: string; journal: string }): void {
+    const today = this.today();
+    const closed = this.closedToday(today);
+    if (closed) {
+      this.say('SHELL_READY_CLOSED', { ...who, day: today, next: addDays(today, 1) });
+      return;
+    }
+    const openDay = this.deps.closings.openDay(today);
+    this.say('SHELL_READY', { ...who, openDay: openDay ?? '-' });
+    if (openDay === null) this.sayNoOpenDay();
   }
 
   /** Runs until `quit` or end of input; resolves true when every command succeeded. */
@@ -106,6 +114,9 @@ export class RegisterShell {
       case 'quit':
         this.quitRequested = true;
         return true;
+      case 'cancel':
+        this.say('SHELL_NOTHING_TO_CANCEL');
+        return true;
       case 'unknown':
         this.say('SHELL_UNKNOWN_KEY', { input: key.input });
         return false;
@@ -135,19 +146,40 @@ export class RegisterShell {
     return result.ok;
   }
 
+  /**
+   * Today's closing when it is the last one: nothing can be closed before
+   * tomorrow. A last closing after today is a clock set back (SHELL_NO_OPEN_DAY).
+   */
+  private closedToday(today: BusinessDay) {
+    const last = this.deps.closings.last();
+    return last && last.businessDay === today ? last : null;
+  }
+
   private async status(): Promise<boolean> {
     const last = this.deps.closings.last();
     const sticks = await this.deps.media.list().catch((err: unknown) => {
       this.deps.logger.warn('listing sticks failed', { error: String(err) });
       return [];
     });
-    const openDay = this.deps.closings.openDay(this.today());
-    this.say('SHELL_STATUS', {
-      openDay: openDay ?? '-',
-      lastClosing: last ? `${last.businessDay} (Z ${last.zNumber})` : '-',
-      sticks: sticks.length > 0 ? sticks.map((s) => `${s.label} (${s.mountPath})`).join(', ') : '-',
-    });
-    if (openDay === null) this.sayNoOpenDay();
+    const sticksText = sticks.length > 0 ? sticks.map((s) => `${s.label} (${s.mountPath})`).join(', ') : '-';
+    const today = this.today();
+    const closed = this.closedToday(today);
+    if (closed) {
+      this.say('SHELL_STATUS_CLOSED', {
+        day: today,
+        zNumber: closed.zNumber,
+        next: addDays(today, 1),
+        sticks: sticksText,
+      });
+    } else {
+      const openDay = this.deps.closings.openDay(today);
+      this.say('SHELL_STATUS', {
+        openDay: openDay ?? '-',
+        lastClosing: last ? `${last.businessDay} (Z ${last.zNumber})` : '-',
+        sticks: sticksText,
+      });
+      if (openDay === null) this.sayNoOpenDay();
+    }
     return this.pluginCommand('DAYSTICK_STATUS', '');
   }
 
@@ -164,6 +196,12 @@ export class RegisterShell {
   private async close(requested: string | null): Promise<boolean> {
     const today = this.today();
     const day = requested ?? this.deps.closings.openDay(today);
+    // Today closed as it should be says when the next close can be done; any other "no open day" is the clock.
+    const closed = day === null || day === today ? this.closedToday(today) : null;
+    if (closed) {
+      this.say('SHELL_CLOSE_NOT_YET', { day: today, zNumber: closed.zNumber, next: addDays(today, 1) });
+      return false;
+    }
     if (day === null) {
       this.sayNoOpenDay();
       return false;
@@ -191,10 +229,14 @@ export class RegisterShell {
     const controller = new AbortController();
     this.runningClose = controller;
     const stopWatch = this.watchForMissingStick(controller);
+    const stopDivert = this.deps.input.divert((typed) => this.lineDuringClose(typed));
+    const stopDrain = this.drainWhileWaiting(controller);
     let result: DayCloseResult;
     try {
       result = await this.deps.plugin.onDayClose({ businessDay: day, closingNumber: zNumber }, controller.signal);
     } finally {
+      stopDrain();
+      stopDivert();
       stopWatch();
       this.runningClose = null;
     }
@@ -210,21 +252,64 @@ export class RegisterShell {
   }
 
   /**
-   * `--wait-stick`: once the close has waited that long for a stick, aborts
-   * it through the signal the plugin was given, as a cashier pressing cancel
-   * would. Counting starts when no stick is present, or when the plugin asks
-   * for one after refusing the stick that is there (full, write-protected),
-   * and stops when a stick is inserted or the plugin starts writing.
+   * A line typed while a close runs and no question is open: `cancel` is
+   * taken, anything else is refused on screen, so nothing typed now runs
+   * unseen after the close.
+   */
+  private lineDuringClose(line: string): void {
+    const key = parseKeyLine(line, null);
+    this.deps.logger.info('key during a day close', { line, kind: key.kind });
+    if (key.kind === 'empty') return;
+    if (key.kind === 'cancel') {
+      this.interrupt();
+      return;
+    }
+    this.commands++;
+    this.failed++;
+    this.say('SHELL_BUSY', { input: line.trim() });
+  }
+
+  /**
+   * Scripted input is read ahead: lines already read when the close starts
+   * waiting for the cashier (no usable stick) are what the cashier typed
+   * during the wait, so they go through `lineDuringClose` too, up to a cancel;
+   * lines after a cancel are the script's next commands.
+   */
+  private drainWhileWaiting(controller: AbortController): () => void {
+    let stopped = false;
+    const drain = () => {
+      while (!stopped && !controller.signal.aborted) {
+        const line = this.deps.input.takeQueued();
+        if (line === undefined) return;
+        this.lineDuringClose(line);
+      }
+    };
+    const stopWatching = this.deps.watchDisplay((event) => {
+      // After the prompt's own line is on screen, not before it.
+      if (event.kind === 'prompt' && event.prompt.id === 'INSERT_STICK') setImmediate(drain);
+    });
+    return () => {
+      stopped = true;
+      stopWatching();
+    };
+  }
+
+  /**
+   * `--wait-stick`: once the close has waited that long for the cashier, it
+   * is aborted through the signal the plugin was given, as a cashier
+   * pressing cancel would. Counting starts when the plugin asks for a stick
+   * (none present, or the present one refused as full or write-protected) or
+   * asks which of two sticks to use, and stops when the plugin names the
+   * stick it uses or writing starts; a refusal after that counts afresh.
    */
   private watchForMissingStick(controller: AbortController): () => void {
     const seconds = this.deps.waitStickSeconds;
     if (seconds === null) return () => undefined;
-    const { media, clock } = this.deps;
+    const { clock } = this.deps;
     let timer: unknown = null;
     let stopped = false;
-    // Bumped on every insertion, so a stick list that was read before a stick arrived cannot arm the timer.
-    let insertions = 0;
-    let refused = false;
+    // What the cashier was last asked for, so the time-out names it truly.
+    let choosing = false;
     const disarm = () => {
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
@@ -233,41 +318,20 @@ export class RegisterShell {
       if (timer !== null || stopped) return;
       timer = clock.setTimeout(() => {
         timer = null;
-        this.say('SHELL_NO_STICK', { seconds });
+        this.say(choosing ? 'SHELL_NO_CHOICE' : 'SHELL_NO_STICK', { seconds });
         controller.abort(new Error(`no USB stick within ${seconds} s`));
       }, seconds * 1000);
     };
-    const armIfNone = () => {
-      const seen = insertions;
-      return media.list().then(
-        (sticks) => {
-          if (sticks.length === 0 && seen === insertions) arm();
-        },
-        (err: unknown) => {
-          this.deps.logger.warn('listing sticks failed; counting as none', { error: String(err) });
-          arm();
-        },
-      );
-    };
-    const onInserted = () => {
-      insertions++;
-      refused = false;
-      disarm();
-    };
-    const subs = [media.onInserted(onInserted), media.onRemoved(() => void armIfNone())];
     const stopWatching = this.deps.watchDisplay((event) => {
-      if (event.kind === 'progress') disarm();
-      else if (STICK_REFUSED.has(event.prompt.id)) refused = true;
-      else if (STICK_WANTED.has(event.prompt.id)) {
-        if (refused) arm();
-        else void armIfNone();
+      if (event.kind === 'progress' || event.prompt.id === 'STICK_USED') disarm();
+      else if (WAITS_FOR_CASHIER.has(event.prompt.id)) {
+        choosing = event.prompt.id === 'CHOOSE_STICK';
+        arm();
       }
     });
-    void armIfNone();
     return () => {
       stopped = true;
       disarm();
-      for (const s of subs) s.dispose();
       stopWatching();
     };
   }

@@ -169,14 +169,11 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
   process.on('SIGINT', onSignal);
   cleanups.push(() => process.off('SIGINT', onSignal));
 
-  const openDay = closings.openDay(businessDayOf(Date.now()));
-  say('SHELL_READY', {
+  shell.greet({
     register: String(settings.registerId),
     customer: String(settings.customerNumber),
     journal: options.journal,
-    openDay: openDay ?? '-',
   });
-  if (openDay === null) shell.sayNoOpenDay();
   // Since the process started, node's own start-up and module loading included.
   logger.info('shell ready', { startupMs: Math.round(performance.now()) });
   const allSucceeded = await shell.run();

@@ -15,6 +15,11 @@ const MESSAGES = {
     en: 'No business day is open: the last closing (Z {zNumber}) was for {lastDay}, and the register clock shows {today}. Please check the register clock.',
     de: 'Kein Geschäftstag ist offen: Der letzte Abschluss (Z {zNumber}) war für den {lastDay}, die Kassenuhr zeigt den {today}. Bitte prüfen Sie die Kassenuhr.',
   },
+  SHELL_READY_CLOSED: {
+    severity: 'info',
+    en: 'daystick reference register {register} (customer {customer}), journal {journal}. Today\'s business day {day} is closed; the next day close is possible from {next} on. Type "help" for the keys.',
+    de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Der heutige Geschäftstag {day} ist abgeschlossen; der nächste Tagesabschluss ist ab dem {next} möglich. "help" zeigt die Tasten.',
+  },
   SHELL_JOURNAL_CREATED: {
     severity: 'info',
     en: 'No journal found: created a demo journal {journal} with {days} business days ({first} to {last}).',
@@ -22,8 +27,8 @@ const MESSAGES = {
   },
   SHELL_HELP: {
     severity: 'info',
-    en: 'Keys: close | close YYYYMMDD (day close) · YYYYMMDD reports (write that day again at the next close) · queue · unqueue YYYYMMDD · status · help · quit. Sticks: every folder in {roots}.',
-    de: 'Tasten: close | close JJJJMMTT (Tagesabschluss) · JJJJMMTT reports (Tag beim nächsten Abschluss erneut schreiben) · queue · unqueue JJJJMMTT · status · help · quit. Sticks: jeder Ordner in {roots}.',
+    en: 'Keys: close | close YYYYMMDD (day close) · cancel or Ctrl+C (stop a running close) · YYYYMMDD reports (write that day again at the next close) · queue · unqueue YYYYMMDD · status · help · quit. Sticks: every folder in {roots}.',
+    de: 'Tasten: close | close JJJJMMTT (Tagesabschluss) · abbrechen/cancel oder Strg+C (laufenden Abschluss stoppen) · JJJJMMTT reports (Tag beim nächsten Abschluss erneut schreiben) · queue · unqueue JJJJMMTT · status · help · quit. Sticks: jeder Ordner in {roots}.',
   },
   SHELL_UNKNOWN_KEY: {
     severity: 'error',
@@ -75,6 +80,11 @@ const MESSAGES = {
     en: 'No usable USB stick for {seconds} s: the day close is postponed.',
     de: 'Seit {seconds} s kein brauchbarer USB-Stick: Der Tagesabschluss wird verschoben.',
   },
+  SHELL_NO_CHOICE: {
+    severity: 'warning',
+    en: 'No USB stick was chosen within {seconds} s: the day close is postponed.',
+    de: 'Innerhalb von {seconds} s wurde kein USB-Stick gewählt: Der Tagesabschluss wird verschoben.',
+  },
   SHELL_CANCELLED: {
     severity: 'warning',
     en: 'Cancelled by the cashier.',
@@ -97,8 +107,33 @@ const MESSAGES = {
   },
   SHELL_NO_ANSWER: {
     severity: 'warning',
-    en: 'End of input: no answer, taken as "no".',
-    de: 'Ende der Eingabe: keine Antwort, gilt als "nein".',
+    en: 'End of input: no answer, the question is cancelled.',
+    de: 'Ende der Eingabe: keine Antwort, die Frage wird abgebrochen.',
+  },
+  SHELL_CANCEL_HINT: {
+    severity: 'info',
+    en: '(To cancel: type "cancel" or press Ctrl+C.)',
+    de: '(Abbrechen: "abbrechen" oder "cancel" eingeben oder Strg+C drücken.)',
+  },
+  SHELL_BUSY: {
+    severity: 'warning',
+    en: 'A day close is running: "{input}" was not run. Type "cancel" to stop the close, or wait until it has finished.',
+    de: 'Ein Tagesabschluss läuft: "{input}" wurde nicht ausgeführt. "abbrechen" stoppt den Abschluss, sonst bitte warten, bis er fertig ist.',
+  },
+  SHELL_NOTHING_TO_CANCEL: {
+    severity: 'info',
+    en: 'Nothing to cancel: no day close is running.',
+    de: 'Nichts abzubrechen: Es läuft kein Tagesabschluss.',
+  },
+  SHELL_STATUS_CLOSED: {
+    severity: 'info',
+    en: "Today's business day {day} is closed (Z {zNumber}). The next day close is for {next} and can be done from that day on; days still pending go with it. Sticks present: {sticks}.",
+    de: 'Der heutige Geschäftstag {day} ist abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss gilt dem {next} und ist ab diesem Tag möglich; noch offene Tage gehen mit ihm. Eingesteckte Sticks: {sticks}.',
+  },
+  SHELL_CLOSE_NOT_YET: {
+    severity: 'error',
+    en: "Today's business day {day} is already closed (Z {zNumber}). The next day close is possible from {next} on. Nothing was done.",
+    de: 'Der heutige Geschäftstag {day} ist bereits abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss ist ab dem {next} möglich. Es wurde nichts ausgeführt.',
   },
   SHELL_BYE: {
     severity: 'info',

@@ -10,7 +10,7 @@ describe('day-close machine', () => {
     await m.insert(A);
     const out = await m.done;
     expect(out).toEqual({ outcome: 'sent', sentDays: ['20260105'], pendingDays: [], finalPromptId: 'NOTE_2' });
-    expect(m.prompts).toEqual(['PLAN_DAYS', 'INSERT_STICK', 'DAY_WRITTEN', 'NOTE_2']);
+    expect(m.prompts).toEqual(['PLAN_DAYS', 'INSERT_STICK', 'STICK_USED', 'DAY_WRITTEN', 'NOTE_2']);
     expect(m.recorded).toEqual(['20260105']);
   });
 
@@ -169,6 +169,31 @@ describe('day-close machine', () => {
       finalPromptId: 'POSTPONED',
     });
     expect(m.prompts).toEqual(['PLAN_DAYS', 'INSERT_STICK', 'POSTPONED']);
+  });
+
+  test('no answer to the stick choice is a cancel: postponed, no reminders while the cashier picks', async () => {
+    const m = startMachine({ reminderMs: 30_000, plan: [day('20260104'), day('20260105')] });
+    await m.offerChoice();
+    m.clock.increment(120_000);
+    expect(m.prompts.filter((p) => p === 'STICK_REMINDER')).toHaveLength(0);
+    await m.answerChoice(null);
+    const out = await m.done;
+    expect(out).toEqual({
+      outcome: 'postponed',
+      sentDays: [],
+      pendingDays: ['20260104', '20260105'],
+      finalPromptId: 'POSTPONED',
+    });
+    expect(m.writes).toEqual([]);
+  });
+
+  test('a stick picked from the choice is named and written to', async () => {
+    const m = startMachine();
+    await m.offerChoice();
+    await m.answerChoice(B);
+    expect((await m.done).outcome).toBe('sent');
+    expect(m.prompts).toEqual(['PLAN_DAYS', 'INSERT_STICK', 'STICK_USED', 'DAY_WRITTEN', 'NOTE_2']);
+    expect(m.writes).toEqual(['20260105@STICK-B']);
   });
 
   test('cancel mid-write aborts the write and leaves the day pending', async () => {

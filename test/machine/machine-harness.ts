@@ -56,6 +56,7 @@ export function startMachine(opts: HarnessOptions = {}) {
     return d;
   };
   let pendingRequest: Deferred<StickInfo> | null = null;
+  let waitSendBack: ((e: DayCloseEvent) => void) | null = null;
 
   const machine = dayCloseMachine.provide({
     actors: {
@@ -64,14 +65,21 @@ export function startMachine(opts: HarnessOptions = {}) {
         const plan = opts.plan ?? [day('20260105')];
         return { plan, bookings: plan.length * 10 };
       }),
-      waitForStick: fromPromise<StickInfo, { excludedStickId: string | null }>(async ({ input, signal }) => {
+      // The wait sees no stick at first; insert() makes one arrive, offerChoice() shows two.
+      waitForStick: fromCallback<DayCloseEvent, { excludedStickId: string | null }>(({ input, sendBack }) => {
         excludedSeen.push(input.excludedStickId);
+        let live = true;
+        waitSendBack = (e) => {
+          if (live) sendBack(e);
+        };
+        sendBack({ type: 'STICK_WANTED' });
         pendingRequest = nextStickRequest();
-        const got = pendingRequest.promise;
-        return new Promise<StickInfo>((resolve, reject) => {
-          signal.addEventListener('abort', () => reject(new Error('aborted')));
-          void got.then(resolve);
+        void pendingRequest.promise.then((s) => {
+          if (live) sendBack({ type: 'STICK_FOUND', stick: s });
         });
+        return () => {
+          live = false;
+        };
       }),
       checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) =>
         opts.check ? opts.check(input.stick) : { ok: true },
@@ -125,6 +133,16 @@ export function startMachine(opts: HarnessOptions = {}) {
       const r = pendingRequest;
       pendingRequest = null;
       r.resolve(s);
+      await settle();
+    },
+    /** The wait found two sticks and asks the cashier; `answer` then ends the choice. */
+    async offerChoice() {
+      await settle();
+      waitSendBack?.({ type: 'STICK_CHOOSING' });
+      await settle();
+    },
+    async answerChoice(s: StickInfo | null) {
+      waitSendBack?.(s ? { type: 'STICK_FOUND', stick: s } : { type: 'STICK_CHOICE_CANCELLED' });
       await settle();
     },
     async pull(s: StickInfo) {

@@ -44,6 +44,20 @@ describe('manager command: YYYYMMDD + REPORTS re-queues a day', () => {
     await plugin.dispose();
   });
 
+  test('a time-data question left without an answer (cancelled) queues nothing and says so', async () => {
+    const plugin = await activate(host);
+    host.display.answers = [];
+    host.display.cancelQuestions = true;
+    const r = await plugin.onCommand({ key: 'REPORTS', digits: '20260102' });
+    expect(r).toEqual({ handled: true, ok: false, promptId: 'RESEND_CANCELLED' });
+    expect(host.display.shown.at(-1)?.text).toBe(
+      'The question was not answered: 2026-01-02 was not queued. Nothing was changed.',
+    );
+    await plugin.onCommand({ key: 'DAYSTICK_QUEUE', digits: '' });
+    expect(host.display.ids().at(-1)).toBe('QUEUE_EMPTY');
+    await plugin.dispose();
+  });
+
   test('REPORTS without digits is left to the register', async () => {
     const plugin = await activate(host);
     expect(await plugin.onCommand({ key: 'REPORTS', digits: '' })).toEqual({ handled: false, ok: false, promptId: null });

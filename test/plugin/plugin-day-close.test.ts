@@ -21,9 +21,13 @@ describe('plugin day close against folder sticks and the real package writer', (
     const plugin = await activate(host);
     const result = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 42 });
     expect(result).toEqual({ outcome: 'sent', sentDays: ['20260105'], pendingDays: [], finalPromptId: 'NOTE_2' });
-    expect(host.display.ids()).toEqual(['PLAN_DAYS', 'INSERT_STICK', 'DAY_WRITTEN', 'QUARANTINED', 'NOTE_2']);
+    expect(host.display.ids()).toEqual(['PLAN_DAYS', 'STICK_USED', 'DAY_WRITTEN', 'QUARANTINED', 'NOTE_2']);
     expect(host.display.shown.at(-1)?.text).toBe(
       'The booking data has been saved to the USB stick. You can remove the stick now.',
+    );
+    // The stick is there: the cashier is told which one is used, not asked to insert one.
+    expect(host.display.shown.find((p) => p.id === 'STICK_USED')?.text).toBe(
+      `The data is written to the USB stick "STICK1" (${stick.mountPath}).`,
     );
     const [manifest] = await manifestsOn(stick.mountPath);
     expect(manifest).toMatchObject({ businessDay: '20260105', closingNumber: 42, kind: 'day-close' });
@@ -51,6 +55,24 @@ describe('plugin day close against folder sticks and the real package writer', (
     expect((await closing).outcome).toBe('sent');
     expect(host.display.ids().at(-1)).toBe('NOTE_2');
     expect(await readdir(join(stick.mountPath, REGISTER_FOLDER, 'masterdata'))).toEqual(['masterdata.sqlite']);
+    await plugin.dispose();
+  });
+
+  test('two sticks and no answer to the choice: postponed at once, nothing on either stick', async () => {
+    const a = await host.media.insert('ALPHA');
+    const b = await host.media.insert('BRAVO');
+    host.display.choice = () => null;
+    const plugin = await activate(host);
+    const result = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 5 });
+    expect(result).toEqual({
+      outcome: 'postponed',
+      sentDays: [],
+      pendingDays: ['20260105'],
+      finalPromptId: 'POSTPONED',
+    });
+    expect(host.display.ids()).toEqual(['PLAN_DAYS', 'POSTPONED']);
+    expect(await manifestsOn(a.mountPath)).toEqual([]);
+    expect(await manifestsOn(b.mountPath)).toEqual([]);
     await plugin.dispose();
   });
 

@@ -33,12 +33,17 @@ export class RecordingDisplay implements DisplayPort {
     this.shown.push(prompt);
     if (this.throwOnShow) throw new Error('display broke');
   }
+  /** The cashier cancels every question (as a typed cancel or end of input does in the shell). */
+  cancelQuestions = false;
   async ask(question: ShownPrompt): Promise<boolean> {
     this.questions.push(question.id);
+    if (this.cancelQuestions) throw new Error('question cancelled by the cashier');
     return this.answers.shift() ?? true;
   }
+  /** The cashier's pick among sticks; the first option unless a test says otherwise (null: no answer). */
+  choice: (options: readonly { value: string }[]) => string | null = (options) => options[0]?.value ?? null;
   async choose(_q: ShownPrompt, options: readonly { value: string }[]): Promise<string | null> {
-    return options[0]?.value ?? null;
+    return this.choice(options);
   }
   progress(update: ProgressUpdate): void {
     this.progressUpdates.push(update);
