@@ -39,6 +39,7 @@ import {
 } from './row-bytes.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
+import { findStickConflict, StickConflictError } from './stick-conflicts.js';
 
 /**
  * Level 1 was chosen by measuring (npm run bench, "deflate level" section):
@@ -77,6 +78,10 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       throw new ExportError('stick-gone', `the stick's mount path ${stickPath} is not a folder`, 'ENOTDIR');
     }
     const keys = await loadOrCreateRegisterKeyPair(request.keyDir);
+    step = 'checking the register folder';
+    // Before anything is created or removed: another register's files, or an entry in the way, stay untouched.
+    const conflict = await findStickConflict(stickPath, identity, keys.keyId);
+    if (conflict) throw new StickConflictError(conflict);
     step = 'preparing the register folder';
     // One level at a time: a recursive mkdir on a read-only FUSE mount reports ENOENT instead of EROFS.
     await mkdirIfMissing(join(stickPath, STICK_ROOT_FOLDER));

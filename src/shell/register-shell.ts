@@ -28,7 +28,14 @@ export interface RegisterShellDeps {
 /** Plugin prompts that mean it is waiting for a (usable) stick. */
 const STICK_WANTED = new Set(['INSERT_STICK', 'STICK_REMINDER']);
 /** Plugin prompts that mean it turned down the stick that is present, so a present stick no longer counts. */
-const STICK_REFUSED = new Set(['STICK_READ_ONLY', 'STICK_FULL', 'STICK_FILE_LIMIT', 'WRITE_FAILED']);
+const STICK_REFUSED = new Set([
+  'STICK_READ_ONLY',
+  'STICK_FULL',
+  'STICK_FILE_LIMIT',
+  'STICK_FOREIGN_REGISTER',
+  'STICK_BLOCKED_NAME',
+  'WRITE_FAILED',
+]);
 
 /**
  * The register's keypad loop: reads one command at a time, runs it to the
