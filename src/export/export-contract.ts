@@ -91,6 +91,10 @@ export interface WrittenPackage {
   receipts: number;
   /** Records that failed their schema and went into the quarantine entry. */
   quarantined: number;
+  /** Of those, records holding values JSON cannot carry (bytes, big integers), kept exactly beside a stand-in. */
+  quarantinedExact: number;
+  /** Receipts whose lines or payments do not add up to their gross; they travel unchanged. */
+  unbalancedReceipts: number;
   bytes: number;
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BusinessDay } from '../host/business-day.js';
 import type { BookedDay, DaySummary, JournalPort } from '../host/ports.js';
+import { EXACT_ROWID, ExactRows } from './exact-rows.js';
 import { type OpenedRows, PeekableRows, streamRows } from './stream-rows.js';
 
 interface ReceiptRow {
@@ -60,12 +61,12 @@ function sqliteBoolean(value: unknown): unknown {
 // the same order; merging them keeps a day of any size in constant memory.
 // `IS` rather than `=`: it uses the same index and also finds the rows whose
 // business_day is NULL, which the plugin reads to quarantine them.
-const RECEIPTS_SQL = `SELECT * FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id`;
-const LINES_SQL = `SELECT l.* FROM F_RECEIPT r JOIN F_RECEIPT_LINE l ON l.receipt_id = r.receipt_id
+const RECEIPTS_SQL = `SELECT rowid AS ${EXACT_ROWID}, * FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id`;
+const LINES_SQL = `SELECT l.rowid AS ${EXACT_ROWID}, l.* FROM F_RECEIPT r JOIN F_RECEIPT_LINE l ON l.receipt_id = r.receipt_id
   WHERE r.business_day IS ? ORDER BY r.receipt_no, r.receipt_id, l.line_no`;
-const PAYMENTS_SQL = `SELECT p.* FROM F_RECEIPT r JOIN F_PAYMENT p ON p.receipt_id = r.receipt_id
+const PAYMENTS_SQL = `SELECT p.rowid AS ${EXACT_ROWID}, p.* FROM F_RECEIPT r JOIN F_PAYMENT p ON p.receipt_id = r.receipt_id
   WHERE r.business_day IS ? ORDER BY r.receipt_no, r.receipt_id, p.payment_no`;
-const STOCK_POSTINGS_SQL = 'SELECT * FROM F_STOCK_POSTING WHERE business_day IS ? ORDER BY posting_id';
+const STOCK_POSTINGS_SQL = `SELECT rowid AS ${EXACT_ROWID}, * FROM F_STOCK_POSTING WHERE business_day IS ? ORDER BY posting_id`;
 // Walks the two by-day indexes only; NULL and malformed values come out as groups of their own.
 const BOOKED_DAYS_SQL = `SELECT day, SUM(r) AS receipts, SUM(s) AS stockPostings FROM (
   SELECT business_day AS day, COUNT(*) AS r, 0 AS s FROM F_RECEIPT GROUP BY business_day
@@ -75,8 +76,15 @@ const BOOKED_DAYS_SQL = `SELECT day, SUM(r) AS receipts, SUM(s) AS stockPostings
 /** The register's `F_` tables as the host contract's journal port, one business day at a time. */
 export class SqliteJournalPort implements JournalPort {
   private readonly statements;
+  private readonly exact;
 
   constructor(private readonly db: Database.Database) {
+    this.exact = {
+      receipts: new ExactRows(db, 'F_RECEIPT'),
+      lines: new ExactRows(db, 'F_RECEIPT_LINE'),
+      payments: new ExactRows(db, 'F_PAYMENT'),
+      stockPostings: new ExactRows(db, 'F_STOCK_POSTING'),
+    };
     this.statements = {
       firstDay: db.prepare(`SELECT MIN(d) AS day FROM (
         SELECT MIN(business_day) AS d FROM F_RECEIPT
@@ -119,10 +127,10 @@ export class SqliteJournalPort implements JournalPort {
     const produce = (): unknown => {
       const step = receipts.next();
       if (step.done) return undefined;
-      const r = step.value;
+      const r = this.exact.receipts.of(step.value);
       const receiptLines: unknown[] = [];
-      while (lines.peek()?.receipt_id === r.receipt_id) {
-        const l = lines.take()!;
+      while (lines.peek()?.receipt_id === step.value.receipt_id) {
+        const l = this.exact.lines.of(lines.take()!);
         receiptLines.push({
           lineNo: l.line_no,
           articleId: l.article_id,
@@ -136,8 +144,8 @@ export class SqliteJournalPort implements JournalPort {
         });
       }
       const receiptPayments: unknown[] = [];
-      while (payments.peek()?.receipt_id === r.receipt_id) {
-        const p = payments.take()!;
+      while (payments.peek()?.receipt_id === step.value.receipt_id) {
+        const p = this.exact.payments.of(payments.take()!);
         receiptPayments.push({
           paymentNo: p.payment_no,
           paymentTypeId: p.payment_type_id,
@@ -171,7 +179,7 @@ export class SqliteJournalPort implements JournalPort {
     const produce = (): unknown => {
       const step = rows.next();
       if (step.done) return undefined;
-      const s = step.value;
+      const s = this.exact.stockPostings.of(step.value);
       return {
         postingId: s.posting_id,
         businessDay: s.business_day,

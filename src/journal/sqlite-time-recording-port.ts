@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BusinessDay } from '../host/business-day.js';
 import type { TimeRecordingPort } from '../host/ports.js';
+import { EXACT_ROWID, ExactRows } from './exact-rows.js';
 import { type OpenedRows, streamRows } from './stream-rows.js';
 
 interface TimeRecordRow {
@@ -14,8 +15,10 @@ interface TimeRecordRow {
 /** Clock-in/out records of the register's `F_TIME_RECORD` table, in the order they happened. */
 export class SqliteTimeRecordingPort implements TimeRecordingPort {
   private readonly statements;
+  private readonly exact;
 
   constructor(private readonly db: Database.Database) {
+    this.exact = new ExactRows(db, 'F_TIME_RECORD');
     this.statements = {
       count: db.prepare('SELECT COUNT(*) AS n FROM F_TIME_RECORD WHERE business_day = ?').pluck(),
     };
@@ -32,12 +35,12 @@ export class SqliteTimeRecordingPort implements TimeRecordingPort {
   private open(day: BusinessDay): OpenedRows<unknown> {
     // Prepared per stream: a statement runs one iteration at a time.
     const rows = this.db
-      .prepare('SELECT * FROM F_TIME_RECORD WHERE business_day = ? ORDER BY at, record_id')
+      .prepare(`SELECT rowid AS ${EXACT_ROWID}, * FROM F_TIME_RECORD WHERE business_day = ? ORDER BY at, record_id`)
       .iterate(day) as Iterator<TimeRecordRow>;
     const produce = (): unknown => {
       const step = rows.next();
       if (step.done) return undefined;
-      const t = step.value;
+      const t = this.exact.of(step.value);
       return { recordId: t.record_id, businessDay: t.business_day, employeeId: t.employee_id, kind: t.kind, at: t.at };
     };
     return { iterators: [rows], produce };

@@ -260,6 +260,18 @@ export const dayCloseMachine = setup({
                       params: { day: currentDay(context), count: event.output.quarantined },
                     });
                   }
+                  const exact = event.output.quarantinedExact ?? 0;
+                  if (exact > 0) {
+                    enqueue.emit({ type: 'prompt', id: 'QUARANTINED_EXACT', params: { day: currentDay(context), count: exact } });
+                  }
+                  const unbalanced = event.output.unbalancedReceipts ?? 0;
+                  if (unbalanced > 0) {
+                    enqueue.emit({
+                      type: 'prompt',
+                      id: 'UNBALANCED_RECEIPTS',
+                      params: { day: currentDay(context), count: unbalanced },
+                    });
+                  }
                 }),
               ],
             },

@@ -28,6 +28,10 @@ export interface DayWritten {
   bytes?: number;
   /** Fingerprints of the rows of no valid day the package's quarantine carries. */
   strays?: string[];
+  /** Quarantined records kept with `exact` originals (bytes as base64, big integers as digits). */
+  quarantinedExact?: number;
+  /** Receipts whose lines or payments do not add up to their gross; sent unchanged, the cashier is told. */
+  unbalancedReceipts?: number;
 }
 
 /** What went wrong while writing one day, as the machine needs to route it. */

@@ -175,6 +175,8 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             journal,
             bytes: written.bytes,
             strays: taken?.taken ?? [],
+            quarantinedExact: written.quarantinedExact,
+            unbalancedReceipts: written.unbalancedReceipts,
           };
         } catch (err) {
           const failure = err instanceof ExportError ? err.failure : 'write-error';

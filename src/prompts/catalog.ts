@@ -93,6 +93,16 @@ export const PROMPTS = {
     en: '{count} record(s) of {day} failed the check. They were saved unchanged in a separate file for the head office; nothing was dropped.',
     de: '{count} Datensatz/Datensätze vom {day} haben die Prüfung nicht bestanden. Sie wurden unverändert in einer eigenen Datei für die Zentrale gespeichert; nichts wurde verworfen.',
   },
+  QUARANTINED_EXACT: {
+    severity: 'warning',
+    en: '{count} of the set-aside record(s) of {day} hold values that are not plain text or a number a package can carry (bytes that are not valid text, numbers too large). They were kept exactly: bytes as base64, large numbers as their digits, each marked for the head office.',
+    de: '{count} der beiseitegelegten Datensätze vom {day} enthalten Werte, die kein gültiger Text oder keine Zahl sind, die ein Paket tragen kann (Bytes, die kein gültiger Text sind, zu große Zahlen). Sie wurden exakt aufbewahrt: Bytes als Base64, große Zahlen als ihre Ziffern, jeweils für die Zentrale gekennzeichnet.',
+  },
+  UNBALANCED_RECEIPTS: {
+    severity: 'warning',
+    en: '{count} receipt(s) of {day} do not add up: their lines or payments differ from the receipt total. They were saved as the register holds them, and head office is shown each one.',
+    de: '{count} Bon(s) vom {day} gehen nicht auf: Ihre Positionen oder Zahlungen weichen von der Bonsumme ab. Sie wurden so gespeichert, wie die Kasse sie führt, und die Zentrale bekommt jeden einzeln angezeigt.',
+  },
   NOTE_1: {
     severity: 'warning',
     en: 'The booking data for the head office has been saved on the USB stick. However, the final master data backup still follows. Please do not remove the USB stick until the master data backup has been completed.',
