@@ -23,7 +23,7 @@ import { createTestHost, removeTestDir } from './support/test-host.js';
  */
 
 const DAY = '20261020';
-/** `Caf\xC3` + `\xA9`, then a lone 0xFF: not valid UTF-8, so a JS string cannot hold these bytes. */
+/** `Caf`, then 0xC3 0x28 (a lead byte without its continuation), a lone 0xFF and `!`: not valid UTF-8. */
 const BROKEN_TEXT = Buffer.from([0x43, 0x61, 0x66, 0xc3, 0x28, 0xff, 0x21]);
 const BIG = '9007199254740993';
 
@@ -133,7 +133,7 @@ test('invalid UTF-8, a big integer and a BLOB are quarantined with their origina
     { path: ['lines', lineIndex, 'description'], kind: 'bytes', base64: BROKEN_TEXT.toString('base64') },
   ]);
   expect(Buffer.from(broken.exact![0]!.base64 as string, 'base64').equals(BROKEN_TEXT)).toBe(true);
-  expect(broken.reason).toContain(`lines.${lineIndex}.description: bytes, not valid text`);
+  expect(broken.reason).toContain(`lines.${lineIndex}.description: bytes (binary, or text that is not valid UTF-8)`);
 
   const big = of(ids.big);
   expect(big.exact).toEqual([{ path: ['grossMinor'], kind: 'integer', digits: BIG }]);

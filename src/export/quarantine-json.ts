@@ -36,7 +36,7 @@ export function quarantineLine(
 }
 
 const NOTE: Record<ExactValue['kind'], string> = {
-  bytes: 'bytes, not valid text; the original bytes are kept as base64 in exact',
+  bytes: 'bytes (binary, or text that is not valid UTF-8); the original bytes are kept as base64 in exact',
   integer: 'an integer beyond ±(2^53 - 1); kept as its decimal digits in exact',
   'not-json': 'a value JSON has no form for; null here, named in exact',
 };
