@@ -153,7 +153,10 @@ test('invalid UTF-8, a big integer and a BLOB are quarantined with their origina
   const out = new Captured();
   const err = new Captured();
   expect(
-    await runImportCommand([stick, '--central', central, '--keys', join(dir, 'ho-keys')], { stdout: out, stderr: err }),
+    await runImportCommand(
+      [stick, '--central', central, '--keys', join(dir, 'ho-keys'), '--head-office-customer', '10000'],
+      { stdout: out, stderr: err },
+    ),
   ).toBe(0);
   expect(out.text).toContain('2 receipt(s) do not add up');
   expect(out.text).toContain(`UNBALANCED receipt ${ids.payments}`);
