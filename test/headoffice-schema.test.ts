@@ -50,9 +50,10 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
   test('a journal at schema version 1 is brought up to date on open, its rows kept', async () => {
     const old = await openCentralStore(central);
     try {
-      // What a version-1 journal looks like: later versions' tables absent, later versions not recorded.
+      // What a version-1 journal looks like: later versions' tables and column absent, later versions not recorded.
       await old.run('DROP TABLE retired_register_keys');
       await old.run('DROP TABLE central_settings');
+      await old.run('ALTER TABLE quarantined_records DROP COLUMN exact_json');
       await old.run('DELETE FROM schema_version WHERE version > 1');
       await old.run(
         "INSERT INTO registers (customer_number, register_id, public_key_id, public_key_pem, pinned_at, pinned_by_package) VALUES ('1', '1', 'k', 'pem', 't', 'p')",
@@ -69,6 +70,7 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
         await expect(upgraded.all(`SELECT ${def.columns.map((c) => c.name).join(', ')} FROM ${name}`)).resolves.toEqual([]);
       }
       expect(await upgraded.all('SELECT customer_number, public_key_id FROM registers')).toEqual([{ customer_number: '1', public_key_id: 'k' }]);
+      await expect(upgraded.all('SELECT exact_json FROM quarantined_records')).resolves.toEqual([]);
     } finally {
       await upgraded.close();
     }

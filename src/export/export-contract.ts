@@ -18,7 +18,22 @@ export type ExportFailureCause =
   /** The package was written but reading it back did not match. */
   | 'verify-failed'
   /** The AbortSignal fired (the machine left the writing state). */
-  | 'aborted';
+  | 'aborted'
+  /** The stick holds something in this register's folder that the writer must not change (StickConflict). */
+  | 'stick-conflict';
+
+/**
+ * Why a stick was refused before anything was written: a name the writer
+ * needs is taken by something else (`blocked-name`), or the folder carries
+ * another register's key (`foreign-register`). Paths are relative to the
+ * stick root with `/`, for the cashier's prompt.
+ */
+export interface StickConflict {
+  kind: 'blocked-name' | 'foreign-register';
+  /** `DAYSTICK/<customerNumber>-<registerId>` */
+  folder: string;
+  entry: string;
+}
 
 export class ExportError extends Error {
   constructor(
@@ -81,6 +96,10 @@ export interface WrittenPackage {
   receipts: number;
   /** Records that failed their schema and went into the quarantine entry. */
   quarantined: number;
+  /** Of those, records holding values JSON cannot carry (bytes, big integers), kept exactly beside a stand-in. */
+  quarantinedExact: number;
+  /** Receipts whose lines or payments do not add up to their gross; they travel unchanged. */
+  unbalancedReceipts: number;
   bytes: number;
 }
 

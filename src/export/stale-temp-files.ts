@@ -1,4 +1,4 @@
-import { readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   PUBLIC_KEY_FILE,
@@ -13,8 +13,8 @@ import type { RegisterIdentity } from './export-contract.js';
  * Removes what an interrupted write of this register left behind: every
  * `.part` file of a package or of register.pub, and a data file or signature whose manifest never arrived
  * (the manifest is renamed last, so such files are never part of a package).
- * Only names the package format defines are touched, only in this
- * register's own folder; other registers' folders and foreign files stay.
+ * Only regular files with names the package format defines are touched, only in this
+ * register's own folder; other registers' folders and foreign entries stay.
  */
 export async function cleanStaleTempFiles(stickPath: string, identity: RegisterIdentity): Promise<string[]> {
   const dir = join(stickPath, STICK_ROOT_FOLDER, registerFolderName(identity.customerNumber, identity.registerId));
@@ -31,17 +31,21 @@ export async function cleanStaleTempFiles(stickPath: string, identity: RegisterI
   );
   const removed: string[] = [];
   for (const { name, info } of parsed) {
-    if (!info) {
-      if (name === PUBLIC_KEY_FILE + TEMP_SUFFIX) {
-        await unlink(join(dir, name));
-        removed.push(name);
-      }
-      continue;
-    }
-    if (info.temporary || !committed.has(info.stem)) {
+    const stale = info ? info.temporary || !committed.has(info.stem) : name === PUBLIC_KEY_FILE + TEMP_SUFFIX;
+    if (stale && (await isRegularFile(join(dir, name)))) {
       await unlink(join(dir, name));
       removed.push(name);
     }
   }
   return removed;
+}
+
+/** A folder (or anything else) carrying one of our names is not ours: unlink would fail with EISDIR on every close. */
+async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }

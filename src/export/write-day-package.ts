@@ -38,7 +38,9 @@ import {
   timeRecordRowBound,
 } from './row-bytes.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
+import { quarantineLine } from './quarantine-json.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
+import { findStickConflict, StickConflictError } from './stick-conflicts.js';
 
 /**
  * Level 1 was chosen by measuring (npm run bench, "deflate level" section):
@@ -77,6 +79,10 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       throw new ExportError('stick-gone', `the stick's mount path ${stickPath} is not a folder`, 'ENOTDIR');
     }
     const keys = await loadOrCreateRegisterKeyPair(request.keyDir);
+    step = 'checking the register folder';
+    // Before anything is created or removed: another register's files, or an entry in the way, stay untouched.
+    const conflict = await findStickConflict(stickPath, identity, keys.keyId);
+    if (conflict) throw new StickConflictError(conflict);
     step = 'preparing the register folder';
     // One level at a time: a recursive mkdir on a read-only FUSE mount reports ENOENT instead of EROFS.
     await mkdirIfMissing(join(stickPath, STICK_ROOT_FOLDER));
@@ -138,6 +144,8 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       manifestPath,
       receipts: data.controlTotals.receipts,
       quarantined: data.quarantined,
+      quarantinedExact: data.exactKept,
+      unbalancedReceipts: data.unbalanced,
       bytes: data.file.bytes + manifestBytes.length + Buffer.byteLength(signatureText),
     };
   } catch (err) {
@@ -173,6 +181,8 @@ interface WrittenData {
   entries: EntryInfo[];
   controlTotals: Manifest['controlTotals'];
   quarantined: number;
+  exactKept: number;
+  unbalanced: number;
 }
 
 /**
@@ -232,8 +242,11 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     const lines = sink('receipt-lines.ndjson');
     const payments = sink('payments.ndjson');
     const quarantine = sink('quarantine.ndjson');
+    let exactKept = 0;
     const quarantineRecord = async (source: QuarantineSource, index: number, reason: string, record: unknown) => {
-      if (quarantine.add(quarantineJson(source, index, reason, record))) await quarantine.flush();
+      const line = quarantineLine(source, index, reason, record);
+      if (line.exactValues > 0) exactKept++;
+      if (quarantine.add(line.json)) await quarantine.flush();
     };
 
     // Rows of no valid day follow the day's own rows of their stream in the quarantine, numbered on.
@@ -258,6 +271,7 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
     };
 
     const id = new ReceiptIdJson();
+    let unbalanced = 0;
     let index = 0;
     // True while the journal's iterator runs, so its failures are told apart from the stick's.
     let inJournal = true;
@@ -277,17 +291,23 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
         totals.addReceipt(r.receiptId, r.grossMinor);
         id.set(r.receiptId);
         let flushLines = false;
+        let linesGross = 0;
         for (const l of r.lines) {
           totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
+          if (!l.voided) linesGross += l.grossMinor;
           const out = lines.reserve(receiptLineRowBound(id, l));
           flushLines = lines.commit(putReceiptLineRow(out, lines.position, id, l));
         }
         let flushPayments = false;
+        let paid = 0;
         for (const p of r.payments) {
           totals.addPayment(p.paymentTypeId, p.amountMinor);
+          paid += p.amountMinor;
           const out = payments.reserve(paymentRowBound(id, p));
           flushPayments = payments.commit(putPaymentRow(out, payments.position, id, p));
         }
+        // Still a valid row that travels as the journal holds it; the cashier and head office are told.
+        if (linesGross !== r.grossMinor || paid !== r.grossMinor) unbalanced++;
         const out = receipts.reserve(receiptRowBound(id, r));
         const flushReceipts = receipts.commit(putReceiptRow(out, receipts.position, id, r));
         if (flushLines) await lines.flush();
@@ -371,6 +391,8 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       entries,
       controlTotals: totals.result(),
       quarantined: quarantine.records,
+      exactKept,
+      unbalanced,
     };
   })().catch((err) => {
     onFirstError(err);
@@ -398,25 +420,4 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
 /** Every entry carries the business day at 00:00 UTC as its time, so the same day gives the same zip bytes. */
 function entryDate(day: BusinessDay): Date {
   return new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))));
-}
-
-function quarantineJson(source: QuarantineSource, index: number, reason: string, record: unknown): string {
-  let recordJson: string | undefined;
-  try {
-    recordJson = JSON.stringify(record);
-  } catch {
-    recordJson = undefined;
-  }
-  if (recordJson === undefined) {
-    return JSON.stringify({ source, index, reason, recordText: safeText(record) });
-  }
-  return `{"source":"${source}","index":${index},"reason":${JSON.stringify(reason)},"record":${recordJson}}`;
-}
-
-function safeText(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }

@@ -10,6 +10,8 @@ export interface ColumnDef {
   name: string;
   type: ColumnType;
   nullable?: boolean;
+  /** The migration that added the column to an existing table; a table created by an earlier migration lacks it. */
+  since?: number;
 }
 
 export interface TableDef {
@@ -128,7 +130,16 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
   {
     // Records the register could not validate travel in the package's quarantine entry; kept here verbatim so they are never lost.
     name: 'quarantined_records',
-    columns: [...REGISTER, t('business_day'), t('source_entry'), t('reason'), t('record_json'), ...PROVENANCE],
+    // exact_json: the quarantine row's `exact` originals (bytes, big integers) beside the stand-ins of record_json.
+    columns: [
+      ...REGISTER,
+      t('business_day'),
+      t('source_entry'),
+      t('reason'),
+      t('record_json'),
+      ...PROVENANCE,
+      { ...t('exact_json', true), since: 4 },
+    ],
     primaryKey: ['customer_number', 'register_id', 'business_day', 'source_entry', 'content_sha256'],
   },
   {
@@ -183,8 +194,10 @@ function columnSql(column: ColumnDef, dialect: Dialect): string {
   return `${column.name} ${type}${column.nullable ? '' : ' NOT NULL'}`;
 }
 
-function createTableSql(def: TableDef, dialect: Dialect): string[] {
-  const body = [...def.columns.map((c) => columnSql(c, dialect)), `PRIMARY KEY (${def.primaryKey.join(', ')})`];
+/** The table as the migration `version` created it: columns added by later migrations come with those. */
+function createTableSql(def: TableDef, dialect: Dialect, version: number): string[] {
+  const columns = def.columns.filter((c) => (c.since ?? 0) <= version);
+  const body = [...columns.map((c) => columnSql(c, dialect)), `PRIMARY KEY (${def.primaryKey.join(', ')})`];
   return [
     `CREATE TABLE ${def.name} (\n  ${body.join(',\n  ')}\n)`,
     ...(def.indexes ?? []).map((ix) => `CREATE INDEX ${ix.name} ON ${def.name} (${ix.columns.join(', ')})`),
@@ -215,17 +228,22 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
           'quarantined_records',
           'conflicts',
         ] as const
-      ).flatMap((name) => createTableSql(tableDef(name), dialect)),
+      ).flatMap((name) => createTableSql(tableDef(name), dialect, 1)),
   },
   {
     version: 2,
     description: 'retired_register_keys: earlier keys of registers whose new key head office accepted',
-    statements: (dialect) => createTableSql(tableDef('retired_register_keys'), dialect),
+    statements: (dialect) => createTableSql(tableDef('retired_register_keys'), dialect, 2),
   },
   {
     version: 3,
     description: "central_settings: head office's own customer number, stored once and checked on every import",
-    statements: (dialect) => createTableSql(tableDef('central_settings'), dialect),
+    statements: (dialect) => createTableSql(tableDef('central_settings'), dialect, 3),
+  },
+  {
+    version: 4,
+    description: 'quarantined_records.exact_json: originals JSON cannot carry (bytes as base64, big integers as digits)',
+    statements: () => ['ALTER TABLE quarantined_records ADD COLUMN exact_json TEXT'],
   },
 ];
 

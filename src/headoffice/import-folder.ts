@@ -47,6 +47,7 @@ export async function importPackages(
         refusals: [{ code: 'import-failed', message: `could not read the package: ${(err as Error).message}` }],
         counts: null,
         conflicts: [],
+        unbalanced: [],
         acknowledgement: { state: 'not-written' },
       }),
     );

@@ -78,6 +78,8 @@ export interface PackageImportResult {
   refusals: Refusal[];
   counts: AckCounts | null;
   conflicts: ConflictReport[];
+  /** Receipts imported as they came whose lines or payments do not add up to their gross; empty when refused. */
+  unbalanced: UnbalancedReceipt[];
   acknowledgement: AckOutcome;
 }
 
@@ -115,7 +117,7 @@ export async function importPackage(
   options: ImportOptions,
 ): Promise<PackageImportResult> {
   const now = options.now ?? (() => new Date());
-  const base = { location, counts: null, conflicts: [], acknowledgement: { state: 'not-written' } as AckOutcome };
+  const base = { location, counts: null, conflicts: [], unbalanced: [], acknowledgement: { state: 'not-written' } as AckOutcome };
   options.onPhase?.('verifying', null);
   const verdict = await verifyPackage(location);
   if (!verdict.ok || !verdict.manifest) {
@@ -145,7 +147,7 @@ export async function importPackage(
   };
 
   options.onPhase?.('importing', manifest);
-  let imported: { status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] };
+  let imported: { status: AckStatus; counts: AckCounts; conflicts: ConflictReport[]; unbalanced: UnbalancedReceipt[] };
   try {
     imported = await store.transaction(`register:${manifest.customerNumber}-${manifest.registerId}`, async (tx) => {
       // Read from the journal on every import: a run started without the flag still knows head office's number.
@@ -162,7 +164,11 @@ export async function importPackage(
           message: 'the data file changed while it was imported; rolled back, nothing stored',
         });
       }
-      const statusJson = JSON.stringify({ status: result.status, counts: result.counts });
+      const statusJson = JSON.stringify({
+        status: result.status,
+        counts: result.counts,
+        ...(result.unbalanced.length > 0 ? { unbalancedReceipts: result.unbalanced } : {}),
+      });
       await tx.insertMany(
         'packages',
         [
@@ -214,6 +220,7 @@ export async function importPackage(
     refusals: [],
     counts: imported.counts,
     conflicts: imported.conflicts,
+    unbalanced: imported.unbalanced,
     acknowledgement: { state: 'not-written' },
   };
   if (options.headOfficeKey) {
@@ -329,13 +336,14 @@ async function mergePackageRows(
   manifest: Manifest,
   provenance: Provenance,
   options: ImportOptions,
-): Promise<{ status: AckStatus; counts: AckCounts; conflicts: ConflictReport[] }> {
+): Promise<{ status: AckStatus; counts: AckCounts; conflicts: ConflictReport[]; unbalanced: UnbalancedReceipt[] }> {
   const totalReceipts = manifest.controlTotals.receipts;
   const receipts = new RecordMerger(tx, RECEIPTS, provenance);
   const lines = readEntryRecords(dataPath, 'receipt-lines.ndjson');
   const payments = readEntryRecords(dataPath, 'payments.ndjson');
   const lineCounter = { n: 0 };
   const paymentCounter = { n: 0 };
+  const unbalanced: UnbalancedReceipt[] = [];
   let done = 0;
   try {
     for await (const raw of readEntryRecords(dataPath, 'receipts.ndjson')) {
@@ -345,6 +353,8 @@ async function mergePackageRows(
         lines: await takeRows<ReceiptLineRow>(lines, receipt.lineCount, receipt.receiptId, ReceiptLineRowSchema, 'receipt-lines.ndjson', lineCounter),
         payments: await takeRows<PaymentRow>(payments, receipt.paymentCount, receipt.receiptId, PaymentRowSchema, 'payments.ndjson', paymentCounter),
       };
+      const balance = receiptBalance(bundle);
+      if (balance) unbalanced.push(balance);
       await receipts.add(bundle);
       done++;
       if (done % 1000 === 0) options.onProgress?.(done, totalReceipts);
@@ -380,11 +390,15 @@ async function mergePackageRows(
   for await (const raw of readEntryRecords(dataPath, 'quarantine.ndjson')) {
     const q = parseRow(QuarantineRowSchema, raw, 'quarantine.ndjson', qi++);
     const recordJson = 'record' in q ? JSON.stringify(q.record) : q.recordText;
-    const sha = createHash('sha256').update(`${q.source}\u0000${q.index}\u0000${recordJson}`).digest('hex');
+    // The originals belong to the record's identity: two records differing only in their bytes are two records.
+    const exactJson = 'exact' in q && q.exact ? JSON.stringify(q.exact) : null;
+    const sha = createHash('sha256')
+      .update(`${q.source}\u0000${q.index}\u0000${recordJson}${exactJson === null ? '' : `\u0000${exactJson}`}`)
+      .digest('hex');
     await tx.insertMany(
       'quarantined_records',
-      ['customer_number', 'register_id', 'business_day', 'source_entry', 'reason', 'record_json', 'content_sha256', 'source', 'imported_at'],
-      [[provenance.customerNumber, provenance.registerId, manifest.businessDay, q.source, q.reason, recordJson, sha, provenance.source, provenance.importedAt]],
+      ['customer_number', 'register_id', 'business_day', 'source_entry', 'reason', 'record_json', 'exact_json', 'content_sha256', 'source', 'imported_at'],
+      [[provenance.customerNumber, provenance.registerId, manifest.businessDay, q.source, q.reason, recordJson, exactJson, sha, provenance.source, provenance.importedAt]],
       'ignore',
     );
     quarantinedKept++;
@@ -408,7 +422,30 @@ async function mergePackageRows(
   const anyNew = receiptTally.inserted + stockTally.inserted + timeTally.inserted > 0;
   const anyPresent = receiptTally.alreadyPresent + stockTally.alreadyPresent + timeTally.alreadyPresent > 0;
   const status: AckStatus = anyConflict ? 'partially-conflicting' : !anyNew && anyPresent ? 'already-imported' : 'imported';
-  return { status, counts, conflicts };
+  return { status, counts, conflicts, unbalanced };
+}
+
+/**
+ * A receipt whose non-voided lines or payments do not sum to its gross. It
+ * is imported as it came (the register's record is the record), and reported
+ * so a person looks at it; docs/stick-format.md section 5, receipts.ndjson.
+ */
+export interface UnbalancedReceipt {
+  receiptId: string;
+  grossMinor: number;
+  linesGrossMinor: number;
+  paymentsMinor: number;
+}
+
+function receiptBalance(bundle: ReceiptBundle): UnbalancedReceipt | null {
+  let linesGrossMinor = 0;
+  for (const l of bundle.lines) if (!l.voided) linesGrossMinor += l.grossMinor;
+  let paymentsMinor = 0;
+  for (const p of bundle.payments) paymentsMinor += p.amountMinor;
+  const { receiptId, grossMinor } = bundle.receipt;
+  return linesGrossMinor === grossMinor && paymentsMinor === grossMinor
+    ? null
+    : { receiptId, grossMinor, linesGrossMinor, paymentsMinor };
 }
 
 async function acknowledge(

@@ -13,6 +13,9 @@ export interface ListRow {
   progress: string;
 }
 
+/** Beyond this many, a package's unbalanced receipts are counted in the list, each one stays in the central journal. */
+const UNBALANCED_SHOWN = 20;
+
 const WIDTHS: Record<keyof ListRow, number> = { register: 18, day: 9, kind: 10, receipts: 9, status: 22, progress: 8 };
 
 function render(row: ListRow): string {
@@ -66,7 +69,8 @@ export class ProcessingList {
           `stock postings: ${c.stockPostingsNew} new, ${c.stockPostingsAlreadyPresent} already imported, ${c.stockPostingConflicts} conflicts` +
           `${c.stockPostingsSkipped > 0 ? `, ${c.stockPostingsSkipped} left out (--without-stock-postings)` : ''}; ` +
           `time records: ${c.timeRecordsNew} new, ${c.timeRecordsAlreadyPresent} already imported, ${c.timeRecordConflicts} conflicts` +
-          `${c.quarantinedKept > 0 ? `; ${c.quarantinedKept} quarantined records kept` : ''}`,
+          `${c.quarantinedKept > 0 ? `; ${c.quarantinedKept} quarantined records kept` : ''}` +
+          `${r.unbalanced.length > 0 ? `; ${r.unbalanced.length} receipt(s) do not add up` : ''}`,
       );
     }
     for (const refusal of r.refusals) this.note(`${indent}${r.status === 'failed' ? 'FAILED' : 'REFUSED'} (${refusal.code}): ${refusal.message}`);
@@ -75,6 +79,14 @@ export class ProcessingList {
       this.note(
         `${indent}CONFLICT ${x.recordType} ${x.recordId} (day ${x.businessDay}): central holds different content (${x.existingSha256.slice(0, 12)}… vs ${x.incomingSha256.slice(0, 12)}…), kept central, left this one out`,
       );
+    }
+    for (const u of r.unbalanced.slice(0, UNBALANCED_SHOWN)) {
+      this.note(
+        `${indent}UNBALANCED receipt ${u.receiptId}: gross ${u.grossMinor}, non-voided lines ${u.linesGrossMinor}, payments ${u.paymentsMinor} (minor units); imported as the register sent it`,
+      );
+    }
+    if (r.unbalanced.length > UNBALANCED_SHOWN) {
+      this.note(`${indent}UNBALANCED: ${r.unbalanced.length - UNBALANCED_SHOWN} more receipt(s), listed in the packages table (outcome_json)`);
     }
     const ack = r.acknowledgement;
     if (ack.state === 'failed') this.note(`${indent}ACKNOWLEDGEMENT FAILED: ${ack.message}`);

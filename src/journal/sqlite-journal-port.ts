@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BusinessDay } from '../host/business-day.js';
 import type { BookedDay, DaySummary, JournalPort } from '../host/ports.js';
+import { ExactRows } from './exact-rows.js';
 import { type OpenedRows, PeekableRows, streamRows } from './stream-rows.js';
 
 /**
@@ -24,16 +25,17 @@ function sqliteBoolean(value: unknown): unknown {
 // distinct to the planner, so it walks each receipt's lines (payments) in
 // their primary key's order instead of sorting them in a temporary B-tree;
 // it changes no order, the index already ends in the rowid.
+// Each row ends in its own rowid, so ExactRows can read a suspect row again exactly.
 const RECEIPTS_SQL = `SELECT receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency,
-  gross_minor FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id, rowid`;
+  gross_minor, rowid FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id, rowid`;
 const LINES_SQL = `SELECT l.receipt_id, l.line_no, l.article_id, l.description, l.quantity_milli, l.unit_price_minor,
-  l.gross_minor, l.vat_rate_id, l.vat_rate_basis_points, l.voided
+  l.gross_minor, l.vat_rate_id, l.vat_rate_basis_points, l.voided, l.rowid
   FROM F_RECEIPT r JOIN F_RECEIPT_LINE l ON l.receipt_id = r.receipt_id
   WHERE r.business_day IS ? ORDER BY r.receipt_no, r.receipt_id, r.rowid, l.line_no`;
-const PAYMENTS_SQL = `SELECT p.receipt_id, p.payment_no, p.payment_type_id, p.payment_type_name, p.amount_minor
+const PAYMENTS_SQL = `SELECT p.receipt_id, p.payment_no, p.payment_type_id, p.payment_type_name, p.amount_minor, p.rowid
   FROM F_RECEIPT r JOIN F_PAYMENT p ON p.receipt_id = r.receipt_id
   WHERE r.business_day IS ? ORDER BY r.receipt_no, r.receipt_id, r.rowid, p.payment_no`;
-const STOCK_POSTINGS_SQL = `SELECT posting_id, business_day, posted_at, article_id, quantity_milli, reason, receipt_id
+const STOCK_POSTINGS_SQL = `SELECT posting_id, business_day, posted_at, article_id, quantity_milli, reason, receipt_id, rowid
   FROM F_STOCK_POSTING WHERE business_day IS ? ORDER BY posting_id`;
 
 // Walks the two by-day indexes only; NULL and malformed values come out as groups of their own.
@@ -43,6 +45,41 @@ const BOOKED_DAYS_SQL = `SELECT day, SUM(r) AS receipts, SUM(s) AS stockPostings
   GROUP BY day ORDER BY day`;
 
 type Row = unknown[];
+
+// The columns of the day queries above, in their order (the rowid follows them).
+const RECEIPT_COLUMNS = [
+  'receipt_id',
+  'receipt_no',
+  'business_day',
+  'opened_at',
+  'closed_at',
+  'cashier_id',
+  'kind',
+  'currency',
+  'gross_minor',
+];
+const LINE_COLUMNS = [
+  'receipt_id',
+  'line_no',
+  'article_id',
+  'description',
+  'quantity_milli',
+  'unit_price_minor',
+  'gross_minor',
+  'vat_rate_id',
+  'vat_rate_basis_points',
+  'voided',
+];
+const PAYMENT_COLUMNS = ['receipt_id', 'payment_no', 'payment_type_id', 'payment_type_name', 'amount_minor'];
+const STOCK_POSTING_COLUMNS = [
+  'posting_id',
+  'business_day',
+  'posted_at',
+  'article_id',
+  'quantity_milli',
+  'reason',
+  'receipt_id',
+];
 
 /** How long one stream spent inside SQLite and building records, for the shell's log of where a close's time goes. */
 export interface JournalReadReport {
@@ -68,11 +105,18 @@ export class SqliteJournalPort implements JournalPort {
    * free-space check, export), and each count walks the whole day.
    */
   private lastSummary: { day: BusinessDay; state: string; summary: DaySummary } | null = null;
+  private readonly exact;
 
   constructor(
     private readonly db: Database.Database,
     private readonly options: SqliteJournalPortOptions = {},
   ) {
+    this.exact = {
+      receipts: new ExactRows(db, 'F_RECEIPT', RECEIPT_COLUMNS),
+      lines: new ExactRows(db, 'F_RECEIPT_LINE', LINE_COLUMNS),
+      payments: new ExactRows(db, 'F_PAYMENT', PAYMENT_COLUMNS),
+      stockPostings: new ExactRows(db, 'F_STOCK_POSTING', STOCK_POSTING_COLUMNS),
+    };
     this.statements = {
       firstDay: db.prepare(`SELECT MIN(d) AS day FROM (
         SELECT MIN(business_day) AS d FROM F_RECEIPT
@@ -143,11 +187,11 @@ export class SqliteJournalPort implements JournalPort {
     const produce = (): unknown => {
       const step = receipts.next();
       if (step.done) return undefined;
-      const r = step.value;
-      const receiptId = r[0];
+      const receiptId = step.value[0];
+      const r = this.exact.receipts.of(step.value);
       const receiptLines: unknown[] = [];
       while (lines.peek()?.[0] === receiptId) {
-        const l = lines.take()!;
+        const l = this.exact.lines.of(lines.take()!);
         receiptLines.push({
           lineNo: l[1],
           articleId: l[2],
@@ -162,7 +206,7 @@ export class SqliteJournalPort implements JournalPort {
       }
       const receiptPayments: unknown[] = [];
       while (payments.peek()?.[0] === receiptId) {
-        const p = payments.take()!;
+        const p = this.exact.payments.of(payments.take()!);
         receiptPayments.push({
           paymentNo: p[1],
           paymentTypeId: p[2],
@@ -171,7 +215,7 @@ export class SqliteJournalPort implements JournalPort {
         });
       }
       return {
-        receiptId,
+        receiptId: r[0],
         receiptNo: r[1],
         businessDay: r[2],
         openedAt: r[3],
@@ -196,7 +240,7 @@ export class SqliteJournalPort implements JournalPort {
     const produce = (): unknown => {
       const step = rows.next();
       if (step.done) return undefined;
-      const s = step.value;
+      const s = this.exact.stockPostings.of(step.value);
       return {
         postingId: s[0],
         businessDay: s[1],

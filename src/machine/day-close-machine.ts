@@ -14,6 +14,7 @@ import type {
   StickCheck,
   WriteFailure,
 } from './day-close-types.js';
+import type { StickConflict } from '../export/export-contract.js';
 
 /** Actors default to refusing: the plugin injects the real ones with `provide()`, tests inject theirs. */
 const notProvided = (name: string) => () => {
@@ -24,6 +25,7 @@ export class WriteDayError extends Error {
   constructor(
     readonly failure: WriteFailure,
     message: string,
+    readonly conflict?: StickConflict,
   ) {
     super(message);
     this.name = 'WriteDayError';
@@ -73,6 +75,18 @@ const say = (id: PromptId, params: (c: DayCloseContext, e: unknown) => PromptPar
 });
 
 const errorOf = (event: unknown) => (event as { error?: unknown }).error;
+
+/** The prompt naming what on the stick is in the way; the stick is then not taken again until re-inserted. */
+const sayConflict = (conflictOf: (e: unknown) => StickConflict | undefined) => ({
+  type: 'say' as const,
+  params: ({ context, event }: { context: DayCloseContext; event: unknown }): SayParams => {
+    const conflict = conflictOf(event);
+    const label = context.stick?.label ?? '';
+    return conflict?.kind === 'foreign-register'
+      ? { id: 'STICK_FOREIGN_REGISTER', params: { label, folder: conflict.folder } }
+      : { id: 'STICK_BLOCKED_NAME', params: { label, entry: conflict?.entry ?? '' } };
+  },
+});
 
 export const dayCloseMachine = setup({
   types: {} as {
@@ -216,6 +230,14 @@ export const dayCloseMachine = setup({
             actions: [say('STICK_READ_ONLY', (c) => ({ label: c.stick?.label ?? '' })), 'excludeStick'],
           },
           {
+            guard: ({ event }) => !event.output.ok && event.output.problem === 'conflict',
+            target: 'awaitingStick',
+            actions: [
+              sayConflict((e) => (e as { output: Extract<StickCheck, { problem: 'conflict' }> }).output.conflict),
+              'excludeStick',
+            ],
+          },
+          {
             guard: ({ event }) => !event.output.ok && event.output.problem === 'full',
             target: 'awaitingStick',
             actions: [
@@ -282,6 +304,18 @@ export const dayCloseMachine = setup({
                       params: { day: currentDay(context), count: event.output.quarantined },
                     });
                   }
+                  const exact = event.output.quarantinedExact ?? 0;
+                  if (exact > 0) {
+                    enqueue.emit({ type: 'prompt', id: 'QUARANTINED_EXACT', params: { day: currentDay(context), count: exact } });
+                  }
+                  const unbalanced = event.output.unbalancedReceipts ?? 0;
+                  if (unbalanced > 0) {
+                    enqueue.emit({
+                      type: 'prompt',
+                      id: 'UNBALANCED_RECEIPTS',
+                      params: { day: currentDay(context), count: unbalanced },
+                    });
+                  }
                 }),
               ],
             },
@@ -303,6 +337,11 @@ export const dayCloseMachine = setup({
                 guard: ({ event }) => failureOf(event.error) === 'read-only',
                 target: '#dayClose.awaitingStick',
                 actions: [say('STICK_READ_ONLY', (c) => ({ label: c.stick?.label ?? '' })), 'excludeStick'],
+              },
+              {
+                guard: ({ event }) => failureOf(event.error) === 'stick-conflict',
+                target: '#dayClose.awaitingStick',
+                actions: [sayConflict((e) => (errorOf(e) as WriteDayError).conflict), 'excludeStick'],
               },
               {
                 target: '#dayClose.awaitingStick',

@@ -1,3 +1,4 @@
+import type { StickConflict } from '../export/export-contract.js';
 import type { DayCloseOutcome } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptId } from '../prompts/catalog.js';
@@ -15,7 +16,8 @@ export type StickCheck =
   | { ok: true; dropDays?: string[] }
   | { ok: false; problem: 'read-only' }
   | { ok: false; problem: 'full'; freeBytes: number; neededBytes: number }
-  | { ok: false; problem: 'file-limit'; day: string; fsType: string };
+  | { ok: false; problem: 'file-limit'; day: string; fsType: string }
+  | { ok: false; problem: 'conflict'; conflict: StickConflict };
 
 export interface DayWritten {
   packageId: string;
@@ -26,10 +28,21 @@ export interface DayWritten {
   bytes?: number;
   /** Fingerprints of the rows of no valid day the package's quarantine carries. */
   strays?: string[];
+  /** Quarantined records kept with `exact` originals (bytes as base64, big integers as digits). */
+  quarantinedExact?: number;
+  /** Receipts whose lines or payments do not add up to their gross; sent unchanged, the cashier is told. */
+  unbalancedReceipts?: number;
 }
 
 /** What went wrong while writing one day, as the machine needs to route it. */
-export type WriteFailure = 'stick-gone' | 'stick-full' | 'read-only' | 'write-error' | 'verify-failed' | 'aborted';
+export type WriteFailure =
+  | 'stick-gone'
+  | 'stick-full'
+  | 'read-only'
+  | 'write-error'
+  | 'verify-failed'
+  | 'aborted'
+  | 'stick-conflict';
 
 export interface DayCloseContext {
   plan: PlannedDay[];

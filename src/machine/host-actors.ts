@@ -10,6 +10,8 @@ import {
 } from '../export/export-contract.js';
 import { toExportError } from '../export/fs-failure.js';
 import { BACKUP_FOLDER, removeBackupLeftovers, removePreviousBackup } from '../export/stale-backup-files.js';
+import { ensureRegisterKeyPair } from '../export/register-keys.js';
+import { findStickConflict, StickConflictError } from '../export/stick-conflicts.js';
 import type { Host } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
@@ -116,6 +118,9 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       // Head office's receipts are read first: a read-only or full stick still carries them home.
       await readAcknowledgementsFrom(stick, deps);
       if (stick.readOnly) return { ok: false, problem: 'read-only' };
+      const { keyId } = await ensureRegisterKeyPair(host.storage.dir);
+      const conflict = await findStickConflict(stick.mountPath, deps.identity, keyId);
+      if (conflict) return { ok: false, problem: 'conflict', conflict };
       const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
       if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
@@ -176,13 +181,15 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             journal,
             bytes: written.bytes,
             strays: taken?.taken ?? [],
+            quarantinedExact: written.quarantinedExact,
+            unbalancedReceipts: written.unbalancedReceipts,
           };
         } catch (err) {
           const failure = err instanceof ExportError ? err.failure : 'write-error';
           const message = err instanceof Error ? err.message : String(err);
           host.logger.warn('writing a day failed', { day: item.day, failure, message });
           await store.update((s) => markAttemptFailed(s, item.day, `${failure}: ${message}`)).catch(() => undefined);
-          throw new WriteDayError(failure, message);
+          throw new WriteDayError(failure, message, err instanceof StickConflictError ? err.conflict : undefined);
         }
       },
     ),

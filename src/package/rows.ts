@@ -6,6 +6,7 @@ import {
   StockPostingSchema,
   TimeRecordSchema,
 } from '../host/records.js';
+import { ExactValueSchema, exactProblem } from './quarantine-exact.js';
 
 /**
  * The rows inside a package's NDJSON entries. A receipt is split into three
@@ -27,14 +28,23 @@ export const TimeRecordRowSchema = TimeRecordSchema;
 
 export const QuarantineSourceSchema = z.enum(['receipts', 'stock-postings', 'time-records']);
 
-/** A record that failed its schema, kept verbatim: `record` when it was JSON, `recordText` when it could not be. */
+/**
+ * A record that failed its schema, kept exactly: `record`, with `exact`
+ * originals for what JSON cannot carry; `recordText` only from earlier writers.
+ */
 export const QuarantineRowSchema = z.union([
-  z.strictObject({
-    source: QuarantineSourceSchema,
-    index: z.number().int().min(0),
-    reason: z.string().min(1),
-    record: z.unknown(),
-  }),
+  z
+    .strictObject({
+      source: QuarantineSourceSchema,
+      index: z.number().int().min(0),
+      reason: z.string().min(1),
+      record: z.unknown(),
+      exact: z.array(ExactValueSchema).min(1).optional(),
+    })
+    .superRefine((row, ctx) => {
+      const problem = row.exact ? exactProblem(row.record, row.exact) : null;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['exact'], message: problem });
+    }),
   z.strictObject({
     source: QuarantineSourceSchema,
     index: z.number().int().min(0),

@@ -58,6 +58,16 @@ export const PROMPTS = {
     en: 'The USB stick "{label}" is full ({free} free, about {needed} needed). Nothing was marked as sent. Please insert another stick.',
     de: 'Der USB-Stick "{label}" ist voll ({free} frei, etwa {needed} benötigt). Nichts wurde als gesendet markiert. Bitte stecken Sie einen anderen Stick ein.',
   },
+  STICK_FOREIGN_REGISTER: {
+    severity: 'error',
+    en: 'The USB stick "{label}" already holds the data of another register with the same customer number and register number (folder {folder}, with a different register key). Nothing was written, and the other register\'s files were left as they are. Please insert another stick and tell head office that two registers use this number.',
+    de: 'Auf dem USB-Stick "{label}" liegen bereits die Daten einer anderen Kasse mit derselben Kundennummer und Kassennummer (Ordner {folder}, mit einem anderen Kassenschlüssel). Es wurde nichts geschrieben, und die Dateien der anderen Kasse blieben unverändert. Bitte stecken Sie einen anderen Stick ein und melden Sie der Zentrale, dass zwei Kassen diese Nummer verwenden.',
+  },
+  STICK_BLOCKED_NAME: {
+    severity: 'error',
+    en: 'The USB stick "{label}" cannot take this register\'s data: "{entry}" on it is in the way (daystick needs that name for a file or folder of its own). Nothing was written and nothing on the stick was changed. Please insert another stick, or have that entry removed on a computer.',
+    de: 'Der USB-Stick "{label}" kann die Daten dieser Kasse nicht aufnehmen: "{entry}" ist dort im Weg (daystick braucht diesen Namen für eine eigene Datei oder einen eigenen Ordner). Es wurde nichts geschrieben und nichts auf dem Stick verändert. Bitte stecken Sie einen anderen Stick ein oder lassen Sie diesen Eintrag an einem Computer entfernen.',
+  },
   STICK_FILE_LIMIT: {
     severity: 'error',
     en: 'The data of {day} is larger than the file system of "{label}" ({fsType}) allows for one file. Please insert a stick formatted with exFAT.',
@@ -87,6 +97,16 @@ export const PROMPTS = {
     severity: 'warning',
     en: '{count} record(s) of {day} failed the check. They were saved unchanged in a separate file for the head office; nothing was dropped.',
     de: '{count} Datensatz/Datensätze vom {day} haben die Prüfung nicht bestanden. Sie wurden unverändert in einer eigenen Datei für die Zentrale gespeichert; nichts wurde verworfen.',
+  },
+  QUARANTINED_EXACT: {
+    severity: 'warning',
+    en: '{count} of the set-aside record(s) of {day} hold values that are not plain text or a number a package can carry (bytes that are not valid text, numbers too large). They were kept exactly: bytes as base64, large numbers as their digits, each marked for the head office.',
+    de: '{count} der beiseitegelegten Datensätze vom {day} enthalten Werte, die kein gültiger Text oder keine Zahl sind, die ein Paket tragen kann (Bytes, die kein gültiger Text sind, zu große Zahlen). Sie wurden exakt aufbewahrt: Bytes als Base64, große Zahlen als ihre Ziffern, jeweils für die Zentrale gekennzeichnet.',
+  },
+  UNBALANCED_RECEIPTS: {
+    severity: 'warning',
+    en: '{count} receipt(s) of {day} do not add up: their lines or payments differ from the receipt total. They were saved as the register holds them, and head office is shown each one.',
+    de: '{count} Bon(s) vom {day} gehen nicht auf: Ihre Positionen oder Zahlungen weichen von der Bonsumme ab. Sie wurden so gespeichert, wie die Kasse sie führt, und die Zentrale bekommt jeden einzeln angezeigt.',
   },
   NOTE_1: {
     severity: 'warning',
