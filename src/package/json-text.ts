@@ -37,7 +37,8 @@ function stringEnd(text: string, start: number): number {
 export function jsonTextFacts(text: string, exempt?: string): JsonTextFacts {
   let keys = 0;
   let depth = 0;
-  let topKey: string | null = null;
+  let topKeyStart = -1;
+  let topKeyEnd = -1;
   let fractionUnder: string | null = null;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -48,7 +49,10 @@ export function jsonTextFacts(text: string, exempt?: string): JsonTextFacts {
       while (j < n && isSpace(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) === 58) {
         keys++;
-        if (depth === 1) topKey = JSON.parse(text.slice(i, end + 1)) as string;
+        if (depth === 1) {
+          topKeyStart = i;
+          topKeyEnd = end + 1;
+        }
       }
       i = end;
     } else if (c === 123 || c === 91) {
@@ -63,7 +67,11 @@ export function jsonTextFacts(text: string, exempt?: string): JsonTextFacts {
         if (d === 46 || d === 101 || d === 69) fraction = true;
         j++;
       }
-      if (fraction && fractionUnder === null && (topKey !== exempt || depth === 0)) fractionUnder = topKey ?? '';
+      if (fraction && fractionUnder === null) {
+        // The key is decoded only here, off the path of a well-formed row.
+        const topKey = topKeyStart < 0 ? '' : (JSON.parse(text.slice(topKeyStart, topKeyEnd)) as string);
+        if (topKey !== exempt || depth === 0) fractionUnder = topKey;
+      }
       i = j - 1;
     }
   }
