@@ -102,14 +102,19 @@ test('a truncated data file is named as truncated', async () => {
 });
 
 /** Replaces one entry's text inside the data zip (with Info-ZIP, not the writer's library), keeping the entry order. */
-async function rezipWith(copy: Copy, entry: string, edit: (text: string) => string): Promise<void> {
+async function rezipWith(
+  copy: Copy,
+  entry: string,
+  edit: (text: string) => string,
+  order = ['receipts', 'receipt-lines', 'payments', 'stock-postings', 'time-records', 'quarantine'],
+  zipFlags: string[] = [],
+): Promise<void> {
   const x = join(work, `unzipped-${copies++}`);
   await mkdir(x);
   await run('unzip', ['-q', copy.zip, '-d', x]);
   await writeFile(join(x, entry), edit(await readFile(join(x, entry), 'utf8')));
   await unlink(copy.zip);
-  const order = ['receipts', 'receipt-lines', 'payments', 'stock-postings', 'time-records', 'quarantine'];
-  await run('zip', ['-q', '-X', '-j', copy.zip, ...order.map((n) => join(x, `${n}.ndjson`))]);
+  await run('zip', ['-q', '-X', '-j', ...zipFlags, copy.zip, ...order.map((n) => join(x, `${n}.ndjson`))]);
 }
 
 test('a changed record is a hash mismatch naming its entry, and the control totals no longer add up', async () => {
@@ -221,6 +226,117 @@ test('a missing register.pub is named', async () => {
   const copy = await copyOfGood();
   await unlink(join(copy.dir, 'register.pub'));
   expect(codes(await verdictOf(copy.stick))).toEqual(['missing-public-key']);
+});
+
+/** Writes manifest text as given and signs it with the register's key: only the form is wrong, never the signature. */
+async function signedManifestText(copy: Copy, edit: (text: string) => string): Promise<void> {
+  const bytes = Buffer.from(edit(await readFile(copy.manifest, 'utf8')));
+  await writeFile(copy.manifest, bytes);
+  await writeFile(copy.sig, signManifest(bytes, await readFile(join(keyDir, PRIVATE_KEY_FILE), 'utf8')));
+}
+
+describe('every rule of section 8, by name', () => {
+  test('a manifest naming a key twice is a bad manifest, not read with the last value', async () => {
+    const copy = await copyOfGood();
+    await signedManifestText(copy, (t) => t.replace('"closingNumber": 12,', '"closingNumber": 12,\n  "closingNumber": 13,'));
+    const v = await verdictOf(copy.stick);
+    expect(codes(v)).toEqual(['bad-manifest']);
+    expect(v.problems[0]!.message).toMatch(/key twice/);
+  });
+
+  test('1.0 where an integer belongs is a bad manifest; so are a non-integer and a missing formatVersion', async () => {
+    const fraction = await copyOfGood();
+    await signedManifestText(fraction, (t) => t.replace('"closingNumber": 12', '"closingNumber": 12.0'));
+    expect(codes(await verdictOf(fraction.stick))).toEqual(['bad-manifest']);
+    const version = await copyOfGood();
+    await signedManifestText(version, (t) => t.replace('"formatVersion": 1', '"formatVersion": 1.0'));
+    expect(codes(await verdictOf(version.stick))).toEqual(['bad-manifest']);
+    const missing = await copyOfGood();
+    await signedManifestText(missing, (t) => t.replace('"formatVersion": 1,', ''));
+    expect(codes(await verdictOf(missing.stick))).toEqual(['bad-manifest']);
+  });
+
+  test('CRLF line ends are refused in the manifest and in an entry', async () => {
+    const manifest = await copyOfGood();
+    await signedManifestText(manifest, (t) => t.replaceAll('\n', '\r\n'));
+    expect(codes(await verdictOf(manifest.stick))).toEqual(['bad-manifest']);
+    const entry = await copyOfGood();
+    await rezipWith(entry, 'receipts.ndjson', (t) => t.replaceAll('\n', '\r\n'));
+    expect(codes(await verdictOf(entry.stick))).toContain('bad-record:receipts.ndjson');
+  });
+
+  test('an integer written as 1.0 in a row is a bad record', async () => {
+    const copy = await copyOfGood();
+    await rezipWith(copy, 'receipts.ndjson', (t) => t.replace(/"receiptNo":(\d+)/, '"receiptNo":$1.0'));
+    const v = await verdictOf(copy.stick);
+    expect(codes(v)).toContain('bad-record:receipts.ndjson');
+    expect(v.problems.find((p) => p.code === 'bad-record')?.message).toMatch(/receiptNo: a number is written with a fraction/);
+  });
+
+  test('dataFile.name naming another file is misplaced', async () => {
+    const copy = await copyOfGood();
+    await resignedManifest(copy, (m) => {
+      (m.dataFile as { name: string }).name = '20260505_00000000-0000-4000-8000-000000000000.zip';
+    });
+    expect(codes(await verdictOf(copy.stick))).toEqual(['misplaced']);
+  });
+
+  test("a receipt's wrong lineCount is a count mismatch even when the sum of lineCount still agrees", async () => {
+    const copy = await copyOfGood();
+    await rezipWith(copy, 'receipts.ndjson', (t) => {
+      const rows = t.trimEnd().split('\n').map((l) => JSON.parse(l) as { lineCount: number });
+      const [a, b] = [rows.findIndex((r) => r.lineCount > 0), rows.findLastIndex((r) => r.lineCount > 0)];
+      rows[a]!.lineCount++;
+      rows[b]!.lineCount--;
+      return `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    });
+    const v = await verdictOf(copy.stick);
+    expect(codes(v)).toEqual(['data-hash-mismatch', 'count-mismatch:receipt-lines.ndjson', 'hash-mismatch:receipts.ndjson']);
+  });
+
+  test('the same receipt id twice in one package is a duplicate id', async () => {
+    const copy = await copyOfGood();
+    await rezipWith(copy, 'receipts.ndjson', (t) => {
+      const lines = t.split('\n');
+      lines.splice(1, 0, lines[0]!);
+      return lines.join('\n');
+    });
+    expect(codes(await verdictOf(copy.stick))).toContain('duplicate-id:receipts.ndjson');
+  });
+
+  test('a line or payment of a receipt that is not in the package is an orphan row', async () => {
+    const copy = await copyOfGood();
+    await rezipWith(copy, 'payments.ndjson', (t) => t.replace(/"receiptId":"[^"]*"/, '"receiptId":"not-in-this-package"'));
+    expect(codes(await verdictOf(copy.stick))).toContain('orphan-row:payments.ndjson');
+  });
+
+  test('a ZIP64 data file is a bad zip', async () => {
+    const copy = await copyOfGood();
+    await rezipWith(copy, 'receipts.ndjson', (t) => t, undefined, ['-fz']);
+    expect(codes(await verdictOf(copy.stick))).toContain('bad-zip');
+  });
+
+  test('entries out of order are named', async () => {
+    const copy = await copyOfGood();
+    await rezipWith(copy, 'receipts.ndjson', (t) => t, ['receipt-lines', 'receipts', 'payments', 'stock-postings', 'time-records', 'quarantine']);
+    expect(codes(await verdictOf(copy.stick))).toContain('entry-order');
+  });
+
+  test('a register.pub that is not an Ed25519 key is a missing public key, not a foreign key', async () => {
+    const copy = await copyOfGood();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await writeFile(join(copy.dir, 'register.pub'), rsa);
+    expect(codes(await verdictOf(copy.stick))).toEqual(['missing-public-key']);
+  });
+
+  test('a signature file not of the one allowed form is a bad signature', async () => {
+    const copy = await copyOfGood();
+    const sig = await readFile(copy.sig, 'utf8');
+    await writeFile(copy.sig, ` ${sig.trimEnd()}\r\n`);
+    const v = await verdictOf(copy.stick);
+    expect(codes(v)).toEqual(['bad-signature']);
+    expect(v.problems[0]!.message).toMatch(/88 Base64/);
+  });
 });
 
 describe('daystick verify (the built command in a child process)', () => {

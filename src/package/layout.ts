@@ -31,7 +31,7 @@ export type EntryName = (typeof ENTRY_NAMES)[number];
  * spaces vanish; anything outside this set would make two registers' folders
  * collide or fail to be created, so it is refused, not rewritten.
  */
-const SAFE_NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+export const SAFE_NAME_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 export class UnsafeNameError extends Error {
   constructor(

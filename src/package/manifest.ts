@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BusinessDaySchema } from '../host/business-day.js';
-import { ENTRY_NAMES } from './layout.js';
+import { ENTRY_NAMES, SAFE_NAME_PART } from './layout.js';
 
 /**
  * The manifest is the package's commit record: a package exists exactly when
@@ -12,6 +12,8 @@ export const FORMAT_VERSION = 1;
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const Count = z.number().int().min(0);
 const Minor = z.number().int().safe();
+/** Section 1's rule for the two halves of a register folder's name. */
+const NamePart = z.string().regex(SAFE_NAME_PART).refine((v) => !v.endsWith('.'), 'must not end with .');
 
 export const EntryInfoSchema = z.strictObject({
   name: z.enum(ENTRY_NAMES),
@@ -47,8 +49,8 @@ export const ControlTotalsSchema = z.strictObject({
 export const ManifestSchema = z.strictObject({
   formatVersion: z.literal(FORMAT_VERSION),
   packageId: z.uuid(),
-  customerNumber: z.string().min(1),
-  registerId: z.string().min(1),
+  customerNumber: NamePart,
+  registerId: NamePart,
   businessDay: BusinessDaySchema,
   closingNumber: z.number().int().min(0).nullable(),
   createdAt: z.iso.datetime({ offset: true }),

@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import yauzl from 'yauzl';
 import { type EntryName, PUBLIC_KEY_FILE, STICK_ROOT_FOLDER, parsePackageFileName } from './layout.js';
+import { jsonTextFacts, parsedKeyCount } from './json-text.js';
 import { FORMAT_VERSION, type Manifest, ManifestSchema } from './manifest.js';
 
 /**
@@ -125,18 +127,35 @@ export async function listPackages(path: string): Promise<PackageLocation[]> {
  * else: a newer writer may have changed what every other field means.
  */
 export function parseManifest(bytes: Buffer): Manifest {
+  if (!isUtf8(bytes)) throw new PackageFormatError('bad-manifest', 'manifest is not UTF-8');
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     throw new PackageFormatError('bad-manifest', `manifest is not JSON: ${(err as Error).message}`);
   }
-  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new PackageFormatError('bad-manifest', 'manifest is not a JSON object');
+  }
+  // What every version shares (section 7): an object, no key twice, formatVersion written as an integer.
+  const facts = jsonTextFacts(text);
+  if (facts.keys !== parsedKeyCount(json)) {
+    throw new PackageFormatError('bad-manifest', 'manifest names a key twice');
+  }
+  const version = (json as { formatVersion?: unknown }).formatVersion;
+  if (!Number.isSafeInteger(version) || facts.fractionUnder === 'formatVersion') {
+    throw new PackageFormatError('bad-manifest', `manifest has no integer formatVersion (${JSON.stringify(version) ?? 'absent'})`);
+  }
   if (version !== FORMAT_VERSION) {
     throw new PackageFormatError(
       'unknown-format-version',
       `manifest has format version ${JSON.stringify(version)}, this reader knows only ${FORMAT_VERSION}`,
     );
+  }
+  if (text.includes('\r')) throw new PackageFormatError('bad-manifest', 'manifest contains a CR: lines end in LF alone');
+  if (facts.fractionUnder !== null) {
+    throw new PackageFormatError('bad-manifest', `manifest field ${facts.fractionUnder}: a number is written with a fraction or exponent`);
   }
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -168,14 +187,17 @@ function ignoreCloseErrors(zip: yauzl.ZipFile): void {
 /** Opens each entry of a data zip in order and hands it to `visit`; the zip reader is yauzl, not the writer's library. */
 export async function forEachEntry(
   dataPath: string,
-  visit: (name: string, content: Readable) => Promise<void>,
+  visit: (name: string, content: Readable, entry: yauzl.Entry) => Promise<void>,
+  /** Sees each entry before it is opened; false skips it (an encrypted entry cannot be opened at all). */
+  admit?: (entry: yauzl.Entry) => boolean,
 ): Promise<void> {
   const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
   ignoreCloseErrors(zip);
   try {
     for await (const entry of zip.eachEntry()) {
+      if (admit && !admit(entry)) continue;
       const content = await zip.openReadStreamPromise(entry);
-      await visit(entry.fileName, content);
+      await visit(entry.fileName, content, entry);
     }
   } finally {
     zip.close();

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashFile } from '../export/durable-file.js';
+import type yauzl from 'yauzl';
 import type { z } from 'zod';
 import { ControlTotalsAccumulator } from './control-totals.js';
 import {
@@ -11,7 +12,8 @@ import {
   fastStockPostingOk,
   fastTimeRecordOk,
 } from './fast-checks.js';
-import { ENTRY_NAMES, type EntryName, PUBLIC_KEY_FILE } from './layout.js';
+import { DATA_SUFFIX, ENTRY_NAMES, type EntryName, PUBLIC_KEY_FILE } from './layout.js';
+import { jsonTextFacts, parsedKeyCount } from './json-text.js';
 import type { Manifest } from './manifest.js';
 import { PackageFormatError, type PackageLocation, forEachEntry, ndjsonLines, readManifest } from './reader.js';
 import {
@@ -25,7 +27,7 @@ import {
   StockPostingRowSchema,
   TimeRecordRowSchema,
 } from './rows.js';
-import { manifestSignatureValid, publicKeyIdOf } from './signing.js';
+import { manifestSignatureValid, publicKeyIdOf, registerKeyProblem, signatureFileProblem } from './signing.js';
 
 export type PackageProblemCode =
   /** No manifest: the write stopped before its commit record. */
@@ -44,11 +46,19 @@ export type PackageProblemCode =
   | 'truncated'
   | 'data-hash-mismatch'
   | 'unreadable-zip'
+  /** A zip, but with what section 5 rules out: ZIP64, encryption, a compression other than deflate or stored. */
+  | 'bad-zip'
+  /** Entries not in section 5's order, or the manifest's list not in zip order. */
+  | 'entry-order'
   | 'missing-entry'
   | 'unexpected-entry'
   | 'hash-mismatch'
   | 'count-mismatch'
   | 'bad-record'
+  /** The same receiptId, postingId or recordId twice in one package. */
+  | 'duplicate-id'
+  /** A line or payment of a receipt that is not in receipts.ndjson. */
+  | 'orphan-row'
   | 'control-totals-mismatch';
 
 export interface PackageProblem {
@@ -113,6 +123,9 @@ export async function verifyPackage(location: PackageLocation): Promise<PackageV
   if (manifest.businessDay !== location.businessDay || manifest.packageId !== location.packageId) {
     problems.push({ code: 'misplaced', message: `manifest names day ${manifest.businessDay} package ${manifest.packageId}, the file is ${location.stem}` });
   }
+  if (manifest.dataFile.name !== `${location.stem}${DATA_SUFFIX}`) {
+    problems.push({ code: 'misplaced', message: `manifest names data file ${manifest.dataFile.name}, its own is ${location.stem}${DATA_SUFFIX}` });
+  }
   if (`${manifest.customerNumber}-${manifest.registerId}` !== location.registerFolder) {
     problems.push({
       code: 'misplaced',
@@ -165,13 +178,12 @@ async function checkSignature(
     problems.push({ code: 'missing-public-key', message: `${PUBLIC_KEY_FILE} is missing beside the package` });
     return;
   }
-  let keyId: string;
-  try {
-    keyId = publicKeyIdOf(publicKeyPem);
-  } catch {
-    problems.push({ code: 'missing-public-key', message: `${PUBLIC_KEY_FILE} is not a readable public key` });
+  const keyProblem = registerKeyProblem(publicKeyPem);
+  if (keyProblem !== null) {
+    problems.push({ code: 'missing-public-key', message: `${PUBLIC_KEY_FILE} ${keyProblem}` });
     return;
   }
+  const keyId = publicKeyIdOf(publicKeyPem);
   if (keyId !== manifest.publicKeyId) {
     problems.push({
       code: 'foreign-key',
@@ -180,6 +192,11 @@ async function checkSignature(
     return;
   }
   const signatureText = await readFile(location.signaturePath, 'utf8');
+  const malformed = signatureFileProblem(signatureText);
+  if (malformed !== null) {
+    problems.push({ code: 'bad-signature', message: `signature file ${malformed}` });
+    return;
+  }
   if (!manifestSignatureValid(manifestBytes, signatureText, publicKeyPem)) {
     problems.push({ code: 'bad-signature', message: `manifest signature does not verify with ${PUBLIC_KEY_FILE}` });
   }
@@ -191,73 +208,223 @@ interface EntryTally {
   sha256: string;
 }
 
+/**
+ * Lines (or payments) must come grouped by receipt, in receipts.ndjson's
+ * order, each receipt's exactly `lineCount` (`paymentCount`) of them: what
+ * the import relies on when it joins them, and what proves a receipt got its
+ * own rows rather than only the right total.
+ */
+class RowsOfReceipts {
+  private r = -1;
+  private left = 0;
+  broken = false;
+
+  constructor(
+    private readonly ids: string[],
+    private readonly counts: number[],
+  ) {}
+
+  /** Null when the row is the next one expected, else why not. */
+  take(receiptId: string): string | null {
+    if (this.broken) return null;
+    while (this.left === 0 && this.r < this.ids.length - 1) this.left = this.counts[++this.r]!;
+    if (this.left > 0 && this.ids[this.r] === receiptId) {
+      this.left--;
+      return null;
+    }
+    this.broken = true;
+    return this.left > 0
+      ? `belongs to receipt ${receiptId}, but receipt ${this.ids[this.r]} declares ${this.left} more`
+      : `belongs to receipt ${receiptId}, but every receipt has all the rows it declares`;
+  }
+
+  /** The first receipt whose rows ran short, or null. */
+  shortReceipt(): string | null {
+    if (this.broken) return null;
+    if (this.left > 0) return this.ids[this.r]!;
+    for (let i = this.r + 1; i < this.ids.length; i++) if (this.counts[i]! > 0) return this.ids[i]!;
+    return null;
+  }
+}
+
+const ID_FIELD: Partial<Record<EntryName, string>> = {
+  'receipts.ndjson': 'receiptId',
+  'stock-postings.ndjson': 'postingId',
+  'time-records.ndjson': 'recordId',
+};
+
+/** Why an entry uses what section 5 rules out, or null. */
+function zipFeatureProblem(entry: yauzl.Entry): string | null {
+  if ((entry.generalPurposeBitFlag & 1) !== 0) return 'is encrypted';
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) return `uses compression method ${entry.compressionMethod}`;
+  if (entry.extraFields.some((f) => f.id === 0x0001)) return 'carries a ZIP64 extra field';
+  return null;
+}
+
+/** Whether the zip ends in ZIP64 records (a locator right before the end of central directory). */
+async function hasZip64Trailer(dataPath: string): Promise<boolean> {
+  const fh = await open(dataPath, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const length = Math.min(size, 22 + 0xffff + 20);
+    const tail = Buffer.alloc(length);
+    await fh.read(tail, 0, length, size - length);
+    for (let i = length - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) !== 0x06054b50) continue;
+      return i >= 20 && tail.readUInt32LE(i - 20) === 0x07064b50;
+    }
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
 async function checkEntries(dataPath: string, manifest: Manifest, problems: PackageProblem[]): Promise<void> {
   const totals = new ControlTotalsAccumulator();
   const seen = new Map<string, EntryTally>();
+  const order: number[] = [];
   let declaredLines = 0;
   let declaredPayments = 0;
-  const badRecord = (entry: string, lineNo: number, why: string) => {
-    if (problems.filter((p) => p.code === 'bad-record' && p.entry === entry).length < 3) {
-      problems.push({ code: 'bad-record', entry, message: `${entry} record ${lineNo}: ${why}` });
-    }
+  const receiptIds: string[] = [];
+  const lineCounts: number[] = [];
+  const paymentCounts: number[] = [];
+  let receiptIdSet: Set<string> | null = null;
+  const reported = new Map<string, number>();
+  /** At most three of a kind per entry: one broken package must not flood the report. */
+  const report = (code: PackageProblemCode, entry: string, lineNo: number, why: string) => {
+    const key = `${code}:${entry}`;
+    const n = reported.get(key) ?? 0;
+    if (n < 3) problems.push({ code, entry, message: `${entry} record ${lineNo}: ${why}` });
+    reported.set(key, n + 1);
   };
+  const badRecord = (entry: string, lineNo: number, why: string) => report('bad-record', entry, lineNo, why);
 
+  if (await hasZip64Trailer(dataPath)) problems.push({ code: 'bad-zip', message: 'data file uses ZIP64 records' });
   try {
-    await forEachEntry(dataPath, async (name, content) => {
-      if (seen.has(name) || !(ENTRY_NAMES as readonly string[]).includes(name)) {
-        problems.push({ code: 'unexpected-entry', entry: name, message: `entry ${name} is not part of the format or appears twice` });
-        content.resume();
-        return;
-      }
-      const { schema, fast } = ROW_CHECKS[name as EntryName];
-      const hash = createHash('sha256');
-      let bytes = 0;
-      let records = 0;
-      for await (const line of ndjsonLines(content, (chunk) => {
-        hash.update(chunk);
-        bytes += chunk.length;
-      })) {
-        records++;
-        let row: unknown;
-        try {
-          row = JSON.parse(line);
-        } catch {
-          badRecord(name, records, 'not JSON');
-          continue;
+    await forEachEntry(
+      dataPath,
+      async (name, content) => {
+        if (seen.has(name) || !(ENTRY_NAMES as readonly string[]).includes(name)) {
+          problems.push({ code: 'unexpected-entry', entry: name, message: `entry ${name} is not part of the format or appears twice` });
+          content.resume();
+          return;
         }
-        let data: unknown = row;
-        if (!fast(row)) {
-          const parsed = schema.safeParse(row);
-          if (!parsed.success) {
-            const issue = parsed.error.issues[0];
-            badRecord(name, records, `${issue?.path.join('.') || '(record)'}: ${issue?.message}`);
+        const entryName = name as EntryName;
+        order.push(ENTRY_NAMES.indexOf(entryName));
+        const { schema, fast } = ROW_CHECKS[entryName];
+        const quarantine = entryName === 'quarantine.ndjson';
+        const idField = ID_FIELD[entryName];
+        const ids = idField ? new Set<string>() : null;
+        const sequence =
+          receiptIdSet === null
+            ? null
+            : entryName === 'receipt-lines.ndjson'
+              ? new RowsOfReceipts(receiptIds, lineCounts)
+              : entryName === 'payments.ndjson'
+                ? new RowsOfReceipts(receiptIds, paymentCounts)
+                : null;
+        const hash = createHash('sha256');
+        let bytes = 0;
+        let records = 0;
+        let lastByte = 10;
+        for await (const line of ndjsonLines(content, (chunk) => {
+          hash.update(chunk);
+          bytes += chunk.length;
+          if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
+        })) {
+          records++;
+          if (line.includes('\r')) {
+            badRecord(name, records, 'contains a CR: lines end in LF alone');
             continue;
           }
-          data = parsed.data;
+          let row: unknown;
+          try {
+            row = JSON.parse(line);
+          } catch {
+            badRecord(name, records, 'not JSON');
+            continue;
+          }
+          let data: unknown = row;
+          if (!fast(row)) {
+            const parsed = schema.safeParse(row);
+            if (!parsed.success) {
+              const issue = parsed.error.issues[0];
+              badRecord(name, records, `${issue?.path.join('.') || '(record)'}: ${issue?.message}`);
+              continue;
+            }
+            data = parsed.data;
+          }
+          const facts = jsonTextFacts(line, quarantine ? 'record' : undefined);
+          if (facts.fractionUnder !== null) {
+            badRecord(name, records, `${facts.fractionUnder}: a number is written with a fraction or exponent`);
+            continue;
+          }
+          if (facts.keys !== parsedKeyCount(row)) {
+            badRecord(name, records, 'names a key twice');
+            continue;
+          }
+          const day = (data as { businessDay?: string }).businessDay;
+          if (day !== undefined && day !== manifest.businessDay) {
+            badRecord(name, records, `belongs to business day ${day}, the package to ${manifest.businessDay}`);
+            continue;
+          }
+          if (ids) {
+            const id = (data as Record<string, string>)[idField!]!;
+            if (ids.has(id)) report('duplicate-id', name, records, `${idField} ${id} appears twice in the package`);
+            ids.add(id);
+          }
+          if (entryName === 'receipts.ndjson') {
+            const r = data as ReceiptRow;
+            totals.addReceipt(r.receiptId, r.grossMinor);
+            declaredLines += r.lineCount;
+            declaredPayments += r.paymentCount;
+            receiptIds.push(r.receiptId);
+            lineCounts.push(r.lineCount);
+            paymentCounts.push(r.paymentCount);
+          } else if (entryName === 'receipt-lines.ndjson' || entryName === 'payments.ndjson') {
+            const r = data as ReceiptLineRow | PaymentRow;
+            if (receiptIdSet !== null && !receiptIdSet.has(r.receiptId)) {
+              report('orphan-row', name, records, `belongs to receipt ${r.receiptId}, which is not in receipts.ndjson`);
+            } else {
+              const why = sequence?.take(r.receiptId);
+              if (why) report('count-mismatch', name, records, why);
+            }
+            if (entryName === 'receipt-lines.ndjson') {
+              const l = r as ReceiptLineRow;
+              totals.addLine(l.vatRateId, l.vatRateBasisPoints, l.grossMinor, l.voided);
+            } else {
+              const p = r as PaymentRow;
+              totals.addPayment(p.paymentTypeId, p.amountMinor);
+            }
+          }
         }
-        const day = (data as { businessDay?: string }).businessDay;
-        if (day !== undefined && day !== manifest.businessDay) {
-          badRecord(name, records, `belongs to business day ${day}, the package to ${manifest.businessDay}`);
-          continue;
+        if (lastByte !== 10) badRecord(name, records, 'the last line does not end in LF');
+        if (entryName === 'receipts.ndjson') receiptIdSet = ids;
+        const short = sequence?.shortReceipt();
+        if (short) {
+          const what = entryName === 'payments.ndjson' ? 'payments' : 'lines';
+          problems.push({ code: 'count-mismatch', entry: name, message: `receipt ${short} declares more ${what} than ${name} holds for it` });
         }
-        if (name === 'receipts.ndjson') {
-          const r = data as ReceiptRow;
-          totals.addReceipt(r.receiptId, r.grossMinor);
-          declaredLines += r.lineCount;
-          declaredPayments += r.paymentCount;
-        } else if (name === 'receipt-lines.ndjson') {
-          const r = data as ReceiptLineRow;
-          totals.addLine(r.vatRateId, r.vatRateBasisPoints, r.grossMinor, r.voided);
-        } else if (name === 'payments.ndjson') {
-          const r = data as PaymentRow;
-          totals.addPayment(r.paymentTypeId, r.amountMinor);
-        }
-      }
-      seen.set(name, { records, bytes, sha256: hash.digest('hex') });
-    });
+        seen.set(name, { records, bytes, sha256: hash.digest('hex') });
+      },
+      (entry) => {
+        const why = zipFeatureProblem(entry);
+        if (why === null) return true;
+        problems.push({ code: 'bad-zip', entry: entry.fileName, message: `entry ${entry.fileName} ${why}` });
+        return false;
+      },
+    );
   } catch (err) {
     problems.push({ code: 'unreadable-zip', message: `data file cannot be read as a zip: ${(err as Error).message}` });
     return;
+  }
+
+  if (order.some((v, i) => i > 0 && v < order[i - 1]!)) {
+    problems.push({ code: 'entry-order', message: `the data file's entries are not in the order section 5 gives` });
+  }
+  const listedOrder = manifest.entries.map((e) => ENTRY_NAMES.indexOf(e.name));
+  if (listedOrder.some((v, i) => i > 0 && v <= listedOrder[i - 1]!)) {
+    problems.push({ code: 'entry-order', message: 'the manifest does not list the entries in zip order, each once' });
   }
 
   const required = ENTRY_NAMES.filter((n) => n !== 'time-records.ndjson' || manifest.includesTimeRecords);
