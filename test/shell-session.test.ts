@@ -375,8 +375,10 @@ describe('daystick shell on a terminal', () => {
       badRecords: 0,
       closedDays: 3,
     });
+    // A stick of its own: the shared one holds the first test's register key, which this data folder does not have.
+    mkdirSync(join(dir, 'sticks-empty', 'STICK1'), { recursive: true });
     const session = ShellSession.startInTerminal(
-      ['--journal', 'all-closed.sqlite', '--data', 'data-empty', '--stick-root', 'sticks', '--backup', 'off'],
+      ['--journal', 'all-closed.sqlite', '--data', 'data-empty', '--stick-root', 'sticks-empty', '--backup', 'off'],
       dir,
     );
     await session.waitFor(/Type "help"/);
