@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import { type AnyActorRef, createActor, toPromise } from 'xstate';
 import { z } from 'zod';
 import { ensureRegisterKeyPair, estimatePackageBytes, writeDayPackage } from '../export/index.js';
-import { BusinessDaySchema } from '../host/business-day.js';
+import { BusinessDayError, BusinessDaySchema, businessDayProblem } from '../host/business-day.js';
+import { HostRequestError } from '../host/host-request-error.js';
 import type { CommandInput, DayCloseRequest, DayCloseResult, Host, PluginInstance } from '../host/plugin-api.js';
 import { dayCloseMachine } from '../machine/day-close-machine.js';
 import { backupWorkDir, hostActors } from '../machine/host-actors.js';
 import { PromptBus } from '../prompts/prompt-bus.js';
 import { parseSettings } from '../settings/settings.js';
 import { StateStore } from '../state/state-store.js';
+import { checkedJournal, checkedTimeRecording } from './journal-summary-check.js';
 import { handleCommand } from './manager-commands.js';
-import { checkHostCompatibility, readManifest } from './manifest.js';
+import { checkHostCompatibility, manifestDefaults, readManifest } from './manifest.js';
 
 const MANIFEST_URL = new URL('../../plugin.manifest.json', import.meta.url);
 
@@ -20,7 +22,53 @@ const DayCloseRequestSchema = z.strictObject({
   closingNumber: z.number().int().nonnegative(),
 });
 
-const CommandInputSchema = z.strictObject({ key: z.string().min(1).max(40), digits: z.string().max(40) });
+const CommandInputSchema = z.strictObject({ key: z.string().min(1), digits: z.string() });
+/** No key of the plugin is longer, and no date it takes: longer input is the register's, as any unknown key is. */
+const MAX_COMMAND_TEXT = 40;
+
+/** `field: problem` per zod issue, the form SettingsError uses. */
+function issueFields(error: z.ZodError): string[] {
+  return error.issues.map((i) =>
+    i.code === 'unrecognized_keys'
+      ? `${i.keys.join(', ')}: not part of the request`
+      : `${i.path.join('.') || '(request)'}: ${i.message}`,
+  );
+}
+
+function parseCommandInput(input: unknown): CommandInput {
+  const parsed = CommandInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const fields = issueFields(parsed.error);
+  throw new HostRequestError(
+    'onCommand',
+    'invalid-request',
+    `daystick command input is invalid: ${fields.join('; ')}`,
+    fields,
+  );
+}
+
+const NOT_HANDLED = { handled: false, ok: false, promptId: null } as const;
+
+/**
+ * A business day the host typed wrong is a BusinessDayError (its problem and the input, as the REPORTS key refuses
+ * it); anything else wrong with the request is a HostRequestError naming the fields. Never a raw zod dump.
+ */
+function parseDayCloseRequest(request: unknown): DayCloseRequest {
+  const day = (request as { businessDay?: unknown } | null)?.businessDay;
+  if (typeof day === 'string') {
+    const problem = businessDayProblem(day);
+    if (problem) throw new BusinessDayError(problem, day);
+  }
+  const parsed = DayCloseRequestSchema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const fields = issueFields(parsed.error);
+  throw new HostRequestError(
+    'onDayClose',
+    'invalid-request',
+    `daystick day-close request is invalid: ${fields.join('; ')}`,
+    fields,
+  );
+}
 
 /**
  * Loads daystick into a register shell. Refuses, with a message naming the
@@ -31,7 +79,12 @@ const CommandInputSchema = z.strictObject({ key: z.string().min(1).max(40), digi
 export async function activate(host: Host): Promise<PluginInstance> {
   const manifest = await readManifest(MANIFEST_URL.pathname);
   checkHostCompatibility(manifest, host);
-  const settings = parseSettings(host.settings);
+  const settings = parseSettings(host.settings, manifestDefaults(manifest));
+  // The machine and the writer see the journal through a check of its summary against its rows.
+  const ported: Host = Object.create(host, {
+    journal: { value: checkedJournal(host.journal, host.logger) },
+    timeRecording: { value: checkedTimeRecording(host.timeRecording, host.logger) },
+  });
 
   // A register killed during a backup left its database's working copy here; it goes before anything else.
   await clearBackupWorkDir(host);
@@ -55,8 +108,14 @@ export async function activate(host: Host): Promise<PluginInstance> {
   if (!settings.saveTransactionsForCentral) {
     // The switch is off: the day close does nothing and says nothing, and the REPORTS key stays the register's.
     return {
-      onDayClose: async () => ({ outcome: 'disabled', sentDays: [], pendingDays: [], finalPromptId: null }),
-      onCommand: async () => ({ handled: false, ok: false, promptId: null }),
+      onDayClose: async (request) => {
+        parseDayCloseRequest(request);
+        return { outcome: 'disabled', sentDays: [], pendingDays: [], finalPromptId: null };
+      },
+      onCommand: async (input) => {
+        parseCommandInput(input);
+        return NOT_HANDLED;
+      },
       dispose: disposeAll,
     };
   }
@@ -67,18 +126,30 @@ export async function activate(host: Host): Promise<PluginInstance> {
   if (recovered) bus.show('STATE_RECOVERED');
   await ensureRegisterKeyPair(host.storage.dir);
 
-  const assertLive = () => {
-    if (disposed.signal.aborted) throw new Error('daystick plugin was disposed');
+  const assertLive = (call: 'onDayClose' | 'onCommand') => {
+    if (disposed.signal.aborted) {
+      throw new HostRequestError(
+        call,
+        'disposed',
+        `daystick plugin was disposed: ${call} needs the plugin activated again`,
+      );
+    }
   };
 
   return {
     async onDayClose(request: DayCloseRequest, signal?: AbortSignal): Promise<DayCloseResult> {
-      assertLive();
-      const req = DayCloseRequestSchema.parse(request);
-      if (running.size > 0) throw new Error('a daystick day close is already running');
+      assertLive('onDayClose');
+      const req = parseDayCloseRequest(request);
+      if (running.size > 0) {
+        throw new HostRequestError(
+          'onDayClose',
+          'close-running',
+          'a daystick day close is already running; wait for its result',
+        );
+      }
       const machine = dayCloseMachine.provide({
         actors: hostActors({
-          host,
+          host: ported,
           bus,
           store,
           identity,
@@ -122,10 +193,10 @@ export async function activate(host: Host): Promise<PluginInstance> {
     },
 
     async onCommand(input: CommandInput) {
-      assertLive();
-      const parsed = CommandInputSchema.safeParse(input);
-      if (!parsed.success) return { handled: false, ok: false, promptId: null };
-      return handleCommand(parsed.data, { host, bus, store, settings, signal: disposed.signal });
+      assertLive('onCommand');
+      const command = parseCommandInput(input);
+      if (command.key.length > MAX_COMMAND_TEXT || command.digits.length > MAX_COMMAND_TEXT) return NOT_HANDLED;
+      return handleCommand(command, { host, bus, store, settings, signal: disposed.signal });
     },
 
     dispose: disposeAll,
@@ -140,6 +211,9 @@ async function clearBackupWorkDir(host: Host): Promise<void> {
     await rm(dir, { recursive: true, force: true });
     host.logger.info('removed the working copy an interrupted master-data backup left', { dir, entries: left });
   } catch (err) {
-    host.logger.warn('could not remove the working copy an interrupted master-data backup left', { dir, error: String(err) });
+    host.logger.warn('could not remove the working copy an interrupted master-data backup left', {
+      dir,
+      error: String(err),
+    });
   }
 }

@@ -8,8 +8,23 @@ const SemVer = z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 1.2.
 
 const SettingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('boolean'), default: z.boolean(), label: z.string() }),
-  z.strictObject({ type: z.literal('string'), default: z.string().nullable(), label: z.string() }),
-  z.strictObject({ type: z.literal('integer'), default: z.number().int(), label: z.string() }),
+  z.strictObject({
+    type: z.literal('string'),
+    default: z.string().nullable(),
+    /** The whole value must match (anchored), as the plugin checks it; a host may check input against it. */
+    pattern: z.string().optional(),
+    label: z.string(),
+  }),
+  // Every integer declares its range: a host's settings form can offer only what the plugin accepts.
+  z
+    .strictObject({
+      type: z.literal('integer'),
+      default: z.number().int(),
+      min: z.number().int(),
+      max: z.number().int(),
+      label: z.string(),
+    })
+    .refine((s) => s.min <= s.default && s.default <= s.max, { message: 'default must lie within min..max' }),
   z.strictObject({
     type: z.literal('enum'),
     values: z.array(z.string()).min(1),
@@ -34,9 +49,7 @@ export const PluginManifestSchema = z.strictObject({
     }),
   ),
   settings: z.record(z.string(), SettingSchema),
-  permissions: z.array(
-    z.enum(['removable-media-write', 'journal-read', 'time-recording-read', 'master-data-backup']),
-  ),
+  permissions: z.array(z.enum(['removable-media-write', 'journal-read', 'time-recording-read', 'master-data-backup'])),
 });
 
 export type PluginManifest = z.infer<typeof PluginManifestSchema>;

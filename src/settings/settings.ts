@@ -32,7 +32,11 @@ export const SettingsSchema = z
   .superRefine((s, ctx) => {
     if (!s.saveTransactionsForCentral) return;
     if (s.customerNumber === null) {
-      ctx.addIssue({ code: 'custom', path: ['customerNumber'], message: 'is required when "Save transactions for the central" is on' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['customerNumber'],
+        message: 'is required when "Save transactions for the central" is on',
+      });
     }
     if (s.headOfficeCustomerNumber === null) {
       ctx.addIssue({
@@ -57,12 +61,26 @@ export class SettingsError extends Error {
 }
 
 /**
- * Validates the host's stored settings. The customer-number rule is the
+ * A host stores what its clerk changed, not every setting a newer plugin
+ * knows: a missing (or undefined) setting takes the manifest's default. A
+ * setting the host did store is checked as it is, null included, so a wrong
+ * value is refused by name instead of quietly replaced.
+ */
+function withDefaults(raw: unknown, defaults: Readonly<Record<string, unknown>>): unknown {
+  if (raw === undefined) return { ...defaults };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const stored = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  return { ...defaults, ...stored };
+}
+
+/**
+ * Validates the host's stored settings, missing ones filled from `defaults`
+ * (the manifest's). The customer-number rule is the
  * vendor's licence rule: an offline register sharing head office's number
  * would mix its data with head office's in every portal transfer and update.
  */
-export function parseSettings(raw: unknown): Settings {
-  const result = SettingsSchema.safeParse(raw);
+export function parseSettings(raw: unknown, defaults: Readonly<Record<string, unknown>> = {}): Settings {
+  const result = SettingsSchema.safeParse(withDefaults(raw, defaults));
   if (!result.success) {
     const fields = result.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`);
     throw new SettingsError(`daystick settings are invalid: ${fields.join('; ')}`, fields);
