@@ -11,7 +11,11 @@ import { openJournalDatabase } from '../../src/journal/open-journal.js';
 import { SqliteJournalPort } from '../../src/journal/sqlite-journal-port.js';
 import { SqliteTimeRecordingPort } from '../../src/journal/sqlite-time-recording-port.js';
 import { activate } from '../../src/plugin/activate.js';
-import { JOURNAL_SUMMARY_MISMATCH } from '../../src/plugin/journal-summary-check.js';
+import {
+  checkedTimeRecording,
+  JOURNAL_SUMMARY_MISMATCH,
+  TIME_RECORD_COUNT_MISMATCH,
+} from '../../src/plugin/journal-summary-check.js';
 import { manifestDefaults, readManifest } from '../../src/plugin/manifest.js';
 import { parseSettings, SettingsError, SettingsSchema } from '../../src/settings/settings.js';
 import { createTestHost, makeTestDir, removeTestDir } from '../support/test-host.js';
@@ -270,5 +274,49 @@ describe('a journal whose summary disagrees with its records', () => {
     const { result, warnings } = await closeWithSqliteJournal(false);
     expect(result.outcome).toBe('sent');
     expect(warnings.map((w) => w.message)).toEqual([]);
+  });
+
+  test('a time-recording count that disagrees with its records is warned about by its own name', async () => {
+    const path = join(dir, 'journal.sqlite');
+    await createDemoJournalFile(path, {
+      start: '20260105',
+      days: 1,
+      receiptsPerDay: 3,
+      seed: 'time',
+      badRecords: 0,
+      closedDays: 0,
+    });
+    const db = openJournalDatabase(path, { readonly: false });
+    try {
+      const logged: Logged[] = [];
+      const port = checkedTimeRecording(new SqliteTimeRecordingPort(db), recordingLogger(logged));
+      const counted = await port.count('20260105');
+      // A clock-out booked after the count, through another connection: the stream now holds one more.
+      const till = new Database(path);
+      till.exec(
+        `INSERT INTO F_TIME_RECORD VALUES ('LATE-T', '20260105', 'E1', 'clock-out', '2026-01-05T23:59:00+01:00')`,
+      );
+      till.close();
+      let streamed = 0;
+      for await (const _ of port.records('20260105')) streamed++;
+      expect(streamed).toBe(counted + 1);
+      expect(logged.filter((l) => l.level === 'warn').map((l) => l.data)).toEqual([
+        {
+          warning: TIME_RECORD_COUNT_MISMATCH,
+          day: '20260105',
+          stream: 'time-records',
+          fields: ['timeRecords'],
+          counted: { timeRecords: counted },
+          streamed: { timeRecords: counted + 1 },
+        },
+      ]);
+      // A stream stopped early says nothing: its count means nothing.
+      logged.length = 0;
+      await port.count('20260105');
+      for await (const _ of port.records('20260105')) break;
+      expect(logged).toEqual([]);
+    } finally {
+      db.close();
+    }
   });
 });

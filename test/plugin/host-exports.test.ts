@@ -22,6 +22,7 @@ describe("the package's public entry points", () => {
         'BusinessDayError',
         'HostRequestError',
         'SettingsError',
+        'StateCorruptError',
         'ManifestError',
         'JOURNAL_SUMMARY_MISMATCH',
       ]),
