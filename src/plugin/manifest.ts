@@ -9,7 +9,14 @@ const SemVer = z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 1.2.
 const SettingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('boolean'), default: z.boolean(), label: z.string() }),
   z.strictObject({ type: z.literal('string'), default: z.string().nullable(), label: z.string() }),
-  z.strictObject({ type: z.literal('integer'), default: z.number().int(), label: z.string() }),
+  z.strictObject({
+    type: z.literal('integer'),
+    default: z.number().int(),
+    /** The range the settings schema (src/settings) enforces, declared for the host's settings form. */
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    label: z.string(),
+  }),
   z.strictObject({
     type: z.literal('enum'),
     values: z.array(z.string()).min(1),
