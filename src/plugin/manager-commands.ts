@@ -4,7 +4,7 @@ import { type PromptId, WORDS } from '../prompts/catalog.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay, type PromptParams } from '../prompts/render.js';
 import type { Settings } from '../settings/settings.js';
-import { dequeueResend, enqueueResend, inHistory } from '../state/plugin-state.js';
+import { dequeueResend, enqueueResend, inHistory, statusView } from '../state/plugin-state.js';
 import type { StateStore } from '../state/state-store.js';
 
 export interface CommandDeps {
@@ -126,7 +126,8 @@ async function unqueue(digits: string, deps: CommandDeps): Promise<CommandResult
 }
 
 function status(deps: CommandDeps): CommandResult {
-  const { pending, queue, sent, history } = deps.store.state;
+  const { pending, queue } = deps.store.state;
+  const { sent, history } = statusView(deps.store.state);
   const lang = deps.settings.language;
   if (pending.length + queue.length + sent.length + history.length === 0) return say(deps, 'STATUS_NONE', true);
   // The summarised years first, oldest first: what was sent and confirmed long ago still has an answer.
@@ -146,7 +147,7 @@ function status(deps: CommandDeps): CommandResult {
       timeChoice: (q.includeTimeRecords ? WORDS.yes : WORDS.no)[lang],
     });
   }
-  for (const s of sent.slice(-10)) {
+  for (const s of sent) {
     const common = { day: formatDay(s.day), kind: s.kind };
     if (s.confirmedAt) deps.bus.show('STATUS_CONFIRMED', { ...common, confirmedAt: s.confirmedAt });
     else deps.bus.show('STATUS_SENT', { ...common, stick: s.stickLabel, at: s.at });

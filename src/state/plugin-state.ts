@@ -411,12 +411,21 @@ const UNRELEASED_HORIZON_MS = 92 * 24 * 3600 * 1000;
  * detailed day lies between them.
  */
 export function compactHistory(state: PluginState, nowMs: number): PluginState {
-  const days = [...new Set(state.sent.map((s) => s.day))].sort();
-  const detailed = new Set(days.slice(-DETAILED_DAYS));
-  const byDay = new Map<string, SentDay[]>();
-  for (const s of state.sent) byDay.set(s.day, [...(byDay.get(s.day) ?? []), s]);
   const settled = (s: SentDay) =>
     s.confirmedAt !== null && (s.releasedAt !== undefined || nowMs - Date.parse(s.confirmedAt) > UNRELEASED_HORIZON_MS);
+  return collapseHistory(state, DETAILED_DAYS, settled);
+}
+
+/** What `status` shows: the history, and confirmed days older than the newest `newestDays` sent days summarised too. */
+export function statusView(state: PluginState, newestDays = 10): Pick<PluginState, 'sent' | 'history'> {
+  return collapseHistory(state, newestDays, (s) => s.confirmedAt !== null);
+}
+
+function collapseHistory(state: PluginState, detailedDays: number, settled: (s: SentDay) => boolean): PluginState {
+  const days = [...new Set(state.sent.map((s) => s.day))].sort();
+  const detailed = new Set(days.slice(-detailedDays));
+  const byDay = new Map<string, SentDay[]>();
+  for (const s of state.sent) byDay.set(s.day, [...(byDay.get(s.day) ?? []), s]);
   const collapse = days.filter((d) => !detailed.has(d) && byDay.get(d)!.every(settled));
   if (collapse.length === 0) return state;
   const gone = new Set(collapse);
