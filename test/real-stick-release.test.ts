@@ -11,7 +11,7 @@ import { createRemovableMedia } from '../src/stick/index.js';
 import { REGISTER_FOLDER } from './plugin/plugin-helpers.js';
 import { describeWithFuse, makeFatImage, type MountedStick, mountStick, releaseAllSticks, unmountStick } from './support/fuse-stick.js';
 import { DAYSTICK_BIN } from './support/shell-session.js';
-import { createTestHost, makeTestDir, REGISTER_SETTINGS, removeTestDir, type TestHost } from './support/test-host.js';
+import { createTestHost, makeTestDir, type REGISTER_SETTINGS, removeTestDir, type TestHost } from './support/test-host.js';
 
 /**
  * The round trip closes (docs/stick-format.md 9.3): the register closes onto a
