@@ -11,6 +11,7 @@ import { DEFLATE_LEVEL, writeDayPackage } from '../export/write-day-package.js';
 import { forEachEntry } from '../package/reader.js';
 import { closeBenchSection, runJournalReadChild } from './close-bench.js';
 import { importBenchSection } from './import-bench.js';
+import { stateBenchSection } from './state-bench.js';
 import { createSyntheticJournal, type SyntheticDaySpec } from './synthetic-journal.js';
 
 /**
@@ -243,7 +244,7 @@ const exportSection: BenchSection = {
   },
 };
 
-const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection];
+const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection, stateBenchSection];
 
 async function main(argv: string[]): Promise<number> {
   const readIndex = argv.indexOf('--journal-read');

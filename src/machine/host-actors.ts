@@ -16,15 +16,20 @@ import type { Host } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay } from '../prompts/render.js';
-import { readAcknowledgements } from '../package/acknowledgement.js';
+import { type AcknowledgementReading, ackFileTarget, readAcknowledgements } from '../package/acknowledgement.js';
+import { type PackageOnStick, packagesOnStick, type ReleaseFs, releasePackage, removeAcksOf } from '../export/release-packages.js';
 import { registerFolderName, STICK_ROOT_FOLDER } from '../package/layout.js';
 import {
   applyAcknowledgements,
   type BookedDayCounts,
+  chooseReleases,
+  compactHistory,
+  confirmedPackagesAbsent,
   confirmedResends,
   countClose,
   markAttemptFailed,
   markPlannedPending,
+  markReleased,
   markSent,
   type PlannedDay,
   planDays,
@@ -53,6 +58,10 @@ export interface DayCloseDeps {
   unconfirmedResendAfterCloses: number;
   /** A master-data backup that reports no progress for this long is abandoned as stalled. */
   backupStallMs: number;
+  /** Confirmed days whose packages stay on the stick (docs/stick-format.md 9.3). */
+  keepConfirmedDays: number;
+  /** The release's file operations; a test replaces them to stop a release halfway, as a crash would. */
+  releaseFs?: ReleaseFs;
   writeDayPackage: WriteDayPackage;
   estimatePackageBytes: EstimatePackageBytes;
 }
@@ -73,7 +82,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       let plan: PlannedDay[] = [];
       let unsent: BookedDayCounts[] = [];
       await store.update((s) => {
-        const counted = countClose(s);
+        const counted = countClose(compactHistory(s, host.clock.now()));
         plan = planDays(counted, deps.today, deps.unconfirmedResendAfterCloses);
         const marked = markPlannedPending(counted, plan, new Date(host.clock.now()).toISOString());
         if (!booked) return marked;
@@ -116,7 +125,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
     checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) => {
       const { stick, plan } = input;
       // Head office's receipts are read first: a read-only or full stick still carries them home.
-      await readAcknowledgementsFrom(stick, deps);
+      const readings = await readAcknowledgementsFrom(stick, deps);
       if (stick.readOnly) return { ok: false, problem: 'read-only' };
       const { keyId } = await ensureRegisterKeyPair(host.storage.dir);
       const conflict = await findStickConflict(stick.mountPath, deps.identity, keyId);
@@ -124,6 +133,8 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
       if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
+      // Only now, with the folder known to be this register's and writable; before the estimate, so the room counts.
+      await releaseConfirmed(stick, readings, deps);
       await tidyBackupLeftovers(deps, stick);
       // Plan first, estimate second: a re-send this stick's receipts just confirmed takes no room.
       const dropDays = confirmedResends(store.state, plan);
@@ -396,16 +407,16 @@ function waitForStick(
  * that fails its checks is reported and changes nothing; a stick that cannot
  * be read for acks does not stop the day's writing.
  */
-async function readAcknowledgementsFrom(stick: StickInfo, deps: DayCloseDeps): Promise<void> {
+async function readAcknowledgementsFrom(stick: StickInfo, deps: DayCloseDeps): Promise<AcknowledgementReading[]> {
   const { host, bus, store } = deps;
-  let readings: Awaited<ReturnType<typeof readAcknowledgements>>;
+  let readings: AcknowledgementReading[];
   try {
     readings = await readAcknowledgements(registerFolder(stick.mountPath, deps.identity), {
       trustedHeadOfficeKeyId: store.state.headOfficeKeyId ?? undefined,
     });
   } catch (err) {
     host.logger.warn('could not read acknowledgements from the stick', { error: String(err) });
-    return;
+    return [];
   }
   const known = new Set(store.state.sent.filter((s) => s.confirmedAt === null).map((s) => s.packageId));
   const fresh = readings.filter((r) => (r.packageId ? known.has(r.packageId) : !r.valid));
@@ -416,7 +427,7 @@ async function readAcknowledgementsFrom(stick: StickInfo, deps: DayCloseDeps): P
     bus.show('ACK_INVALID', { problem: r.problem, file: r.file });
   }
   const valid = fresh.flatMap((r) => (r.valid ? [r] : []));
-  if (valid.length === 0) return;
+  if (valid.length === 0) return readings;
   let confirmedDays: string[] = [];
   await store.update((s) => {
     const applied = applyAcknowledgements(s, valid);
@@ -427,6 +438,60 @@ async function readAcknowledgementsFrom(stick: StickInfo, deps: DayCloseDeps): P
     const days = [...new Set(confirmedDays)].sort();
     bus.show('ACKS_CONFIRMED', { count: days.length, days: days.map(formatDay).join(', ') });
   }
+  return readings;
+}
+
+/**
+ * Removes from the stick the packages head office confirmed, but the newest
+ * `keepConfirmedDays` days (docs/stick-format.md 9.3), and finishes a release
+ * an earlier visit left half done. Nothing here may cost the day's bookings:
+ * a failure is logged, and what is left is cleared at the next visit.
+ */
+async function releaseConfirmed(stick: StickInfo, readings: readonly AcknowledgementReading[], deps: DayCloseDeps): Promise<void> {
+  const { host, bus, store } = deps;
+  const folder = registerFolder(stick.mountPath, deps.identity);
+  const released: PackageOnStick[] = [];
+  try {
+    const onStick = await packagesOnStick(folder);
+    const acks = readings.flatMap((r) => (r.valid ? [r] : []));
+    const chosen = chooseReleases(store.state, [...onStick.values()], acks, deps.keepConfirmedDays);
+    try {
+      for (const id of chosen) {
+        const pkg = onStick.get(id)!;
+        await releasePackage(folder, pkg, deps.releaseFs);
+        released.push(pkg);
+      }
+    } finally {
+      if (released.length > 0) {
+        const at = new Date(host.clock.now()).toISOString();
+        await store.update((s) => markReleased(s, released.map((p) => p.packageId), at));
+      }
+    }
+    const present = new Set([...onStick.keys()].filter((id) => !chosen.includes(id)));
+    const leftover = await removeAcksOf(folder, confirmedPackagesAbsent(store.state, present), deps.releaseFs);
+    if (leftover.length > 0) {
+      host.logger.info('removed the acknowledgements of packages no longer on the stick', { removed: leftover });
+      // An interrupted release of this stick's own package is finished now: the record may be summarised later.
+      const finished = new Set(leftover.map((name) => ackFileTarget(name)?.packageId));
+      const ids = store.state.sent.filter((r) => finished.has(r.packageId) && r.stickLabel === stick.label && !r.releasedAt);
+      if (ids.length > 0) {
+        const at = new Date(host.clock.now()).toISOString();
+        await store.update((st) => markReleased(st, ids.map((r) => r.packageId), at));
+      }
+    }
+  } catch (err) {
+    host.logger.warn('could not remove the confirmed packages from the stick', {
+      code: (err as NodeJS.ErrnoException).code,
+      error: String(err),
+    });
+  }
+  if (released.length === 0) return;
+  const days = [...new Set(released.map((p) => p.businessDay))].sort();
+  host.logger.info('removed the packages head office confirmed from the stick', {
+    days,
+    packages: released.map((p) => p.stem),
+  });
+  bus.show('CONFIRMED_DAYS_CLEARED', { count: days.length });
 }
 
 /** Writes and removes a small file in daystick's own folder: the only sure test that a stick takes writes. */

@@ -158,6 +158,12 @@ export interface ReadAcknowledgementsOptions {
 
 const ACK_NAME = /^([0-9]{8})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:_([0-9a-f]{16}))?\.ack\.json(\.part)?$/;
 
+/** The package an ack file (plain or keyed name, complete or `.part`) is named after; null for any other file. */
+export function ackFileTarget(fileName: string): { businessDay: string; packageId: string } | null {
+  const m = ACK_NAME.exec(fileName);
+  return m ? { businessDay: m[1]!, packageId: m[2]! } : null;
+}
+
 /**
  * Every acknowledgement in a register folder, verified. Nothing is skipped:
  * an ack that fails any check comes back as `valid: false` with its cause,

@@ -94,3 +94,21 @@ export function parsePackageFileName(fileName: string): ParsedPackageFileName | 
   if (!m) return null;
   return { stem: name, businessDay: m[1]!, packageId: m[2]!, role, temporary };
 }
+
+export interface PackageFileNames {
+  manifest: string;
+  signature: string;
+  /** The data file this layout names; a package's manifest names its own (`dataFile.name`), which wins. */
+  data: string;
+}
+
+/** The committed file names of one package, as section 1 of docs/stick-format.md names them. */
+export function packageFileNames(stem: string): PackageFileNames {
+  return { manifest: stem + MANIFEST_SUFFIX, signature: stem + SIGNATURE_SUFFIX, data: stem + DATA_SUFFIX };
+}
+
+/** Whether `fileName` is a (committed) data file of the package `stem`: the only data file a release may remove. */
+export function isDataFileOf(fileName: string, stem: string): boolean {
+  const parsed = parsePackageFileName(fileName);
+  return parsed !== null && !parsed.temporary && parsed.role === 'data' && parsed.stem === stem;
+}

@@ -161,6 +161,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
           },
           unconfirmedResendAfterCloses: settings.unconfirmedResendAfterCloses,
           backupStallMs: settings.backupStallSeconds * 1000,
+          keepConfirmedDays: settings.keepConfirmedDays,
           writeDayPackage,
           estimatePackageBytes,
         }),

@@ -4,7 +4,7 @@ import { type PromptId, WORDS } from '../prompts/catalog.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay, type PromptParams } from '../prompts/render.js';
 import type { Settings } from '../settings/settings.js';
-import { dequeueResend, enqueueResend } from '../state/plugin-state.js';
+import { dequeueResend, enqueueResend, inHistory, statusView } from '../state/plugin-state.js';
 import type { StateStore } from '../state/state-store.js';
 
 export interface CommandDeps {
@@ -61,7 +61,9 @@ async function queueResend(digits: string, deps: CommandDeps): Promise<CommandRe
   const timeRecords = await host.timeRecording.count(day);
   // "Future" only by a clock that may be set back: a day already sent, or one the journal holds data of, has happened.
   const happened =
-    deps.store.state.sent.some((s) => s.day === day) || summary.receipts + summary.stockPostings + timeRecords > 0;
+    deps.store.state.sent.some((s) => s.day === day) ||
+    inHistory(deps.store.state, day) ||
+    summary.receipts + summary.stockPostings + timeRecords > 0;
   if (day > businessDayOf(host.clock.now()) && !happened) return say(deps, 'RESEND_FUTURE_DATE', false, { day: shown });
   const first = await host.journal.firstBusinessDay();
   if (first === null || day < first) {
@@ -124,9 +126,14 @@ async function unqueue(digits: string, deps: CommandDeps): Promise<CommandResult
 }
 
 function status(deps: CommandDeps): CommandResult {
-  const { pending, queue, sent } = deps.store.state;
+  const { pending, queue } = deps.store.state;
+  const { sent, history } = statusView(deps.store.state);
   const lang = deps.settings.language;
-  if (pending.length + queue.length + sent.length === 0) return say(deps, 'STATUS_NONE', true);
+  if (pending.length + queue.length + sent.length + history.length === 0) return say(deps, 'STATUS_NONE', true);
+  // The summarised years first, oldest first: what was sent and confirmed long ago still has an answer.
+  for (const h of history) {
+    deps.bus.show('STATUS_HISTORY', { from: formatDay(h.from), to: formatDay(h.to), days: h.days });
+  }
   for (const p of pending) {
     deps.bus.show('STATUS_PENDING', {
       day: formatDay(p.day),
@@ -140,7 +147,7 @@ function status(deps: CommandDeps): CommandResult {
       timeChoice: (q.includeTimeRecords ? WORDS.yes : WORDS.no)[lang],
     });
   }
-  for (const s of sent.slice(-10)) {
+  for (const s of sent) {
     const common = { day: formatDay(s.day), kind: s.kind };
     if (s.confirmedAt) deps.bus.show('STATUS_CONFIRMED', { ...common, confirmedAt: s.confirmedAt });
     else deps.bus.show('STATUS_SENT', { ...common, stick: s.stickLabel, at: s.at });

@@ -2,6 +2,8 @@
  * Every message daystick can show, by stable id, in English and German.
  * The machine and the commands emit ids and parameters only; text is drawn
  * here so a register shell may also render the ids its own way.
+ * `{name|one|other}` picks the language's plural form for the number
+ * `name` (Intl.PluralRules), `#` in it standing for the number.
  */
 export type Language = 'en' | 'de';
 export type Severity = 'info' | 'warning' | 'error' | 'success';
@@ -148,6 +150,11 @@ export const PROMPTS = {
     en: 'Head office confirmed the import of {count} day(s): {days}.',
     de: 'Die Zentrale hat den Import von {count} Tag(en) bestätigt: {days}.',
   },
+  CONFIRMED_DAYS_CLEARED: {
+    severity: 'success',
+    en: '{count|# day confirmed by head office was cleared from the USB stick.|# days confirmed by head office were cleared from the USB stick.}',
+    de: '{count|# von der Zentrale bestätigter Tag wurde vom USB-Stick gelöscht.|# von der Zentrale bestätigte Tage wurden vom USB-Stick gelöscht.}',
+  },
   ACK_INVALID: {
     severity: 'warning',
     en: 'A confirmation from head office on the stick cannot be trusted ({problem}: {file}); the day stays unconfirmed and will be sent again if needed.',
@@ -247,6 +254,11 @@ export const PROMPTS = {
     severity: 'success',
     en: '{day}: sent ({kind}) and confirmed by head office at {confirmedAt}.',
     de: '{day}: gesendet ({kind}) und von der Zentrale bestätigt am {confirmedAt}.',
+  },
+  STATUS_HISTORY: {
+    severity: 'success',
+    en: 'From {from} to {to}: {days|# day|# days} sent and confirmed by head office (older history, summarised).',
+    de: 'Vom {from} bis {to}: {days|# Tag|# Tage} gesendet und von der Zentrale bestätigt (ältere Einträge, zusammengefasst).',
   },
   STATUS_NONE: {
     severity: 'info',

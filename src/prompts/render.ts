@@ -6,7 +6,7 @@ export type PromptParams = Readonly<Record<string, string | number>>;
 /** Fills `{name}` placeholders; a missing parameter stays visible as `{name}` rather than vanishing. */
 export function renderPrompt(id: PromptId, params: PromptParams, language: Language): ShownPrompt {
   const entry = PROMPTS[id];
-  const text = entry[language].replace(/\{(\w+)\}/g, (whole, name: string) => {
+  const text = pluralised(entry[language], params, language).replace(/\{(\w+)\}/g, (whole, name: string) => {
     if (!Object.hasOwn(params, name)) return whole;
     const words = WORD_PARAMS[id]?.[name];
     if (!words) return String(params[name]);
@@ -31,4 +31,21 @@ export function formatBytes(bytes: number): string {
     i++;
   }
   return `${v.toFixed(1)} ${units[i]}`;
+}
+
+const PLURAL = /\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g;
+const pluralRules = new Map<Language, Intl.PluralRules>();
+
+/** `{count|# day|# days}`: the form the language uses for that number; a missing or non-numeric parameter stays visible. */
+function pluralised(text: string, params: PromptParams, language: Language): string {
+  return text.replace(PLURAL, (whole, name: string, one: string, other: string) => {
+    const value = Object.hasOwn(params, name) ? Number(params[name]) : Number.NaN;
+    if (!Number.isFinite(value)) return whole;
+    let rules = pluralRules.get(language);
+    if (!rules) {
+      rules = new Intl.PluralRules(language);
+      pluralRules.set(language, rules);
+    }
+    return (rules.select(value) === 'one' ? one : other).replaceAll('#', String(value));
+  });
 }

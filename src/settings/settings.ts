@@ -27,6 +27,8 @@ export const SettingsSchema = z
     includeTimeRecords: z.boolean(),
     stickReminderSeconds: z.number().int().min(5).max(3600),
     unconfirmedResendAfterCloses: z.number().int().min(1).max(365),
+    /** Confirmed days whose packages stay on the stick; older confirmed packages are removed (docs/stick-format.md 9.3). */
+    keepConfirmedDays: z.number().int().min(0).max(366).default(7),
     language: z.enum(['en', 'de']),
   })
   .superRefine((s, ctx) => {

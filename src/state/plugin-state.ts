@@ -42,6 +42,22 @@ export const SentDaySchema = z.strictObject({
   journal: JournalCountsSchema.optional(),
   /** The package's bytes on the stick, for estimating the next packages' size. */
   bytes: Count.optional(),
+  /** When the register removed this confirmed package from its stick (docs/stick-format.md 9.3); absent while it is there. */
+  releasedAt: Instant.optional(),
+});
+
+/**
+ * Older sent history, summarised: every sent record of the days in it was
+ * confirmed by head office (and released from its stick, or long ago). Kept
+ * so `status` still answers for it after the detailed records went.
+ */
+export const HistoryRangeSchema = z.strictObject({
+  from: BusinessDaySchema,
+  to: BusinessDaySchema,
+  /** Business days of the range that were sent (a store's closed days are not counted). */
+  days: Count,
+  packages: Count,
+  lastConfirmedAt: Instant,
 });
 
 /** A day the manager asked to send again (YYYYMMDD + REPORTS). */
@@ -68,12 +84,15 @@ export const PluginStateSchema = z.strictObject({
   accounted: z.record(z.string(), z.tuple([Count, Count])).nullable().default(null),
   /** Fingerprints of the journal rows of no valid business day already carried in a quarantine. */
   straysSent: z.array(z.string()).default([]),
+  /** Compacted sent history, oldest first (see `compactHistory`). */
+  history: z.array(HistoryRangeSchema).default([]),
 });
 
 export type PendingDay = z.infer<typeof PendingDaySchema>;
 export type SentDay = z.infer<typeof SentDaySchema>;
 export type QueuedDay = z.infer<typeof QueuedDaySchema>;
 export type PluginState = z.infer<typeof PluginStateSchema>;
+export type HistoryRange = z.infer<typeof HistoryRangeSchema>;
 
 export function emptyState(): PluginState {
   return {
@@ -85,6 +104,7 @@ export function emptyState(): PluginState {
     headOfficeKeyId: null,
     accounted: null,
     straysSent: [],
+    history: [],
   };
 }
 
@@ -314,4 +334,136 @@ export function applyAcknowledgements(state: PluginState, acks: AckSeen[]): { st
 export function confirmedResends(state: PluginState, plan: PlannedDay[]): string[] {
   const confirmed = new Set(state.sent.filter((s) => s.confirmedAt !== null).map((s) => s.day));
   return plan.filter((p) => p.reason === 'unconfirmed' && confirmed.has(p.day)).map((p) => p.day);
+}
+
+/** A committed package found on a stick in this register's folder. */
+export interface PackageSeen {
+  packageId: string;
+  businessDay: string;
+  manifestSha256: string;
+}
+
+/** A valid acknowledgement read from the stick (every check of docs/stick-format.md 9.2 passed). */
+export interface AckOnStick {
+  packageId: string;
+  businessDay: string;
+  manifestSha256: string;
+  headOfficeKeyId: string;
+}
+
+/**
+ * The packages on a stick the register may remove (docs/stick-format.md
+ * 9.3): recorded as sent by this register, acknowledged by the pinned
+ * head-office key for exactly the manifest on the stick, and not of the
+ * newest `keepDays` such days.
+ */
+export function chooseReleases(
+  state: PluginState,
+  onStick: readonly PackageSeen[],
+  acks: readonly AckOnStick[],
+  keepDays: number,
+): string[] {
+  const pinned = state.headOfficeKeyId;
+  if (pinned === null) return [];
+  const ours = new Map(state.sent.map((s) => [s.packageId, s]));
+  const acked = new Set(
+    acks.filter((a) => a.headOfficeKeyId === pinned).map((a) => `${a.packageId} ${a.businessDay} ${a.manifestSha256}`),
+  );
+  const releasable = onStick.filter((p) => {
+    const record = ours.get(p.packageId);
+    return (
+      record !== undefined &&
+      record.day === p.businessDay &&
+      record.confirmedAt !== null &&
+      acked.has(`${p.packageId} ${p.businessDay} ${p.manifestSha256}`)
+    );
+  });
+  const kept = new Set([...new Set(releasable.map((p) => p.businessDay))].sort().reverse().slice(0, keepDays));
+  return releasable.filter((p) => !kept.has(p.businessDay)).map((p) => p.packageId);
+}
+
+/**
+ * Confirmed packages of this register whose manifest is not on the stick:
+ * released (perhaps interrupted before their acks went) or never on it. Their
+ * acks on the stick confirm nothing any more and may go.
+ */
+export function confirmedPackagesAbsent(state: PluginState, onStick: ReadonlySet<string>): Set<string> {
+  return new Set(state.sent.filter((s) => s.confirmedAt !== null && !onStick.has(s.packageId)).map((s) => s.packageId));
+}
+
+export function markReleased(state: PluginState, packageIds: readonly string[], nowIso: string): PluginState {
+  if (packageIds.length === 0) return state;
+  const released = new Set(packageIds);
+  return { ...state, sent: state.sent.map((s) => (released.has(s.packageId) ? { ...s, releasedAt: nowIso } : s)) };
+}
+
+/** The newest sent days always stay in detail, so `status` shows them one by one. */
+export const DETAILED_DAYS = 31;
+/** A confirmed package never released (its stick did not come back) is summarised after this long anyway. */
+const UNRELEASED_HORIZON_MS = 92 * 24 * 3600 * 1000;
+
+/**
+ * Keeps the state's size flat over years: the sent records of a day older
+ * than the newest `DETAILED_DAYS` sent days collapse into `history` once
+ * every record of that day is confirmed and released from its stick (or
+ * confirmed more than 92 days ago). Unconfirmed days never collapse: they
+ * may still have to go again. A range merges with its neighbour when no
+ * detailed day lies between them.
+ */
+export function compactHistory(state: PluginState, nowMs: number): PluginState {
+  const settled = (s: SentDay) =>
+    s.confirmedAt !== null && (s.releasedAt !== undefined || nowMs - Date.parse(s.confirmedAt) > UNRELEASED_HORIZON_MS);
+  return collapseHistory(state, DETAILED_DAYS, settled);
+}
+
+/** What `status` shows: the history, and confirmed days older than the newest `newestDays` sent days summarised too. */
+export function statusView(state: PluginState, newestDays = 10): Pick<PluginState, 'sent' | 'history'> {
+  return collapseHistory(state, newestDays, (s) => s.confirmedAt !== null);
+}
+
+function collapseHistory(state: PluginState, detailedDays: number, settled: (s: SentDay) => boolean): PluginState {
+  const days = [...new Set(state.sent.map((s) => s.day))].sort();
+  const detailed = new Set(days.slice(-detailedDays));
+  const byDay = new Map<string, SentDay[]>();
+  for (const s of state.sent) byDay.set(s.day, [...(byDay.get(s.day) ?? []), s]);
+  const collapse = days.filter((d) => !detailed.has(d) && byDay.get(d)!.every(settled));
+  if (collapse.length === 0) return state;
+  const gone = new Set(collapse);
+  const sent = state.sent.filter((s) => !gone.has(s.day));
+  const added: HistoryRange[] = collapse.map((d) => {
+    const records = byDay.get(d)!;
+    return {
+      from: d,
+      to: d,
+      // A day already summarised (sent again later, confirmed again) is one day, not two.
+      days: inHistory(state, d) ? 0 : 1,
+      packages: records.length,
+      lastConfirmedAt: records.map((r) => r.confirmedAt!).reduce(later),
+    };
+  });
+  const remaining = [...new Set(sent.map((s) => s.day))].sort();
+  const merged: HistoryRange[] = [];
+  for (const r of [...state.history, ...added].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))) {
+    const last = merged.at(-1);
+    if (last && !remaining.some((d) => d > last.to && d < r.from)) {
+      merged[merged.length - 1] = {
+        from: last.from,
+        to: [last.to, r.to].sort()[1]!,
+        days: last.days + r.days,
+        packages: last.packages + r.packages,
+        lastConfirmedAt: later(last.lastConfirmedAt, r.lastConfirmedAt),
+      };
+    } else {
+      merged.push(r);
+    }
+  }
+  return { ...state, sent, history: merged };
+}
+
+/** Instants may carry different offsets: compared as times, not as strings. */
+const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
+
+/** Whether the day is in the compacted history (sent and confirmed long ago). */
+export function inHistory(state: PluginState, day: string): boolean {
+  return state.history.some((r) => r.from <= day && day <= r.to);
 }

@@ -45,6 +45,7 @@ describe('settings from the manifest', () => {
       includeTimeRecords: true,
       stickReminderSeconds: 60,
       unconfirmedResendAfterCloses: 3,
+      keepConfirmedDays: 7,
       language: 'en',
     });
     // A host with nothing stored yet: the plugin is loaded and off, as the manifest's default says.

@@ -1,3 +1,4 @@
+import { readManifest } from '../../src/plugin/manifest.js';
 import { readFile } from 'node:fs/promises';
 import { PROMPTS } from '../../src/prompts/catalog.js';
 import { PromptBus } from '../../src/prompts/prompt-bus.js';
@@ -72,6 +73,9 @@ describe('settings', () => {
     // Leading zeros do not make another customer: the same number as head office's, however it is written, is refused.
     [{ customerNumber: '0010000' }, /customer number 0010000 is the head office's \(10000\).*licence violation/s],
     [{ customerNumber: '10000', headOfficeCustomerNumber: '000010000' }, /customer number 10000 is the head office's \(000010000\)/],
+    [{ keepConfirmedDays: -1 }, /keepConfirmedDays: /],
+    [{ keepConfirmedDays: 367 }, /keepConfirmedDays: /],
+    [{ keepConfirmedDays: 2.5 }, /keepConfirmedDays: /],
   ])('%o is refused by name', (change, message) => {
     expect(() => parseSettings({ ...REGISTER_SETTINGS, ...change })).toThrow(message);
   });
@@ -79,5 +83,42 @@ describe('settings', () => {
   test('with the switch off, no customer numbers are needed', () => {
     const s = parseSettings({ ...REGISTER_SETTINGS, saveTransactionsForCentral: false, customerNumber: null });
     expect(s.saveTransactionsForCentral).toBe(false);
+  });
+
+  test('every integer setting declares in the manifest the range the settings schema enforces', async () => {
+    const manifest = await readManifest(new URL('../../plugin.manifest.json', import.meta.url).pathname);
+    const integers = Object.entries(manifest.settings).filter(([, d]) => d.type === 'integer');
+    expect(integers.map(([k]) => k)).toContain('keepConfirmedDays');
+    for (const [key, declared] of integers) {
+      if (declared.type !== 'integer') continue;
+      expect([key, typeof declared.min, typeof declared.max]).toEqual([key, 'number', 'number']);
+      expect(parseSettings({ ...REGISTER_SETTINGS, [key]: declared.min })).toMatchObject({ [key]: declared.min });
+      expect(parseSettings({ ...REGISTER_SETTINGS, [key]: declared.max })).toMatchObject({ [key]: declared.max });
+      expect(() => parseSettings({ ...REGISTER_SETTINGS, [key]: declared.min! - 1 })).toThrow(new RegExp(`${key}: `));
+      expect(() => parseSettings({ ...REGISTER_SETTINGS, [key]: declared.max! + 1 })).toThrow(new RegExp(`${key}: `));
+    }
+    // A register whose stored settings predate the setting gets the manifest's default.
+    const { keepConfirmedDays: _, ...older } = REGISTER_SETTINGS;
+    expect(parseSettings(older).keepConfirmedDays).toBe(manifest.settings.keepConfirmedDays?.default);
+  });
+});
+
+describe('plural forms', () => {
+  const pluralPart = (t: string) => [...t.matchAll(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g)].map((m) => m[1]);
+  test.each(Object.entries(PROMPTS))('%s names the same plural parameters in English and German', (_id, p) => {
+    expect(pluralPart(p.de)).toEqual(pluralPart(p.en));
+  });
+
+  test.each([
+    ['en', 1, '1 day confirmed by head office was cleared from the USB stick.'],
+    ['en', 3, '3 days confirmed by head office were cleared from the USB stick.'],
+    ['de', 1, '1 von der Zentrale bestätigter Tag wurde vom USB-Stick gelöscht.'],
+    ['de', 12, '12 von der Zentrale bestätigte Tage wurden vom USB-Stick gelöscht.'],
+  ] as const)('CONFIRMED_DAYS_CLEARED in %s for %d', (lang, count, text) => {
+    expect(renderPrompt('CONFIRMED_DAYS_CLEARED', { count }, lang).text).toBe(text);
+  });
+
+  test('a plural without its number stays visible rather than guessing a form', () => {
+    expect(renderPrompt('CONFIRMED_DAYS_CLEARED', {}, 'en').text).toContain('{count|');
   });
 });

@@ -161,6 +161,7 @@ export const REGISTER_SETTINGS = {
   includeTimeRecords: true,
   stickReminderSeconds: 60,
   unconfirmedResendAfterCloses: 3,
+  keepConfirmedDays: 7,
   language: 'en',
 };
 
