@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commitBackup } from '../src/export/backup-manifest-writer.js';
 import { writeDayPackage } from '../src/export/index.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
 import { centralDaySummary } from '../src/headoffice/central-summary.js';
@@ -12,6 +13,7 @@ import { openJournalDatabase } from '../src/journal/open-journal.js';
 import { SqliteJournalPort } from '../src/journal/sqlite-journal-port.js';
 import { SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
 import { SqliteTimeRecordingPort } from '../src/journal/sqlite-time-recording-port.js';
+import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE } from '../src/package/backup-manifest.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 
 const CUSTOMER = '51000';
@@ -79,11 +81,28 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
         });
       }
       backupFolder = join(work, 'backup');
-      await new SqliteMasterDataBackup(db).run(backupFolder, new AbortController().signal);
+      const written = await new SqliteMasterDataBackup(db).run(backupFolder, new AbortController().signal);
+      await commitBackup({
+        folder: backupFolder,
+        identity: { customerNumber: CUSTOMER, registerId: REGISTER },
+        businessDay: DAYS[2]!,
+        written,
+        keyDir: join(work, 'register-keys'),
+        now: () => Date.UTC(2026, 9, 23),
+        signal: new AbortController().signal,
+      });
     } finally {
       db.close();
     }
-    const imported = await runImport([join(work, 'DAYSTICK'), '--central', central, '--keys', join(work, 'ho-keys'), '--head-office-customer', '10000']);
+    const imported = await runImport([
+      join(work, 'DAYSTICK'),
+      '--central',
+      central,
+      '--keys',
+      join(work, 'ho-keys'),
+      '--head-office-customer',
+      '10000',
+    ]);
     expect(imported.out).toContain('3 package(s): 3 imported');
   });
 
@@ -115,19 +134,29 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     central,
   ];
 
-  test('receipts missing centrally come back; a conflicting one and the register\'s own unreadable records are reported', async () => {
+  test("receipts missing centrally come back; a conflicting one and the register's own unreadable records are reported", async () => {
     const [, day2, day3] = DAYS as [BusinessDay, BusinessDay, BusinessDay];
     const lost = [10, 11, 77];
     const complete = await withCentral((s) => centralDaySummary(s, CUSTOMER, REGISTER, day2));
     const conflictingId = await withCentral(async (store) => {
-      const ofDay = await store.all<{ receipt_id: string }>('SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_no', [day2]);
+      const ofDay = await store.all<{ receipt_id: string }>(
+        'SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_no',
+        [day2],
+      );
       for (const position of lost) {
         const id = ofDay[position]!.receipt_id;
-        for (const table of ['receipt_lines', 'payments', 'receipts']) await store.run(`DELETE FROM ${table} WHERE receipt_id = ?`, [id]);
+        for (const table of ['receipt_lines', 'payments', 'receipts'])
+          await store.run(`DELETE FROM ${table} WHERE receipt_id = ?`, [id]);
       }
       // A different receipt stored under a register's id: what reconciliation must report and never overwrite.
-      const [victim] = await store.all<{ receipt_id: string }>('SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_id LIMIT 1', [day3]);
-      await store.run("UPDATE receipts SET gross_minor = gross_minor + 1, content_sha256 = 'edited' WHERE receipt_id = ?", [victim!.receipt_id]);
+      const [victim] = await store.all<{ receipt_id: string }>(
+        'SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_id LIMIT 1',
+        [day3],
+      );
+      await store.run(
+        "UPDATE receipts SET gross_minor = gross_minor + 1, content_sha256 = 'edited' WHERE receipt_id = ?",
+        [victim!.receipt_id],
+      );
       return victim!.receipt_id;
     });
     const gap = await withCentral((s) => centralDaySummary(s, CUSTOMER, REGISTER, day2));
@@ -138,16 +167,22 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     expect(result.code).toBe(1);
     expect(result.out).toMatch(new RegExp(`${day2} .* matches`));
     expect(result.out).toMatch(new RegExp(`${day3} .* DIFFERS`));
-    expect(result.out).toContain(`CONFLICT receipt ${conflictingId}: central holds different content, kept central, not fixed`);
+    expect(result.out).toContain(
+      `CONFLICT receipt ${conflictingId}: central holds different content, kept central, not fixed`,
+    );
     // The demo journal puts its bad records on the last day: the register itself cannot vouch for them.
     expect(result.out).toMatch(/\n {4}\d+ register record\(s\) fail the record schemas and cannot be imported\n/);
     expect(result.out).not.toContain(DAYS[0]!);
 
     await withCentral(async (store) => {
       expect(await centralDaySummary(store, CUSTOMER, REGISTER, day2)).toEqual(complete);
-      const kept = await store.all<{ sha: string }>('SELECT content_sha256 AS sha FROM receipts WHERE receipt_id = ?', [conflictingId]);
+      const kept = await store.all<{ sha: string }>('SELECT content_sha256 AS sha FROM receipts WHERE receipt_id = ?', [
+        conflictingId,
+      ]);
       expect(kept[0]!.sha).toBe('edited');
-      const sources = await store.all<{ n: number }>("SELECT COUNT(*) AS n FROM receipts WHERE source LIKE 'reconcile:%'");
+      const sources = await store.all<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM receipts WHERE source LIKE 'reconcile:%'",
+      );
       expect(Number(sources[0]!.n)).toBe(lost.length);
     });
 
@@ -157,9 +192,161 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
   });
 
   test('a register database that is not one is refused by name', async () => {
-    const result = await runImport([...reconcileArgs(DAYS[0]!).slice(0, 1), join(work, 'no-such.sqlite'), ...reconcileArgs(DAYS[0]!).slice(2)]);
-    expect(result.code).toBe(2);
+    const result = await runImport([
+      ...reconcileArgs(DAYS[0]!).slice(0, 1),
+      join(work, 'no-such.sqlite'),
+      ...reconcileArgs(DAYS[0]!).slice(2),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('backup refused (missing-manifest)');
     expect(result.err).toContain('does not exist');
+  });
+
+  /** Everything the central journal holds, counted per table and register: what a refused run must leave as it was. */
+  async function centralCounts(): Promise<Record<string, number>> {
+    return withCentral(async (store) => {
+      const counts: Record<string, number> = {};
+      for (const table of [
+        'registers',
+        'receipts',
+        'receipt_lines',
+        'payments',
+        'stock_postings',
+        'time_records',
+        'conflicts',
+      ]) {
+        const rows = await store.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`);
+        counts[table] = Number(rows[0]!.n);
+      }
+      return counts;
+    });
+  }
+
+  /** Three receipts of the middle day gone centrally: what a reconcile would bring back. */
+  async function loseReceipts(): Promise<void> {
+    await withCentral(async (store) => {
+      const ofDay = await store.all<{ receipt_id: string }>(
+        'SELECT receipt_id FROM receipts WHERE business_day = ? ORDER BY receipt_no LIMIT 3',
+        [DAYS[1]!],
+      );
+      for (const { receipt_id: id } of ofDay) {
+        for (const table of ['receipt_lines', 'payments', 'receipts'])
+          await store.run(`DELETE FROM ${table} WHERE receipt_id = ?`, [id]);
+      }
+    });
+  }
+
+  async function expectRefused(args: string[], problem: string): Promise<string> {
+    await loseReceipts();
+    const before = await centralCounts();
+    const result = await runImport(args);
+    expect(result.err).toContain(`backup refused (${problem})`);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe('');
+    expect(await centralCounts()).toEqual(before);
+    return result.err;
+  }
+
+  test("the issue's story: a mistyped customer number is refused by name, and no phantom register appears", async () => {
+    const args = reconcileArgs(DAYS[0]!);
+    args[args.indexOf('--customer') + 1] = '51001';
+    const err = await expectRefused(args, 'identity-mismatch');
+    expect(err).toContain(
+      `this backup belongs to customer number ${CUSTOMER}, register ${REGISTER}, but customer number 51001`,
+    );
+    await withCentral(async (store) => {
+      expect(await store.all("SELECT * FROM receipts WHERE customer_number = '51001'")).toEqual([]);
+    });
+    const wrongRegister = reconcileArgs(DAYS[0]!);
+    wrongRegister[wrongRegister.indexOf('--register') + 1] = '4';
+    await expectRefused(wrongRegister, 'identity-mismatch');
+  });
+
+  test('a backup file changed after the register signed it is refused', async () => {
+    const file = join(backupFolder, 'register-backup.sqlite');
+    const bytes = await readFile(file);
+    // One byte deep inside the database: still an SQLite file, no longer the one signed.
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100]! + 1) % 256;
+    await writeFile(file, bytes);
+    await expectRefused(reconcileArgs(DAYS[0]!), 'data-hash-mismatch');
+  });
+
+  test('a manifest signed by another key, or changed after signing, or missing, is refused', async () => {
+    const original = await readFile(join(backupFolder, BACKUP_MANIFEST_FILE));
+    const originalSignature = await readFile(join(backupFolder, BACKUP_SIGNATURE_FILE));
+    const bytes = (await readFile(join(backupFolder, 'register-backup.sqlite'))).length;
+    await commitBackup({
+      folder: backupFolder,
+      identity: { customerNumber: CUSTOMER, registerId: REGISTER },
+      businessDay: DAYS[2]!,
+      written: { files: ['register-backup.sqlite'], bytes },
+      keyDir: join(work, 'another-register-keys'),
+      now: () => Date.UTC(2026, 9, 23),
+      signal: new AbortController().signal,
+    });
+    const err = await expectRefused(reconcileArgs(DAYS[0]!), 'pinned-key-conflict');
+    expect(err).toContain(`register ${CUSTOMER}-${REGISTER} is pinned to key`);
+
+    // The register's own signature, over other bytes: the day changed by hand.
+    const edited = original.toString('utf8').replace(`"businessDay": "${DAYS[2]}"`, `"businessDay": "${DAYS[1]}"`);
+    expect(edited).not.toBe(original.toString('utf8'));
+    await writeFile(join(backupFolder, BACKUP_MANIFEST_FILE), edited);
+    await writeFile(join(backupFolder, BACKUP_SIGNATURE_FILE), originalSignature);
+    await expectRefused(reconcileArgs(DAYS[0]!), 'bad-signature');
+
+    await rm(join(backupFolder, BACKUP_MANIFEST_FILE));
+    await expectRefused(reconcileArgs(DAYS[0]!), 'missing-manifest');
+  });
+
+  test('a backup of a register head office never imported is refused: no key to check it against', async () => {
+    const other = join(work, 'other-backup');
+    const db = openJournalDatabase(join(work, 'register.sqlite'), { readonly: false });
+    try {
+      const written = await new SqliteMasterDataBackup(db).run(other, new AbortController().signal);
+      await commitBackup({
+        folder: other,
+        identity: { customerNumber: '51009', registerId: REGISTER },
+        businessDay: DAYS[2]!,
+        written,
+        keyDir: join(work, 'register-keys'),
+        now: () => Date.UTC(2026, 9, 23),
+        signal: new AbortController().signal,
+      });
+    } finally {
+      db.close();
+    }
+    const args = reconcileArgs(DAYS[0]!);
+    args[args.indexOf(backupFolder)] = other;
+    args[args.indexOf('--customer') + 1] = '51009';
+    await expectRefused(args, 'unknown-register');
+  });
+
+  test('--dry-run prints what it would insert and leaves the central journal exactly as it was', async () => {
+    await loseReceipts();
+    const before = await centralCounts();
+    const fileBefore = backend === 'sqlite' ? await readFile(central) : null;
+    const dry = await runImport([...reconcileArgs(DAYS[1]!), '--dry-run']);
+    expect(dry.err).toBe('');
+    expect(dry.out).toContain('DRY RUN (nothing is written)');
+    expect(dry.out).toMatch(
+      new RegExp(
+        `^${DAYS[1]} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +dry-run$`,
+        'm',
+      ),
+    );
+    expect(dry.out).toMatch(/, 3 record\(s\) would be inserted \(dry run: nothing written\),/);
+    expect(await centralCounts()).toEqual(before);
+    if (fileBefore) expect((await readFile(central)).equals(fileBefore)).toBe(true);
+
+    // The real run then inserts exactly what the dry run announced.
+    const real = await runImport(reconcileArgs(DAYS[1]!));
+    expect(real.out).toMatch(
+      new RegExp(
+        `^${DAYS[1]} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +matches$`,
+        'm',
+      ),
+    );
+    expect((await centralCounts()).receipts).toBe(before.receipts! + 3);
   });
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { BACKUP_FILE_NAME } from '../src/journal/sqlite-master-data-backup.js';
+import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE } from '../src/package/backup-manifest.js';
 import {
   describeWithFuse,
   makeFatImage,
@@ -125,7 +126,8 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
     const third = await close();
     expect(third.promptIds).toContain('NOTE_2');
     expect(third.promptIds).not.toContain('BACKUP_FAILED');
-    expect(await readdir(backupDir)).toEqual([BACKUP_FILE_NAME]);
+    // Committed like a package: the signed manifest is there, the .part is gone.
+    expect((await readdir(backupDir)).sort()).toEqual([BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE, BACKUP_FILE_NAME].sort());
     expect(maxZ(path.join(backupDir, BACKUP_FILE_NAME))).toBe(5);
     const log = await readFile(path.join(dir, 'data', 'daystick-shell.log'), 'utf8');
     expect(log).toContain('removed leftovers of an interrupted master-data backup');

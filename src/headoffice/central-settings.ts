@@ -59,3 +59,31 @@ export async function settleHeadOfficeCustomerNumber(
     return stored;
   });
 }
+
+/**
+ * The same answer as `settleHeadOfficeCustomerNumber` without writing: a dry
+ * run checks against the stored number, or against the one given when none
+ * is stored yet, and leaves storing it to the first real run.
+ */
+export async function knownHeadOfficeCustomerNumber(store: CentralStore, given: string | null): Promise<string> {
+  if (given !== null && !CustomerNumber.safeParse(given).success) {
+    throw new HeadOfficeIdentityError('malformed', `--head-office-customer ${given}: a customer number is 1 to 12 digits`);
+  }
+  const stored = await storedHeadOfficeCustomerNumber(store);
+  if (stored === null) {
+    if (given === null) {
+      throw new HeadOfficeIdentityError(
+        'not-set',
+        `the central journal ${store.description} does not know head office's own customer number yet: give it with --head-office-customer N`,
+      );
+    }
+    return given;
+  }
+  if (given !== null && !sameCustomerNumber(given, stored)) {
+    throw new HeadOfficeIdentityError(
+      'differs',
+      `--head-office-customer ${given} is not head office's customer number ${stored} stored in the central journal ${store.description}`,
+    );
+  }
+  return stored;
+}

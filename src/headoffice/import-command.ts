@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { type BusinessDay, BusinessDaySchema } from '../host/business-day.js';
 import type { LoggerPort } from '../host/ports.js';
 import { createRemovableMedia } from '../stick/index.js';
-import { settleHeadOfficeCustomerNumber } from './central-settings.js';
+import { BackupRefusedError } from '../package/backup-manifest.js';
+import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralStore } from './central-store.js';
 import { type HeadOfficeKeyPair, defaultKeyFolder, loadOrCreateHeadOfficeKey } from './head-office-keys.js';
 import { importFolder } from './import-folder.js';
@@ -18,8 +20,9 @@ const USAGE = `usage:
   daystick import PATH --central FILE|postgres://...   import every package under PATH once, then exit
   daystick import --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
                                                       watch for sticks (and the backup folder) until Ctrl-C
-  daystick import --reconcile REGISTER_DB --from YYYYMMDD --customer N --register R --central ...
-                                                      data synchronisation from a date
+  daystick import --reconcile BACKUP_FOLDER --from YYYYMMDD --customer N --register R --central ... [--dry-run]
+                                                      data synchronisation from a date, out of the register's signed
+                                                      master-data backup (DAYSTICK/<C>-<R>/masterdata on its stick)
 
   --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
@@ -31,6 +34,7 @@ const USAGE = `usage:
   --stick-root DIR            folder whose sub-folders are sticks (repeatable; default: the system's removable media)
   --backup-folder DIR         also import packages copied into this folder
   --backup-poll-ms N          how often the backup folder is looked at (default 5000)
+  --dry-run                   with --reconcile: check the backup and print what would be inserted; writes nothing
 
 exit status: 0 all imported or already there; 1 something needs attention (a package refused or failed,
 a conflict, an acknowledgement not written, a reconciliation it cannot fix); 2 bad command line or central journal
@@ -54,6 +58,7 @@ const ArgsSchema = z.strictObject({
   from: BusinessDaySchema.optional(),
   customer: z.string().min(1).optional(),
   register: z.string().min(1).optional(),
+  'dry-run': z.boolean().default(false),
 });
 
 type ImportArgs = z.infer<typeof ArgsSchema> & { path: string | null };
@@ -80,6 +85,7 @@ export function parseImportArgs(args: string[]): ImportArgs {
         from: { type: 'string' },
         customer: { type: 'string' },
         register: { type: 'string' },
+        'dry-run': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -103,6 +109,7 @@ export function parseImportArgs(args: string[]): ImportArgs {
     for (const name of ['from', 'customer', 'register'] as const) {
       if (a[name] !== undefined) throw new UsageError(`--${name} belongs to --reconcile`);
     }
+    if (a['dry-run']) throw new UsageError('--dry-run belongs to --reconcile');
   }
   if (a.path !== null && (a['stick-root'] !== undefined || a['backup-folder'] !== undefined)) {
     throw new UsageError('--stick-root and --backup-folder are for watching; with a PATH the import runs once');
@@ -144,6 +151,11 @@ export async function runImportCommand(
     io.stderr.write('daystick import: with a PostgreSQL central journal give --keys DIR for head office\'s acknowledgement key\n');
     return 2;
   }
+  if (a['dry-run'] && !postgres && !existsSync(resolve(a.central))) {
+    // A dry run must not even create the central journal it was pointed at.
+    io.stderr.write(`daystick import --reconcile --dry-run: the central journal ${a.central} does not exist; nothing was created\n`);
+    return 2;
+  }
   let store: CentralStore;
   try {
     store = await openCentralStore(a.central);
@@ -154,7 +166,9 @@ export async function runImportCommand(
   try {
     let headOfficeCustomerNumber: string;
     try {
-      headOfficeCustomerNumber = await settleHeadOfficeCustomerNumber(store, a['head-office-customer'] ?? null);
+      headOfficeCustomerNumber = a['dry-run']
+        ? await knownHeadOfficeCustomerNumber(store, a['head-office-customer'] ?? null)
+        : await settleHeadOfficeCustomerNumber(store, a['head-office-customer'] ?? null);
     } catch (err) {
       io.stderr.write(`daystick import: ${(err as Error).message}\n`);
       return 2;
@@ -242,19 +256,34 @@ async function runReconcile(store: CentralStore, a: ImportArgs, headOfficeCustom
       registerId: a.register!,
       withoutStockPostings: a['without-stock-postings'],
       headOfficeCustomerNumber,
+      dryRun: a['dry-run'],
     });
   } catch (err) {
+    if (err instanceof BackupRefusedError) {
+      io.stderr.write(`daystick import --reconcile: backup refused (${err.problem}): ${err.message}\n`);
+      return 1;
+    }
     io.stderr.write(`daystick import --reconcile: ${(err as Error).message}\n`);
     return 2;
   }
   const out = io.stdout;
-  out.write(`data synchronisation of register ${a.customer}-${a.register} from ${a.from} into ${store.description}\n`);
-  out.write('DAY       REGISTER  CENTRAL-BEFORE  INSERTED  ALREADY  CONFLICTS  ONLY-CENTRAL  UNREADABLE  RESULT\n');
+  const b = report.backup;
+  out.write(
+    `${report.dryRun ? 'DRY RUN (nothing is written): ' : ''}data synchronisation of register ${b.customerNumber}-${b.registerId} ` +
+      `from ${a.from} into ${store.description}\n`,
+  );
+  out.write(
+    `backup of business day ${b.businessDay}, ${b.file.name}, ${b.file.bytes} bytes, signed by the register's pinned key ${b.publicKeyId.slice(0, 16)}…\n`,
+  );
+  out.write(
+    `DAY       REGISTER  CENTRAL-BEFORE  ${report.dryRun ? 'WOULD-INSERT' : 'INSERTED'}  ALREADY  CONFLICTS  ONLY-CENTRAL  UNREADABLE  RESULT\n`,
+  );
+  const insertedWidth = report.dryRun ? 12 : 8;
   for (const d of report.days) {
     out.write(
       `${d.businessDay}  ${String(d.register.receipts).padStart(8)}  ${String(d.centralBefore.receipts).padStart(14)}  ` +
-        `${String(d.inserted.receipts).padStart(8)}  ${String(d.alreadyPresent.receipts).padStart(7)}  ${String(d.conflicts).padStart(9)}  ` +
-        `${String(d.onlyCentralReceipts.length).padStart(12)}  ${String(d.register.unreadable).padStart(10)}  ${d.matches ? 'matches' : 'DIFFERS'}\n`,
+        `${String(d.inserted.receipts).padStart(insertedWidth)}  ${String(d.alreadyPresent.receipts).padStart(7)}  ${String(d.conflicts).padStart(9)}  ` +
+        `${String(d.onlyCentralReceipts.length).padStart(12)}  ${String(d.register.unreadable).padStart(10)}  ${report.dryRun ? 'dry-run' : d.matches ? 'matches' : 'DIFFERS'}\n`,
     );
     for (const x of d.conflictSamples) {
       out.write(`    CONFLICT ${x.recordType} ${x.recordId}: central holds different content, kept central, not fixed\n`);
@@ -269,9 +298,14 @@ async function runReconcile(store: CentralStore, a: ImportArgs, headOfficeCustom
     }
     if (d.register.unreadable > 0) out.write(`    ${d.register.unreadable} register record(s) fail the record schemas and cannot be imported\n`);
     if (d.inserted.stockPostings + d.inserted.timeRecords > 0) {
-      out.write(`    also inserted: ${d.inserted.stockPostings} stock postings, ${d.inserted.timeRecords} time records\n`);
+      out.write(
+        `    also ${report.dryRun ? 'would insert' : 'inserted'}: ${d.inserted.stockPostings} stock postings, ${d.inserted.timeRecords} time records\n`,
+      );
     }
   }
-  out.write(`${report.days.length} day(s), ${report.inserted} record(s) inserted, ${report.unfixable} thing(s) it cannot fix\n`);
+  out.write(
+    `${report.days.length} day(s), ${report.inserted} record(s) ${report.dryRun ? 'would be inserted (dry run: nothing written)' : 'inserted'}, ` +
+      `${report.unfixable} thing(s) it cannot fix\n`,
+  );
   return report.unfixable > 0 ? 1 : 0;
 }

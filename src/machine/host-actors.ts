@@ -8,6 +8,7 @@ import {
   type RegisterIdentity,
   type WriteDayPackage,
 } from '../export/export-contract.js';
+import { commitBackup } from '../export/backup-manifest-writer.js';
 import { toExportError } from '../export/fs-failure.js';
 import { BACKUP_FOLDER, removeBackupLeftovers, removePreviousBackup } from '../export/stale-backup-files.js';
 import { ensureRegisterKeyPair } from '../export/register-keys.js';
@@ -292,7 +293,7 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
     if (removed.length > 0) host.logger.info('removed the previous master-data backup before the new one', { removed });
     arm();
     await rm(backupWorkDir(host.storage.dir), { recursive: true, force: true });
-    await backup.run(
+    const written = await backup.run(
       target,
       inner.signal,
       (done, total) => {
@@ -301,6 +302,17 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
       },
       backupWorkDir(host.storage.dir),
     );
+    inner.signal.throwIfAborted();
+    await commitBackup({
+      folder: target,
+      identity: deps.identity,
+      businessDay: deps.today.day,
+      written,
+      keyDir: host.storage.dir,
+      now: () => host.clock.now(),
+      signal: inner.signal,
+      onRead: arm,
+    });
   })();
   // The abandoned run may still settle long after; its outcome no longer matters to anyone.
   work.catch(() => undefined);
