@@ -106,6 +106,17 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
     const lost = db.prepare("SELECT receipt_id FROM receipts WHERE business_day = '20260105' ORDER BY receipt_no LIMIT 3").pluck().all() as string[];
     for (const id of lost) for (const table of ['receipt_lines', 'payments', 'receipts']) db.prepare(`DELETE FROM ${table} WHERE receipt_id = ?`).run(id);
     db.close();
+    // The issue's story: a mistyped customer number. The signed backup manifest names the register, so nothing goes in.
+    const backupDir = join(stick.path, REGISTER_DIR, 'masterdata');
+    const mistyped = await runDaystick(
+      ['import', '--reconcile', backupDir, '--from', '20260101', '--customer', '10010', '--register', '1', '--central', central],
+      dir,
+    );
+    expect(mistyped.code).toBe(1);
+    expect(mistyped.stderr).toContain('backup refused (identity-mismatch): this backup belongs to customer number 10001, register 1');
+    expect(centralCount(central, 'SELECT COUNT(*) FROM receipts')).toBe(22);
+    expect(centralCount(central, 'SELECT COUNT(*) FROM registers')).toBe(1);
+
     const reconciled = await runDaystick(
       ['import', '--reconcile', join(stick.path, REGISTER_DIR, 'masterdata'), '--from', '20260105', '--customer', '10001', '--register', '1', '--central', central],
       dir,
