@@ -20,6 +20,8 @@ import { manifestSignatureValid, publicKeyIdOf, signatureFileProblem } from './s
 export const BACKUP_MANIFEST_FILE = 'backup.manifest.json';
 export const BACKUP_SIGNATURE_FILE = 'backup.manifest.sig';
 export const BACKUP_MANIFEST_VERSION = 1;
+/** Section 10's folder; the writer's `BACKUP_FOLDER` (src/export) names the same. */
+const BACKUP_FOLDER_NAME = 'masterdata';
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const NamePart = z
@@ -191,7 +193,11 @@ export async function openCheckedBackup(options: OpenBackupOptions): Promise<Che
     );
   }
   const registerFolder = dirname(folder);
-  if (basename(dirname(registerFolder)) === STICK_ROOT_FOLDER && basename(registerFolder) !== inManifest) {
+  if (
+    basename(folder) === BACKUP_FOLDER_NAME &&
+    basename(dirname(registerFolder)) === STICK_ROOT_FOLDER &&
+    basename(registerFolder) !== inManifest
+  ) {
     throw new BackupRefusedError(
       'misplaced',
       `the backup manifest names register ${inManifest} but lies in the folder of ${basename(registerFolder)}; nothing was imported`,

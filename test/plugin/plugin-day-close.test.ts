@@ -1,5 +1,7 @@
 import { cp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadOrCreateRegisterKeyPair } from '../../src/export/register-keys.js';
+import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE, openCheckedBackup } from '../../src/package/backup-manifest.js';
 import { activate } from '../../src/plugin/activate.js';
 import { createTestHost, makeTestDir, removeTestDir, type TestHost, until } from '../support/test-host.js';
 import { filesOn, manifestsOn, REGISTER_FOLDER } from './plugin-helpers.js';
@@ -33,7 +35,9 @@ describe('plugin day close against folder sticks and the real package writer', (
     expect(manifest).toMatchObject({ businessDay: '20260105', closingNumber: 42, kind: 'day-close' });
     const status = await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
     expect(status.ok).toBe(true);
-    expect(host.display.shown.at(-1)?.text).toMatch(/2026-01-05: sent \(day-close\) on stick "STICK1" .*not yet confirmed by head office/);
+    expect(host.display.shown.at(-1)?.text).toMatch(
+      /2026-01-05: sent \(day-close\) on stick "STICK1" .*not yet confirmed by head office/,
+    );
     await plugin.dispose();
   });
 
@@ -54,7 +58,22 @@ describe('plugin day close against folder sticks and the real package writer', (
     release();
     expect((await closing).outcome).toBe('sent');
     expect(host.display.ids().at(-1)).toBe('NOTE_2');
-    expect(await readdir(join(stick.mountPath, REGISTER_FOLDER, 'masterdata'))).toEqual(['masterdata.sqlite']);
+    const backupFolder = join(stick.mountPath, REGISTER_FOLDER, 'masterdata');
+    expect((await readdir(backupFolder)).sort()).toEqual([
+      BACKUP_MANIFEST_FILE,
+      BACKUP_SIGNATURE_FILE,
+      'masterdata.sqlite',
+    ]);
+    // Committed by the register's own key, for the day that was closed: what head office checks against its pin.
+    const key = await loadOrCreateRegisterKeyPair(host.storage.dir);
+    const checked = await openCheckedBackup({
+      path: backupFolder,
+      customerNumber: '10001',
+      registerId: '1',
+      pinnedKey: async () => ({ publicKeyId: key.keyId, publicKeyPem: key.publicKeyPem }),
+      copyTo: join(dir, 'checked-backup'),
+    });
+    expect(checked.manifest).toMatchObject({ businessDay: '20260105', file: { name: 'masterdata.sqlite', bytes: 19 } });
     await plugin.dispose();
   });
 
@@ -83,7 +102,9 @@ describe('plugin day close against folder sticks and the real package writer', (
     await until(() => host.display.ids().includes('INSERT_STICK'), 10_000, 'insert prompt');
     cancel.abort();
     expect(await first).toMatchObject({ outcome: 'postponed', pendingDays: ['20260104'] });
-    expect(host.display.shown.at(-1)?.text).toMatch(/2026-01-04 stays pending and will be saved with the next day close/);
+    expect(host.display.shown.at(-1)?.text).toMatch(
+      /2026-01-04 stays pending and will be saved with the next day close/,
+    );
 
     const second = plugin.onDayClose({ businessDay: '20260105', closingNumber: 2 });
     await until(() => host.display.ids().filter((id) => id === 'INSERT_STICK').length === 2, 10_000, 'second prompt');
@@ -133,7 +154,11 @@ describe('plugin day close against folder sticks and the real package writer', (
     plugin = await activate(host);
     const next = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 4 });
     expect(next).toMatchObject({ outcome: 'sent', sentDays: ['20260104', '20260105'] });
-    const manifests = (await manifestsOn(stick.mountPath)) as { businessDay: string; packageId: string; entries: unknown }[];
+    const manifests = (await manifestsOn(stick.mountPath)) as {
+      businessDay: string;
+      packageId: string;
+      entries: unknown;
+    }[];
     const day4 = manifests.filter((m) => m.businessDay === '20260104');
     expect(day4).toHaveLength(2);
     expect(day4[0]!.packageId).not.toBe(day4[1]!.packageId);
