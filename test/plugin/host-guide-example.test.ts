@@ -104,7 +104,12 @@ describe("the host guide's example host", () => {
       db.close();
     }
     // The example's backup landed beside the packages and left no local copy in the plugin's storage.
-    expect(await readdir(join(registerDir, 'masterdata'))).toContain('register-backup.sqlite');
+    // …and committed: the example's one file of its exact size gets the signed manifest (stick format 10.1).
+    expect((await readdir(join(registerDir, 'masterdata'))).sort()).toEqual([
+      'backup.manifest.json',
+      'backup.manifest.sig',
+      'register-backup.sqlite',
+    ]);
     expect(await readdir(join(dir, 'storage', 'backup-work')).catch(() => [])).toEqual([]);
   });
 });
