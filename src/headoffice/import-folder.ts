@@ -18,11 +18,13 @@ export async function importPackages(
   list: ProcessingList,
 ): Promise<PackageImportResult[]> {
   const results: PackageImportResult[] = [];
+  const acknowledgements = options.acknowledgements ?? new Map();
   for (const location of packages) {
     const row = { register: location.registerFolder, day: location.businessDay, kind: '', receipts: '' };
     let shownPercent = -1;
     const result = await importPackage(store, location, {
       ...options,
+      acknowledgements,
       onPhase: (phase, manifest) => {
         if (manifest) {
           row.kind = manifest.kind;

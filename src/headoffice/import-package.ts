@@ -7,6 +7,8 @@ import type { StockPosting, TimeRecord } from '../host/records.js';
 import {
   type AckCounts,
   type AckStatus,
+  type AcknowledgementReading,
+  ACK_FORMAT_VERSION,
   type HeadOfficeSigningKey,
   ackFileName,
   readAcknowledgements,
@@ -38,6 +40,7 @@ import { sameCustomerNumber } from '../settings/settings.js';
 import { storedHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralQueries, CentralStore } from './central-store.js';
 import type { Provenance, ReceiptBundle } from './central-rows.js';
+import { recogniseKnownPackage } from './known-package.js';
 import { type ConflictReport, RECEIPTS, RecordMerger, STOCK_POSTINGS, TIME_RECORDS } from './record-merger.js';
 
 /** The seed's words, shown whenever a package carries head office's own customer number. */
@@ -98,6 +101,12 @@ export interface ImportOptions {
   /** `manifest` is null until the package has passed verification. */
   onPhase?: (phase: 'verifying' | 'importing' | 'acknowledging', manifest: Manifest | null) => void;
   onProgress?: (receiptsDone: number, receiptsTotal: number) => void;
+  /**
+   * The acknowledgements already read per register folder during one pass over
+   * a stick: a year's stick holds hundreds, and reading them all again for
+   * every package made a visit cost the square of the stick's history.
+   */
+  acknowledgements?: Map<string, AcknowledgementReading[]>;
 }
 
 class RefusedDuringImport extends Error {
@@ -119,6 +128,31 @@ export async function importPackage(
   const now = options.now ?? (() => new Date());
   const base = { location, counts: null, conflicts: [], unbalanced: [], acknowledgement: { state: 'not-written' } as AckOutcome };
   options.onPhase?.('verifying', null);
+  const known = await recogniseKnownPackage(store, location, options.withoutStockPostings);
+  if (known.state !== 'unknown') {
+    const ownNumber = headOfficeNumberRefusal(known.manifest, options.headOfficeCustomerNumber);
+    if (ownNumber) return { ...base, manifest: known.manifest, status: 'refused', refusals: [ownNumber] };
+  }
+  if (known.state === 'reused') {
+    return { ...base, manifest: known.manifest, status: 'refused', refusals: [reusedPackageId(known.manifest)] };
+  }
+  if (known.state === 'already-imported') {
+    const result: PackageImportResult = {
+      location,
+      manifest: known.manifest,
+      status: known.status,
+      refusals: [],
+      counts: known.counts,
+      conflicts: known.conflicts,
+      unbalanced: known.unbalanced,
+      acknowledgement: { state: 'not-written' },
+    };
+    if (options.headOfficeKey) {
+      options.onPhase?.('acknowledging', known.manifest);
+      result.acknowledgement = await acknowledge(location, known.manifest, known.manifestSha256, known, known.importedAt, options.headOfficeKey, options.acknowledgements);
+    }
+    return result;
+  }
   const verdict = await verifyPackage(location);
   if (!verdict.ok || !verdict.manifest) {
     return { ...base, manifest: verdict.manifest, status: 'refused', refusals: verdict.problems.map((p) => ({ code: p.code, message: p.message })) };
@@ -169,7 +203,7 @@ export async function importPackage(
         counts: result.counts,
         ...(result.unbalanced.length > 0 ? { unbalancedReceipts: result.unbalanced } : {}),
       });
-      await tx.insertMany(
+      const firstImport = await tx.insertMany(
         'packages',
         [
           'package_id',
@@ -201,6 +235,8 @@ export async function importPackage(
         ],
         'ignore',
       );
+      // A known package read in full again (its stock postings were left out before): what it holds now is what the fast path answers from.
+      if (firstImport === 0) await tx.run('UPDATE packages SET outcome_json = ? WHERE package_id = ?', [statusJson, manifest.packageId]);
       return result;
     });
   } catch (err) {
@@ -225,7 +261,7 @@ export async function importPackage(
   };
   if (options.headOfficeKey) {
     options.onPhase?.('acknowledging', manifest);
-    result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey);
+    result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey, options.acknowledgements);
   }
   return result;
 }
@@ -283,12 +319,11 @@ async function pinRegisterKey(
 async function refuseReusedPackageId(tx: CentralQueries, manifest: Manifest, manifestSha256: string): Promise<void> {
   const rows = await tx.all<{ manifest_sha256: string }>('SELECT manifest_sha256 FROM packages WHERE package_id = ?', [manifest.packageId]);
   const known = rows[0];
-  if (known && known.manifest_sha256 !== manifestSha256) {
-    throw new RefusedDuringImport({
-      code: 'package-id-reused',
-      message: `package id ${manifest.packageId} was imported before with a different manifest`,
-    });
-  }
+  if (known && known.manifest_sha256 !== manifestSha256) throw new RefusedDuringImport(reusedPackageId(manifest));
+}
+
+function reusedPackageId(manifest: Manifest): Refusal {
+  return { code: 'package-id-reused', message: `package id ${manifest.packageId} was imported before with a different manifest` };
 }
 
 /** The verifier's hand-written checks, never laxer than the schemas: zod is asked only when one says no. */
@@ -455,32 +490,37 @@ async function acknowledge(
   imported: { status: AckStatus; counts: AckCounts },
   importedAt: string,
   key: HeadOfficeSigningKey,
+  cache: Map<string, AcknowledgementReading[]> | undefined,
 ): Promise<AckOutcome> {
   try {
     const keyId = publicKeyIdOf(key.publicKeyPem);
-    const present = (await readAcknowledgements(location.registerDir)).filter((a) => a.packageId === manifest.packageId);
+    let inFolder = cache?.get(location.registerDir);
+    if (inFolder === undefined) {
+      inFolder = await readAcknowledgements(location.registerDir);
+      cache?.set(location.registerDir, inFolder);
+    }
+    const present = inFolder.filter((a) => a.packageId === manifest.packageId);
     const same = present.find((a) => a.valid && a.manifestSha256 === manifestSha256 && a.headOfficeKeyId === keyId);
     if (same) return { state: 'kept', path: same.file };
     // Another head-office machine's valid ack keeps its place: this one goes beside it, so the register finds the key it trusts.
     const plainName = ackFileName(manifest.businessDay, manifest.packageId);
     const plainTaken = present.some((a) => a.valid && basename(a.file) === plainName && a.headOfficeKeyId !== keyId);
-    const path = await writeAcknowledgement(
-      location.registerDir,
-      {
-        packageId: manifest.packageId,
-        customerNumber: manifest.customerNumber,
-        registerId: manifest.registerId,
-        businessDay: manifest.businessDay,
-        packageKind: manifest.kind,
-        manifestSha256,
-        importedAt,
-        status: imported.status,
-        counts: imported.counts,
-      },
-      key,
-      undefined,
-      plainTaken ? 'keyed' : 'plain',
-    );
+    const ack = {
+      packageId: manifest.packageId,
+      customerNumber: manifest.customerNumber,
+      registerId: manifest.registerId,
+      businessDay: manifest.businessDay,
+      packageKind: manifest.kind,
+      manifestSha256,
+      importedAt,
+      status: imported.status,
+      counts: imported.counts,
+    };
+    const path = await writeAcknowledgement(location.registerDir, ack, key, undefined, plainTaken ? 'keyed' : 'plain');
+    // What was just written durably under this key is what reading it back would give; a replaced broken ack leaves the list.
+    const kept = inFolder.filter((a) => a.file !== path);
+    kept.push({ valid: true, file: path, formatVersion: ACK_FORMAT_VERSION, headOfficeKeyId: keyId, ...ack });
+    cache?.set(location.registerDir, kept);
     return { state: 'written', path };
   } catch (err) {
     return { state: 'failed', message: `acknowledgement not written to the stick: ${(err as Error).message}` };

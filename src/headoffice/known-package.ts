@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { type AckCounts, AckCountsSchema, type AckStatus } from '../package/acknowledgement.js';
+import type { Manifest } from '../package/manifest.js';
+import { type PackageLocation, parseManifest } from '../package/reader.js';
+import { verifyPackage } from '../package/verify.js';
+import type { CentralQueries } from './central-store.js';
+import type { ConflictReport, RecordType } from './record-merger.js';
+
+/**
+ * Head office's fast path for a package it already holds (issue 13, item 2):
+ * a stick comes back every day carrying every earlier package, and reading
+ * each one's data again made every visit cost the stick's whole history.
+ * A package whose id is in `packages` with the very manifest bytes imported
+ * then, validly signed by the key the register is pinned to, is the same
+ * package: its rows are in, so the data file is not read at all.
+ */
+
+export type KnownPackage =
+  /** Not known, or not provably the known one: the full verify-and-merge path decides. */
+  | { state: 'unknown' }
+  | { state: 'reused'; manifest: Manifest }
+  | {
+      state: 'already-imported';
+      manifest: Manifest;
+      manifestSha256: string;
+      status: AckStatus;
+      counts: AckCounts;
+      conflicts: ConflictReport[];
+      unbalanced: z.infer<typeof UnbalancedSchema>[];
+      /** When the package's import committed: its ack says so, not when the stick came back. */
+      importedAt: string;
+    };
+
+const UnbalancedSchema = z.object({
+  receiptId: z.string(),
+  grossMinor: z.number(),
+  linesGrossMinor: z.number(),
+  paymentsMinor: z.number(),
+});
+
+/** `packages.outcome_json` as the first import wrote it. */
+const StoredOutcomeSchema = z.object({
+  status: z.string(),
+  counts: AckCountsSchema,
+  unbalancedReceipts: z.array(UnbalancedSchema).optional(),
+});
+
+const CONFLICT_SAMPLES = 20;
+
+/**
+ * The verifier's own manifest, name and signature checks, with the data file
+ * left out: handed no data path it stops before the data (`missing-data` is
+ * then the one thing it can say about it), so whatever the verifier checks of
+ * a manifest and its signature, in this format version or a later one, the
+ * fast path checks too.
+ */
+async function verifyManifestAndSignature(location: PackageLocation): Promise<Manifest | null> {
+  const verdict = await verifyPackage({ ...location, dataPath: null });
+  const others = verdict.problems.filter((p) => p.code !== 'missing-data');
+  return others.length === 0 ? verdict.manifest : null;
+}
+
+export async function recogniseKnownPackage(
+  queries: CentralQueries,
+  location: PackageLocation,
+  withoutStockPostings: boolean,
+): Promise<KnownPackage> {
+  const unknown = { state: 'unknown' } as const;
+  if (location.manifestPath === null || location.dataPath === null) return unknown;
+  const rows = await queries.all<{ manifest_sha256: string; outcome_json: string; imported_at: string }>(
+    'SELECT manifest_sha256, outcome_json, imported_at FROM packages WHERE package_id = ?',
+    [location.packageId],
+  );
+  const known = rows[0];
+  if (!known) return unknown;
+
+  const manifest = await verifyManifestAndSignature(location);
+  if (manifest === null) return unknown;
+  const bytes = await readFile(location.manifestPath);
+  // The verifier read the manifest on its own: only bytes that are still what it verified count.
+  if (JSON.stringify(parseManifest(bytes)) !== JSON.stringify(manifest)) return unknown;
+  const manifestSha256 = createHash('sha256').update(bytes).digest('hex');
+  if (manifest.packageId !== location.packageId) return unknown;
+
+  const pinned = await queries.all<{ public_key_id: string }>(
+    'SELECT public_key_id FROM registers WHERE customer_number = ? AND register_id = ?',
+    [manifest.customerNumber, manifest.registerId],
+  );
+  // Signed, but not by the key the register is pinned to: the full path names that conflict.
+  if (pinned[0]?.public_key_id !== manifest.publicKeyId) return unknown;
+  if (known.manifest_sha256 !== manifestSha256) return { state: 'reused', manifest };
+
+  const outcome = StoredOutcomeSchema.safeParse(JSON.parse(known.outcome_json));
+  if (!outcome.success) return unknown;
+  const stored = outcome.data.counts;
+  // Head office left the stock postings out last time and takes them now: those rows are not in yet.
+  if (stored.stockPostingsSkipped > 0 && !withoutStockPostings) return unknown;
+
+  const stockRecords = manifest.entries.find((e) => e.name === 'stock-postings.ndjson')?.records ?? 0;
+  // What a full second import would count: every record that went in is there now, every conflict still conflicts.
+  const counts: AckCounts = {
+    receiptsNew: 0,
+    receiptsAlreadyPresent: stored.receiptsNew + stored.receiptsAlreadyPresent,
+    receiptConflicts: stored.receiptConflicts,
+    stockPostingsNew: 0,
+    stockPostingsAlreadyPresent: withoutStockPostings ? 0 : stored.stockPostingsNew + stored.stockPostingsAlreadyPresent,
+    stockPostingConflicts: withoutStockPostings ? 0 : stored.stockPostingConflicts,
+    stockPostingsSkipped: withoutStockPostings ? stockRecords : 0,
+    timeRecordsNew: 0,
+    timeRecordsAlreadyPresent: stored.timeRecordsNew + stored.timeRecordsAlreadyPresent,
+    timeRecordConflicts: stored.timeRecordConflicts,
+    quarantinedKept: stored.quarantinedKept,
+  };
+  const anyConflict = counts.receiptConflicts + counts.stockPostingConflicts + counts.timeRecordConflicts > 0;
+  const conflicts = anyConflict ? await storedConflicts(queries, manifest.packageId, withoutStockPostings) : [];
+  return {
+    state: 'already-imported',
+    manifest,
+    manifestSha256,
+    status: anyConflict ? 'partially-conflicting' : 'already-imported',
+    counts,
+    conflicts,
+    unbalanced: outcome.data.unbalancedReceipts ?? [],
+    importedAt: known.imported_at,
+  };
+}
+
+async function storedConflicts(queries: CentralQueries, packageId: string, withoutStockPostings: boolean): Promise<ConflictReport[]> {
+  const rows = await queries.all<{
+    record_type: RecordType;
+    record_id: string;
+    business_day: string;
+    existing_sha256: string;
+    incoming_sha256: string;
+  }>(
+    `SELECT record_type, record_id, business_day, existing_sha256, incoming_sha256 FROM conflicts
+     WHERE source = ? ${withoutStockPostings ? "AND record_type <> 'stock-posting'" : ''}
+     ORDER BY record_type, record_id LIMIT ${CONFLICT_SAMPLES}`,
+    [packageId],
+  );
+  return rows.map((r) => ({
+    recordType: r.record_type,
+    recordId: r.record_id,
+    businessDay: r.business_day,
+    existingSha256: r.existing_sha256,
+    incomingSha256: r.incoming_sha256,
+  }));
+}
