@@ -34,6 +34,8 @@ const USAGE = `usage:
   --stick-root DIR            folder whose sub-folders are sticks (repeatable; default: the system's removable media)
   --backup-folder DIR         also import packages copied into this folder
   --backup-poll-ms N          how often the backup folder is looked at (default 5000)
+  --settle-ms N               a stick is read once its files have not changed for N ms, and again when they
+                              change (default 2000): a folder filled by a copy is imported when the copy is over
   --dry-run                   with --reconcile: check the backup and print what would be inserted; writes nothing
 
 exit status: 0 all imported or already there; 1 something needs attention (a package refused or failed,
@@ -54,6 +56,12 @@ const ArgsSchema = z.strictObject({
     .transform(Number)
     .refine((n) => n >= 50, '--backup-poll-ms must be at least 50')
     .default(5000),
+  'settle-ms': z
+    .string()
+    .regex(/^\d+$/, '--settle-ms must be a whole number of milliseconds')
+    .transform(Number)
+    .refine((n) => n >= 100 && n <= 600_000, '--settle-ms must be between 100 and 600000')
+    .default(2000),
   reconcile: z.string().min(1).optional(),
   from: BusinessDaySchema.optional(),
   customer: z.string().min(1).optional(),
@@ -81,6 +89,7 @@ export function parseImportArgs(args: string[]): ImportArgs {
         'stick-root': { type: 'string', multiple: true },
         'backup-folder': { type: 'string' },
         'backup-poll-ms': { type: 'string' },
+        'settle-ms': { type: 'string' },
         reconcile: { type: 'string' },
         from: { type: 'string' },
         customer: { type: 'string' },
@@ -236,6 +245,7 @@ async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptio
       media,
       backupFolder: a['backup-folder'] === undefined ? null : resolve(a['backup-folder']),
       backupPollMs: a['backup-poll-ms'],
+      settleMs: a['settle-ms'],
       logger,
       signal: stop.signal,
     });
