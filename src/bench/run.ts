@@ -13,6 +13,7 @@ import { closeBenchSection, runJournalReadChild } from './close-bench.js';
 import { importBenchSection } from './import-bench.js';
 import { stateBenchSection } from './state-bench.js';
 import { createSyntheticJournal, type SyntheticDaySpec } from './synthetic-journal.js';
+import { yearBenchSection } from './year-bench.js';
 
 /**
  * `npm run bench`: every measured case runs in its own child process so its
@@ -244,7 +245,7 @@ const exportSection: BenchSection = {
   },
 };
 
-const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection, stateBenchSection];
+const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection, stateBenchSection, yearBenchSection];
 
 async function main(argv: string[]): Promise<number> {
   const readIndex = argv.indexOf('--journal-read');
@@ -264,7 +265,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const work = await mkdtemp(join(tmpdir(), 'daystick-bench-'));
   try {
-    // `npm run bench -- export` (or `close`, `import`) runs only the sections whose title mentions that word.
+    // `npm run bench -- export` (or `close`, `import`, `year`) runs only the sections whose title mentions that word.
     const only = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
     const chosen = SECTIONS.filter((s) => only.length === 0 || only.some((w) => s.title.toLowerCase().includes(w)));
     if (chosen.length === 0) {
