@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { type BusinessDay, BusinessDaySchema } from '../host/business-day.js';
 import type { LoggerPort } from '../host/ports.js';
-import { createRemovableMedia } from '../stick/index.js';
 import { BackupRefusedError } from '../package/backup-manifest.js';
 import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralStore } from './central-store.js';
@@ -13,8 +12,7 @@ import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { isPostgresUrl, openCentralStore } from './open-central-store.js';
 import { ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
-import { type ReconcileReport, reconcileRegister } from './reconcile.js';
-import { watchAndImport } from './watch.js';
+import type { ReconcileReport } from './reconcile.js';
 
 const USAGE = `usage:
   daystick import PATH --central FILE|postgres://...   import every package under PATH once, then exit
@@ -223,6 +221,8 @@ async function runOnce(store: CentralStore, path: string, options: ImportOptions
 
 async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptions, list: ProcessingList, io: ImportCommandIo): Promise<RunTally> {
   const logger = stderrLogger(io.stderr);
+  // Watching and reconciling load their modules when used: a run over one stick starts without them.
+  const [{ createRemovableMedia }, { watchAndImport }] = await Promise.all([import('../stick/index.js'), import('./watch.js')]);
   const media = createRemovableMedia({
     logger,
     ...(a['stick-root'] === undefined ? {} : { stickRoots: a['stick-root'].map((d) => resolve(d)) }),
@@ -258,6 +258,7 @@ async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptio
 
 async function runReconcile(store: CentralStore, a: ImportArgs, headOfficeCustomerNumber: string, io: ImportCommandIo): Promise<number> {
   let report: ReconcileReport;
+  const { reconcileRegister } = await import('./reconcile.js');
   try {
     report = await reconcileRegister(store, {
       registerDatabase: resolve(a.reconcile!),
