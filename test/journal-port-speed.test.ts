@@ -94,10 +94,10 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
     const db = new Database(path);
     db.pragma('foreign_keys = OFF');
     db.exec(`
-      INSERT INTO F_RECEIPT VALUES (NULL, 7, '20261021', 'o1', 'c1', 'E01', 'sale', 'EUR', 1.5);
-      INSERT INTO F_RECEIPT VALUES (NULL, 7, '20261021', 'o2', 'c2', 'E01', 'sale', 'EUR', -0.0);
-      INSERT INTO F_RECEIPT VALUES ('TIE-B', 7, '20261021', 'o3', 'c3', X'00ff', 'sale', 'EUR', 9007199254740991); -- beyond 2^53 the port reads exactly (bigint): test/journal-exact-records.test.ts
-      INSERT INTO F_RECEIPT VALUES ('TIE-A', 7, '20261021', 'o4', 'c4', 'E01', 'sale', 'EUR', 1e400);
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES (NULL, 7, '20261021', 'o1', 'c1', 'E01', 'sale', 'EUR', 1.5);
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES (NULL, 7, '20261021', 'o2', 'c2', 'E01', 'sale', 'EUR', -0.0);
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES ('TIE-B', 7, '20261021', 'o3', 'c3', X'00ff', 'sale', 'EUR', 9007199254740991); -- beyond 2^53 the port reads exactly (bigint): test/journal-exact-records.test.ts
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES ('TIE-A', 7, '20261021', 'o4', 'c4', 'E01', 'sale', 'EUR', 1e400);
       INSERT INTO F_RECEIPT_LINE VALUES ('TIE-A', 2, 'A', 'd', 1000, 1, 1, 'V', 1900, 2);
       INSERT INTO F_RECEIPT_LINE VALUES ('TIE-A', 1, 'A', 'd', 1000, 1, 1, 'V', 1900, 1);
       INSERT INTO F_RECEIPT_LINE VALUES ('TIE-A', NULL, 'A', 'd', 1000, 1, 1, 'V', 1900, 'yes');
@@ -141,7 +141,7 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
       const before = await journal.summary('20261020');
       expect(await journal.summary('20261020')).toEqual(before);
       writer
-        .prepare("INSERT INTO F_RECEIPT VALUES ('LATE-1', 9001, '20261020', 'o', 'c', 'E01', 'sale', 'EUR', 0)")
+        .prepare("INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES ('LATE-1', 9001, '20261020', 'o', 'c', 'E01', 'sale', 'EUR', 0)")
         .run();
       expect(journal.receiptCount('20261020')).toBe(before.receipts + 1);
       expect(await journal.summary('20261020')).toEqual({ ...before, receipts: before.receipts + 1 });

@@ -150,8 +150,8 @@ describe('SQLite journal port: booked days, valid or not', () => {
       });
       const writer = openJournalDatabase(path, { readonly: false });
       writer.exec(`
-        INSERT INTO F_RECEIPT SELECT 'RNULL', 901, NULL, opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM F_RECEIPT LIMIT 1;
-        INSERT INTO F_RECEIPT SELECT 'RDASH', 902, '2026-01-01', opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM F_RECEIPT LIMIT 1;
+        INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) SELECT 'RNULL', 901, NULL, opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM F_RECEIPT LIMIT 1;
+        INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) SELECT 'RDASH', 902, '2026-01-01', opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM F_RECEIPT LIMIT 1;
         INSERT INTO F_STOCK_POSTING VALUES ('PNULL', NULL, '2026-01-01T10:00:00+01:00', 'A1001', -1000, 'waste', NULL);`);
       writer.close();
       const db = openJournalDatabase(path, { readonly: true });

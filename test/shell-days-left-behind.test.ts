@@ -72,7 +72,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     db.exec(`
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200),
         t AS (SELECT * FROM F_RECEIPT WHERE business_day = '20260103' ORDER BY receipt_no LIMIT 1)
-      INSERT INTO F_RECEIPT SELECT 'RBACK-' || i, 9000 + i, '20260103', opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM n, t;
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) SELECT 'RBACK-' || i, 9000 + i, '20260103', opened_at, closed_at, cashier_id, kind, currency, gross_minor FROM n, t;
       INSERT INTO F_RECEIPT_LINE SELECT r.receipt_id, l.line_no, l.article_id, l.description, l.quantity_milli, l.unit_price_minor,
           l.gross_minor, l.vat_rate_id, l.vat_rate_basis_points, l.voided
         FROM F_RECEIPT r, F_RECEIPT_LINE l
@@ -82,9 +82,9 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
         FROM F_RECEIPT r, F_PAYMENT p
         WHERE r.receipt_id LIKE 'RBACK-%'
           AND p.receipt_id = (SELECT receipt_id FROM F_RECEIPT WHERE business_day = '20260103' ORDER BY receipt_no LIMIT 1);
-      INSERT INTO F_RECEIPT SELECT 'RNULL-1', 9901, NULL, opened_at, closed_at, cashier_id, kind, currency, gross_minor
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) SELECT 'RNULL-1', 9901, NULL, opened_at, closed_at, cashier_id, kind, currency, gross_minor
         FROM F_RECEIPT WHERE business_day = '20260103' LIMIT 1;
-      INSERT INTO F_RECEIPT SELECT 'RDASH-1', 9902, '2026-01-03', opened_at, closed_at, cashier_id, kind, currency, gross_minor
+      INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) SELECT 'RDASH-1', 9902, '2026-01-03', opened_at, closed_at, cashier_id, kind, currency, gross_minor
         FROM F_RECEIPT WHERE business_day = '20260103' LIMIT 1;
       INSERT INTO F_STOCK_POSTING VALUES ('PNULL-1', NULL, '2026-01-03T10:00:00+01:00', 'A1001', -1000, 'waste', NULL);
     `);
@@ -131,7 +131,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
 
     // A late receipt on 2026-01-05, after its package went again: that day goes once more, by its new count.
     const late = new Database(join(dir, 'journal.sqlite'));
-    late.exec(`INSERT INTO F_RECEIPT SELECT 'RLATE-1', 9999, '20260105', opened_at, closed_at, cashier_id, kind, currency, gross_minor
+    late.exec(`INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) SELECT 'RLATE-1', 9999, '20260105', opened_at, closed_at, cashier_id, kind, currency, gross_minor
       FROM F_RECEIPT WHERE business_day = '20260105' LIMIT 1`);
     late.close();
 

@@ -1,4 +1,4 @@
-import type { Payment, Receipt, ReceiptLine, StockPosting, TimeRecord } from '../host/records.js';
+import { type Payment, type Receipt, type ReceiptLine, type StockPosting, TSE_FIELDS, type TimeRecord, type Tse } from '../host/records.js';
 
 /**
  * The canonical NDJSON line of each package row (field order of
@@ -204,10 +204,37 @@ const RECEIPT = [
   '}',
 ].map(ascii);
 const RECEIPT_FIXED = RECEIPT.reduce((n, b) => n + b.length, 0) + 12;
+const TSE_KEY = ascii(',"tse":');
+const TSE_ORDER = [...TSE_FIELDS, 'error'] as const;
+// Per field: `"name":` and a comma, at most 20 ASCII characters for the longest name.
+const TSE_FIXED = TSE_KEY.length + 2 + TSE_ORDER.length * 24;
+
+/** Code units of the tse object's text fields; its two numbers are counted by the caller. */
+function tseTextUnits(t: Tse): number {
+  let units = 0;
+  for (const field of TSE_ORDER) {
+    const v = t[field];
+    if (typeof v === 'string') units += v.length + 2;
+  }
+  return units;
+}
 
 export function receiptRowBound(receiptId: ReceiptIdJson, r: Receipt): number {
   const text = r.businessDay.length + r.openedAt.length + r.closedAt.length;
-  return rowBound(RECEIPT_FIXED + receiptId.length, 4, text + r.cashierId.length + r.kind.length + r.currency.length);
+  const tse = r.tse === undefined ? 0 : TSE_FIXED;
+  const tseText = r.tse === undefined ? 0 : tseTextUnits(r.tse);
+  return rowBound(RECEIPT_FIXED + receiptId.length + tse, 6, text + r.cashierId.length + r.kind.length + r.currency.length + tseText);
+}
+
+/**
+ * The tse object in section 5's field order, fields the record lacks left
+ * out. Only German registers carry it, and its fields are short, so it goes
+ * through JSON.stringify rather than byte by byte.
+ */
+function tseJson(t: Tse): string {
+  const ordered: Record<string, unknown> = {};
+  for (const field of TSE_ORDER) if (t[field] !== undefined) ordered[field] = t[field];
+  return JSON.stringify(ordered);
 }
 
 /** `receiptId` holds r.receiptId. */
@@ -234,6 +261,10 @@ export function putReceiptRow(out: RowBuffer, pos: number, receiptId: ReceiptIdJ
   p = putSafeInteger(out, p, r.lines.length);
   p = put(out, p, RECEIPT[10]!);
   p = putSafeInteger(out, p, r.payments.length);
+  if (r.tse !== undefined) {
+    p = put(out, p, TSE_KEY);
+    p += out.bytes.write(tseJson(r.tse), p);
+  }
   return put(out, p, RECEIPT[11]!);
 }
 

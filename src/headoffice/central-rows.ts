@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { StockPosting, TimeRecord } from '../host/records.js';
+import { type StockPosting, TSE_FIELDS, type TimeRecord, type Tse } from '../host/records.js';
 import type { PaymentRow, ReceiptLineRow, ReceiptRow } from '../package/rows.js';
 import type { SqlValue } from './central-store.js';
 
@@ -19,9 +19,16 @@ function sha256OfValues(values: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(values)).digest('hex');
 }
 
+const TSE_ORDER = [...TSE_FIELDS, 'error'] as const;
+
+/** The tse fields in a fixed order, null for a field the module did not report. */
+function tseValues(tse: Tse | undefined): SqlValue[] {
+  return TSE_ORDER.map((f) => (tse === undefined ? null : (tse[f] ?? null)));
+}
+
 export function receiptContentHash(b: ReceiptBundle): string {
   const r = b.receipt;
-  return sha256OfValues([
+  const values: unknown[] = [
     r.receiptId,
     r.receiptNo,
     r.businessDay,
@@ -43,7 +50,11 @@ export function receiptContentHash(b: ReceiptBundle): string {
       l.voided,
     ]),
     b.payments.map((p) => [p.paymentNo, p.paymentTypeId, p.paymentTypeName, p.amountMinor]),
-  ]);
+  ];
+  // Only a receipt with a module record hashes it, so receipts stored before migration 5 keep their hash;
+  // a differing signature (or counter) is then a conflict like any other changed field.
+  if (r.tse !== undefined) values.push(['tse', tseValues(r.tse)]);
+  return sha256OfValues(values);
 }
 
 export function stockPostingContentHash(s: StockPosting): string {
@@ -71,6 +82,16 @@ export const RECEIPT_COLUMNS = [
   'content_sha256',
   'source',
   'imported_at',
+  'tse_serial_number',
+  'tse_transaction_number',
+  'tse_signature_counter',
+  'tse_started_at',
+  'tse_finished_at',
+  'tse_process_type',
+  'tse_signature',
+  'tse_signature_algorithm',
+  'tse_time_format',
+  'tse_error',
 ] as const;
 
 export const LINE_COLUMNS = [
@@ -153,6 +174,7 @@ export function receiptValues(b: ReceiptBundle, hash: string, p: Provenance): Sq
     hash,
     p.source,
     p.importedAt,
+    ...tseValues(r.tse),
   ];
 }
 

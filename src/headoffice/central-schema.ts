@@ -38,6 +38,19 @@ const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', 
 const i = (name: string): ColumnDef => ({ name, type: 'int' });
 const big = (name: string): ColumnDef => ({ name, type: 'bigint' });
 const REGISTER = [t('customer_number'), t('register_id')];
+/** The receipt's security-module (TSE) fields, added by migration 5; NULL where the register has no module. */
+export const RECEIPT_TSE_COLUMNS: readonly ColumnDef[] = [
+  { ...t('tse_serial_number', true), since: 5 },
+  { name: 'tse_transaction_number', type: 'bigint', nullable: true, since: 5 },
+  { name: 'tse_signature_counter', type: 'bigint', nullable: true, since: 5 },
+  { ...t('tse_started_at', true), since: 5 },
+  { ...t('tse_finished_at', true), since: 5 },
+  { ...t('tse_process_type', true), since: 5 },
+  { ...t('tse_signature', true), since: 5 },
+  { ...t('tse_signature_algorithm', true), since: 5 },
+  { ...t('tse_time_format', true), since: 5 },
+  { ...t('tse_error', true), since: 5 },
+];
 /** Where a row came from: a package id, or `reconcile:<run id>` for data synchronisation. */
 const PROVENANCE = [t('content_sha256'), t('source'), t('imported_at')];
 
@@ -79,6 +92,7 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
       i('line_count'),
       i('payment_count'),
       ...PROVENANCE,
+      ...RECEIPT_TSE_COLUMNS,
     ],
     primaryKey: ['customer_number', 'register_id', 'receipt_id'],
     indexes: [{ name: 'receipts_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
@@ -244,6 +258,12 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     version: 4,
     description: 'quarantined_records.exact_json: originals JSON cannot carry (bytes as base64, big integers as digits)',
     statements: () => ['ALTER TABLE quarantined_records ADD COLUMN exact_json TEXT'],
+  },
+  {
+    version: 5,
+    description: 'receipts.tse_*: the security module (TSE, KassenSichV) data of each receipt',
+    statements: (dialect) =>
+      RECEIPT_TSE_COLUMNS.map((c) => `ALTER TABLE receipts ADD COLUMN ${columnSql(c, dialect)}`),
   },
 ];
 

@@ -95,6 +95,12 @@ export interface JournalPort {
    * without it the plugin sends only the days it plans and says so in the log.
    */
   bookedDays?(): Promise<BookedDay[]>;
+  /**
+   * The register's Z (closing) number of `day`, or null when the day has no
+   * closing. Optional: a re-send asks it so the package carries the day's Z
+   * number even when the plugin never wrote that day's closing itself.
+   */
+  closingNumber?(day: BusinessDay): Promise<unknown>;
 }
 
 export interface TimeRecordingPort {

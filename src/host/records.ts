@@ -31,6 +31,47 @@ export const PaymentSchema = z.strictObject({
   amountMinor: Minor,
 });
 
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The fields a complete TSE record carries; `error` stands in for them when the module failed. */
+export const TSE_FIELDS = [
+  'serialNumber',
+  'transactionNumber',
+  'signatureCounter',
+  'startedAt',
+  'finishedAt',
+  'processType',
+  'signature',
+  'signatureAlgorithm',
+  'timeFormat',
+] as const;
+
+/**
+ * The security module's (TSE, German KassenSichV) data of one receipt. Each
+ * field is optional on its own because a failed module reports only part of
+ * it; without `error` every field must be there, so a receipt cannot lose
+ * its signature silently (docs/stick-format.md section 5).
+ */
+export const TseSchema = z
+  .strictObject({
+    serialNumber: z.string().min(1).max(128).optional(),
+    transactionNumber: z.number().int().positive().safe().optional(),
+    signatureCounter: z.number().int().min(0).safe().optional(),
+    startedAt: Instant.optional(),
+    finishedAt: Instant.optional(),
+    processType: z.string().min(1).max(30).optional(),
+    signature: z.string().min(4).max(1024).regex(CANONICAL_BASE64, 'not canonical Base64').optional(),
+    signatureAlgorithm: z.string().min(1).max(64).optional(),
+    timeFormat: z.enum(['unixTime', 'utcTime', 'generalizedTime']).optional(),
+    error: z.string().min(1).max(500).optional(),
+  })
+  .superRefine((tse, ctx) => {
+    if (tse.error !== undefined) return;
+    for (const field of TSE_FIELDS) {
+      if (tse[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'required unless error is given' });
+    }
+  });
+
 export const ReceiptSchema = z.strictObject({
   receiptId: Id,
   receiptNo: z.number().int().positive(),
@@ -43,6 +84,7 @@ export const ReceiptSchema = z.strictObject({
   grossMinor: Minor,
   lines: z.array(ReceiptLineSchema),
   payments: z.array(PaymentSchema),
+  tse: TseSchema.optional(),
 });
 
 export const StockPostingSchema = z.strictObject({
@@ -66,5 +108,6 @@ export const TimeRecordSchema = z.strictObject({
 export type ReceiptLine = z.infer<typeof ReceiptLineSchema>;
 export type Payment = z.infer<typeof PaymentSchema>;
 export type Receipt = z.infer<typeof ReceiptSchema>;
+export type Tse = z.infer<typeof TseSchema>;
 export type StockPosting = z.infer<typeof StockPostingSchema>;
 export type TimeRecord = z.infer<typeof TimeRecordSchema>;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -24,6 +24,8 @@ export interface DemoJournalOptions {
   badRecords: number;
   /** How many of the first days already have a closing (Z number); the rest are open. */
   closedDays: number;
+  /** Sign receipts with a simulated security module (TSE, German KassenSichV); on unless false. */
+  tse?: boolean;
 }
 
 export interface DemoJournalStats {
@@ -56,7 +58,57 @@ const BAD_RECORD_KINDS = [
   'time-record-without-offset',
   'stock-posting-unknown-reason',
   'line-float-unit-price',
+  'receipt-tse-float-counter',
 ] as const;
+
+/** How often the simulated module fails for a receipt (the receipt then carries its error text). */
+const TSE_FAILURE_RATE = 0.01;
+const TSE_ERRORS = ['TSE not reachable: timeout after 5000 ms', 'TSE storage full: export required', 'TSE self test failed'];
+
+/**
+ * A simulated security module: its own seeded stream (so switching it off
+ * leaves the journal's other rows as they were), a transaction number that
+ * counts up per receipt, a signature counter that counts the start and the
+ * finish of each transaction, and a 96-byte signature as ecdsa-plain-SHA384
+ * gives, in Base64.
+ */
+class SimulatedTse {
+  private readonly random: SeededRandom;
+  readonly serialNumber: string;
+  private transactionNumber = 0;
+  private signatureCounter = 0;
+
+  constructor(seed: string) {
+    this.random = new SeededRandom(`${seed}:tse`);
+    this.serialNumber = createHash('sha256').update(`daystick demo tse ${seed}`).digest('hex');
+  }
+
+  /** The F_RECEIPT TSE columns (journal-schema.ts TSE_COLUMNS order) of one receipt. */
+  sign(startedAt: string, finishedAt: string): unknown[] {
+    this.transactionNumber++;
+    if (this.random.chance(TSE_FAILURE_RATE)) {
+      const error = this.random.pick(TSE_ERRORS);
+      return [this.serialNumber, null, null, null, null, null, null, null, null, error];
+    }
+    this.signatureCounter += 2;
+    const signature = Buffer.alloc(96);
+    for (let i = 0; i < signature.length; i++) signature[i] = this.random.int(0, 255);
+    return [
+      this.serialNumber,
+      this.transactionNumber,
+      this.signatureCounter,
+      startedAt,
+      finishedAt,
+      'Kassenbeleg-V1',
+      signature.toString('base64'),
+      'ecdsa-plain-SHA384',
+      'unixTime',
+      null,
+    ];
+  }
+}
+
+const NO_TSE = [null, null, null, null, null, null, null, null, null, null];
 
 const OPENING_FROM = 7 * HOUR;
 const OPENING_TO = 20 * HOUR;
@@ -86,7 +138,7 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
     paymentType: db.prepare('INSERT INTO M_PAYMENT_TYPE VALUES (?, ?)'),
     article: db.prepare('INSERT INTO M_ARTICLE VALUES (?, ?, ?, ?, ?)'),
     employee: db.prepare('INSERT INTO M_EMPLOYEE VALUES (?, ?)'),
-    receipt: db.prepare('INSERT INTO F_RECEIPT VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    receipt: db.prepare('INSERT INTO F_RECEIPT VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     line: db.prepare('INSERT INTO F_RECEIPT_LINE VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     payment: db.prepare('INSERT INTO F_PAYMENT VALUES (?, ?, ?, ?, ?)'),
     posting: db.prepare('INSERT INTO F_STOCK_POSTING VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -94,6 +146,8 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
     closing: db.prepare('INSERT INTO F_CLOSING VALUES (?, ?, ?)'),
   };
   const random = new SeededRandom(options.seed);
+  const tse = options.tse === false ? null : new SimulatedTse(options.seed);
+  const signed = (startedAt: string, finishedAt: string) => tse?.sign(startedAt, finishedAt) ?? NO_TSE;
   const stats: DemoJournalStats = {
     firstDay: options.start,
     lastDay: addDays(options.start, options.days - 1),
@@ -180,17 +234,9 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
           }
         }
         const gross = lines.filter((l) => !l.voided).reduce((sum, l) => sum + l.grossMinor, 0);
-        insert.receipt.run(
-          receiptId,
-          no,
-          day,
-          registerInstant(day, openedSecond),
-          registerInstant(day, closedSecond),
-          cashier,
-          kind,
-          CURRENCY,
-          gross,
-        );
+        const openedAt = registerInstant(day, openedSecond);
+        const closedAt = registerInstant(day, closedSecond);
+        insert.receipt.run(receiptId, no, day, openedAt, closedAt, cashier, kind, CURRENCY, gross, ...signed(openedAt, closedAt));
         stats.receipts++;
         lines.forEach((l, i) => {
           insert.line.run(
@@ -250,7 +296,10 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
             const at = registerInstant(day, second);
             const cashier = fault === 'receipt-missing-cashier' ? null : 'E01';
             const gross = fault === 'receipt-float-amount' ? 280.5 : 280;
-            insert.receipt.run(receiptId, no, day, at, at, cashier, 'sale', CURRENCY, gross);
+            const tseColumns = [...signed(at, at)];
+            // A module's counter is an integer: a float there must be quarantined with the receipt, never rounded.
+            if (fault === 'receipt-tse-float-counter') tseColumns[2] = 12.5;
+            insert.receipt.run(receiptId, no, day, at, at, cashier, 'sale', CURRENCY, gross, ...tseColumns);
             const unitPrice = fault === 'line-float-unit-price' ? 2.8 : 280;
             insert.line.run(receiptId, 1, 'A2001', 'Coffee to go', 1000, unitPrice, 280, 'V19', 1900, 0);
             insert.payment.run(receiptId, 1, 'CASH', 'Cash', 280);

@@ -8,7 +8,26 @@ import type Database from 'better-sqlite3';
  * trusted by the plugin, and the demo generator must be able to store rows
  * that fail the host contract so quarantine can be shown.
  */
-export const JOURNAL_SCHEMA_VERSION = 1;
+export const JOURNAL_SCHEMA_VERSION = 2;
+
+/**
+ * The security module's (TSE) columns of F_RECEIPT, added by version 2; all
+ * NULL for a register without a module. Named after the host contract's
+ * `tse` fields (records.ts), in their order.
+ */
+export const TSE_COLUMNS = [
+  'tse_serial_number',
+  'tse_transaction_number',
+  'tse_signature_counter',
+  'tse_started_at',
+  'tse_finished_at',
+  'tse_process_type',
+  'tse_signature',
+  'tse_signature_algorithm',
+  'tse_time_format',
+  'tse_error',
+] as const;
+const TSE_COLUMN_TYPES = ['TEXT', 'INTEGER', 'INTEGER', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT'];
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS M_VAT_RATE (
@@ -40,7 +59,8 @@ CREATE TABLE IF NOT EXISTS F_RECEIPT (
   cashier_id TEXT,
   kind TEXT,
   currency TEXT,
-  gross_minor INTEGER
+  gross_minor INTEGER,
+${TSE_COLUMNS.map((c, i) => `  ${c} ${TSE_COLUMN_TYPES[i]}`).join(',\n')}
 );
 CREATE INDEX IF NOT EXISTS F_RECEIPT_BY_DAY ON F_RECEIPT (business_day, receipt_no, receipt_id);
 CREATE TABLE IF NOT EXISTS F_RECEIPT_LINE (
@@ -104,6 +124,20 @@ export const JOURNAL_TABLES = [
 ] as const;
 
 export function applyJournalSchema(db: Database.Database): void {
+  migrateJournalSchema(db);
   db.exec(DDL);
   db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
+}
+
+/** Brings a version-1 journal (no TSE columns) up to this version; a journal of no version is left to the DDL. */
+export function migrateJournalSchema(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version !== 1) return;
+  const present = new Set((db.prepare('PRAGMA table_info(F_RECEIPT)').all() as { name: string }[]).map((c) => c.name));
+  db.transaction(() => {
+    TSE_COLUMNS.forEach((c, i) => {
+      if (!present.has(c)) db.exec(`ALTER TABLE F_RECEIPT ADD COLUMN ${c} ${TSE_COLUMN_TYPES[i]}`);
+    });
+    db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
+  })();
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { JOURNAL_SCHEMA_VERSION, JOURNAL_TABLES } from './journal-schema.js';
+import { JOURNAL_SCHEMA_VERSION, JOURNAL_TABLES, migrateJournalSchema } from './journal-schema.js';
 
 export class JournalOpenError extends Error {
   override name = 'JournalOpenError';
@@ -24,6 +24,8 @@ export function openJournalDatabase(path: string, options: { readonly: boolean }
     // own connection records a closing, without either seeing SQLITE_BUSY.
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
+    // A version-1 journal gains its TSE columns in place when the register opens it for writing.
+    if (!options.readonly) migrateJournalSchema(db);
     const version = db.pragma('user_version', { simple: true }) as number;
     const present = new Set(
       (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(

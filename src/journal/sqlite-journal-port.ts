@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { BusinessDay } from '../host/business-day.js';
 import type { BookedDay, DaySummary, JournalPort } from '../host/ports.js';
 import { ExactRows } from './exact-rows.js';
+import { TSE_COLUMNS } from './journal-schema.js';
 import { type OpenedRows, PeekableRows, streamRows } from './stream-rows.js';
 
 /**
@@ -27,7 +28,7 @@ function sqliteBoolean(value: unknown): unknown {
 // it changes no order, the index already ends in the rowid.
 // Each row ends in its own rowid, so ExactRows can read a suspect row again exactly.
 const RECEIPTS_SQL = `SELECT receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency,
-  gross_minor, rowid FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id, rowid`;
+  gross_minor, ${TSE_COLUMNS.join(', ')}, rowid FROM F_RECEIPT WHERE business_day IS ? ORDER BY receipt_no, receipt_id, rowid`;
 const LINES_SQL = `SELECT l.receipt_id, l.line_no, l.article_id, l.description, l.quantity_milli, l.unit_price_minor,
   l.gross_minor, l.vat_rate_id, l.vat_rate_basis_points, l.voided, l.rowid
   FROM F_RECEIPT r JOIN F_RECEIPT_LINE l ON l.receipt_id = r.receipt_id
@@ -57,7 +58,38 @@ const RECEIPT_COLUMNS = [
   'kind',
   'currency',
   'gross_minor',
+  ...TSE_COLUMNS,
 ];
+/** Where the TSE columns start in a receipt row, and the host contract's name of each (records.ts). */
+const TSE_AT = RECEIPT_COLUMNS.indexOf(TSE_COLUMNS[0]);
+const TSE_KEYS = [
+  'serialNumber',
+  'transactionNumber',
+  'signatureCounter',
+  'startedAt',
+  'finishedAt',
+  'processType',
+  'signature',
+  'signatureAlgorithm',
+  'timeFormat',
+  'error',
+] as const;
+
+/**
+ * The receipt's TSE record, or undefined when every TSE column is NULL (no
+ * module). A NULL column is a field the module did not report; whether the
+ * rest suffices is the plugin's schema to say.
+ */
+function tseOf(r: Row): Record<string, unknown> | undefined {
+  let tse: Record<string, unknown> | undefined;
+  for (let i = 0; i < TSE_KEYS.length; i++) {
+    const v = r[TSE_AT + i];
+    if (v === null) continue;
+    tse ??= {};
+    tse[TSE_KEYS[i]!] = v;
+  }
+  return tse;
+}
 const LINE_COLUMNS = [
   'receipt_id',
   'line_no',
@@ -129,6 +161,7 @@ export class SqliteJournalPort implements JournalPort {
         (SELECT COUNT(*) FROM F_STOCK_POSTING WHERE business_day = $day) AS stockPostings`),
       bookedDays: db.prepare(BOOKED_DAYS_SQL),
       receiptCount: db.prepare('SELECT COUNT(*) FROM F_RECEIPT WHERE business_day = ?').pluck(),
+      closingNumber: db.prepare('SELECT z_number FROM F_CLOSING WHERE business_day = ?').pluck(),
       // data_version moves with every commit of another connection, total_changes() with every change of this one:
       // together they say whether anything could have changed since the counts were taken.
       state: db.prepare("SELECT (SELECT data_version FROM pragma_data_version) || '/' || total_changes()").pluck(),
@@ -139,6 +172,11 @@ export class SqliteJournalPort implements JournalPort {
     return (this.statements.bookedDays.all() as { day: unknown; receipts: number; stockPostings: number }[]).map(
       (row) => ({ ...row, day: row.day === null ? null : String(row.day) }),
     );
+  }
+
+  /** The day's Z number from F_CLOSING, so a re-send carries it (docs/stick-format.md section 3). */
+  async closingNumber(day: BusinessDay): Promise<number | null> {
+    return (this.statements.closingNumber.get(day) as number | undefined) ?? null;
   }
 
   async firstBusinessDay(): Promise<BusinessDay | null> {
@@ -214,7 +252,7 @@ export class SqliteJournalPort implements JournalPort {
           amountMinor: p[4],
         });
       }
-      return {
+      const receipt: Record<string, unknown> = {
         receiptId: r[0],
         receiptNo: r[1],
         businessDay: r[2],
@@ -227,6 +265,9 @@ export class SqliteJournalPort implements JournalPort {
         lines: receiptLines,
         payments: receiptPayments,
       };
+      const tse = tseOf(r);
+      if (tse !== undefined) receipt.tse = tse;
+      return receipt;
     };
     return { iterators: [receipts, lines.iterator, payments.iterator], produce };
   }

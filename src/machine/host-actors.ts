@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
+import { z } from 'zod';
 import {
   type EstimatePackageBytes,
   ExportError,
@@ -13,6 +14,7 @@ import { toExportError } from '../export/fs-failure.js';
 import { BACKUP_FOLDER, removeBackupLeftovers, removePreviousBackup } from '../export/stale-backup-files.js';
 import { ensureRegisterKeyPair } from '../export/register-keys.js';
 import { findStickConflict, StickConflictError } from '../export/stick-conflicts.js';
+import type { BusinessDay } from '../host/business-day.js';
 import type { Host } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
@@ -174,7 +176,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             stickPath: stick.mountPath,
             identity: deps.identity,
             businessDay: item.day,
-            closingNumber: item.closingNumber,
+            closingNumber: item.closingNumber ?? (await registerClosingNumber(host, item.day)),
             kind: item.kind,
             includeTimeRecords: item.includeTimeRecords,
             journal: host.journal,
@@ -540,4 +542,24 @@ async function freeBytes(host: Host, stick: StickInfo): Promise<number | null> {
   } catch {
     return stick.freeBytes;
   }
+}
+
+const ClosingNumberSchema = z.number().int().nonnegative().safe().nullable();
+
+/**
+ * The register's own Z number of a day the plan holds none for (a re-send of
+ * a day closed on the register but never written by this plugin). What the
+ * host answers is checked; an answer that is not a Z number is logged and the
+ * package says `null`, as the format allows, rather than carrying a wrong one.
+ */
+async function registerClosingNumber(host: Host, day: BusinessDay): Promise<number | null> {
+  if (!host.journal.closingNumber) return null;
+  try {
+    const parsed = ClosingNumberSchema.safeParse(await host.journal.closingNumber(day));
+    if (parsed.success) return parsed.data;
+    host.logger.warn('the register reported no usable closing number', { day, reason: parsed.error.message });
+  } catch (err) {
+    host.logger.warn('the register could not tell its closing number', { day, reason: (err as Error).message });
+  }
+  return null;
 }

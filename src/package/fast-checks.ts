@@ -131,6 +131,39 @@ const RECEIPT_KINDS = new Set(['sale', 'refund', 'void']);
 const POSTING_REASONS = new Set(['sale', 'refund', 'goods-in', 'correction', 'waste']);
 const TIME_KINDS = new Set(['clock-in', 'clock-out', 'break-start', 'break-end']);
 
+const TSE_TIME_FORMATS = new Set(['unixTime', 'utcTime', 'generalizedTime']);
+const TSE_SIGNATURE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function textOk(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'string' && v.length >= min && v.length <= max;
+}
+
+/** Only a complete TSE record (the usual case); one carrying `error` is left to zod. */
+function tseOk(t: unknown): boolean {
+  return (
+    isPlainObject(t) &&
+    hasExactlyKeys(t, 9) &&
+    textOk(t.serialNumber, 1, 128) &&
+    isInt(t.transactionNumber) &&
+    (t.transactionNumber as number) > 0 &&
+    isInt(t.signatureCounter) &&
+    (t.signatureCounter as number) >= 0 &&
+    isInstant(t.startedAt) &&
+    isInstant(t.finishedAt) &&
+    textOk(t.processType, 1, 30) &&
+    textOk(t.signature, 4, 1024) &&
+    TSE_SIGNATURE.test(t.signature as string) &&
+    textOk(t.signatureAlgorithm, 1, 64) &&
+    typeof t.timeFormat === 'string' &&
+    TSE_TIME_FORMATS.has(t.timeFormat)
+  );
+}
+
+/** Keys beyond `base` a receipt (row) may carry: none, or a sound `tse`. */
+function receiptKeysOk(r: Obj, base: number): boolean {
+  return 'tse' in r ? hasExactlyKeys(r, base + 1) && tseOk(r.tse) : hasExactlyKeys(r, base);
+}
+
 function receiptHeadOk(r: Obj): boolean {
   return (
     isId(r.receiptId) &&
@@ -149,7 +182,7 @@ function receiptHeadOk(r: Obj): boolean {
 }
 
 export function fastReceiptOk(r: unknown): r is Receipt {
-  if (!isPlainObject(r) || !hasExactlyKeys(r, 11)) return false;
+  if (!isPlainObject(r) || !receiptKeysOk(r, 11)) return false;
   if (!receiptHeadOk(r) || !Array.isArray(r.lines) || !Array.isArray(r.payments)) return false;
   for (const l of r.lines as unknown[]) if (!lineOk(l)) return false;
   for (const p of r.payments as unknown[]) if (!paymentOk(p)) return false;
@@ -186,7 +219,7 @@ export function fastTimeRecordOk(t: unknown): t is TimeRecord {
 export function fastReceiptRowOk(r: unknown): r is ReceiptRow {
   return (
     isPlainObject(r) &&
-    hasExactlyKeys(r, 11) &&
+    receiptKeysOk(r, 11) &&
     receiptHeadOk(r) &&
     isInt(r.lineCount) &&
     (r.lineCount as number) >= 0 &&

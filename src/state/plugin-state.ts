@@ -148,7 +148,8 @@ export function planDays(state: PluginState, today: PlannedDay | null, unconfirm
       day: q.day,
       kind: 're-send',
       reason: 'queued',
-      closingNumber: null,
+      // A day this register sent before carries the Z number it went with; the writer asks the register for the rest.
+      closingNumber: state.sent.filter((s) => s.day === q.day).at(-1)?.closingNumber ?? null,
       includeTimeRecords: q.includeTimeRecords,
     });
   }
