@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CENTRAL_MIGRATIONS, CENTRAL_SCHEMA_VERSION, CENTRAL_TABLES } from '../src/headoffice/central-schema.js';
+import { CENTRAL_MIGRATIONS, CENTRAL_SCHEMA_VERSION, CENTRAL_TABLES, RECEIPT_TSE_COLUMNS } from '../src/headoffice/central-schema.js';
 import { CentralStoreError } from '../src/headoffice/central-store.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
@@ -54,6 +54,7 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
       await old.run('DROP TABLE retired_register_keys');
       await old.run('DROP TABLE central_settings');
       await old.run('ALTER TABLE quarantined_records DROP COLUMN exact_json');
+      for (const c of RECEIPT_TSE_COLUMNS) await old.run(`ALTER TABLE receipts DROP COLUMN ${c.name}`);
       await old.run('DELETE FROM schema_version WHERE version > 1');
       await old.run(
         "INSERT INTO registers (customer_number, register_id, public_key_id, public_key_pem, pinned_at, pinned_by_package) VALUES ('1', '1', 'k', 'pem', 't', 'p')",
@@ -71,6 +72,7 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
       }
       expect(await upgraded.all('SELECT customer_number, public_key_id FROM registers')).toEqual([{ customer_number: '1', public_key_id: 'k' }]);
       await expect(upgraded.all('SELECT exact_json FROM quarantined_records')).resolves.toEqual([]);
+      await expect(upgraded.all(`SELECT ${RECEIPT_TSE_COLUMNS.map((c) => c.name).join(', ')} FROM receipts`)).resolves.toEqual([]);
     } finally {
       await upgraded.close();
     }
@@ -91,7 +93,7 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
   test('a duplicate booking key is impossible at the database level, not only in the import code', async () => {
     const store = await openCentralStore(central);
     try {
-      const row = ['1', '1', 'R1', 1, '20260101', 'a', 'b', 'c', 'sale', 'EUR', 100, 0, 0, 'h', 'p', 't'];
+      const row = ['1', '1', 'R1', 1, '20260101', 'a', 'b', 'c', 'sale', 'EUR', 100, 0, 0, 'h', 'p', 't', ...RECEIPT_TSE_COLUMNS.map(() => null)];
       const columns = CENTRAL_TABLES.find((t) => t.name === 'receipts')!.columns.map((c) => c.name);
       await store.insertMany('receipts', columns, [row], 'fail');
       const duplicate = await store.insertMany('receipts', columns, [row], 'fail').then(

@@ -54,7 +54,26 @@ function referenceReceipts(db: Database.Database, day: string): unknown[] {
       paymentTypeName: p.payment_type_name,
       amountMinor: p.amount_minor,
     })),
+    ...referenceTse(r),
   }));
+}
+
+/** The object-row reading of the TSE columns: a `tse` only when some column holds a value, NULL columns left out. */
+function referenceTse(r: Record<string, unknown>): { tse?: Record<string, unknown> } {
+  const names: [string, string][] = [
+    ['serialNumber', 'tse_serial_number'],
+    ['transactionNumber', 'tse_transaction_number'],
+    ['signatureCounter', 'tse_signature_counter'],
+    ['startedAt', 'tse_started_at'],
+    ['finishedAt', 'tse_finished_at'],
+    ['processType', 'tse_process_type'],
+    ['signature', 'tse_signature'],
+    ['signatureAlgorithm', 'tse_signature_algorithm'],
+    ['timeFormat', 'tse_time_format'],
+    ['error', 'tse_error'],
+  ];
+  const present = names.filter(([, column]) => r[column] !== null);
+  return present.length === 0 ? {} : { tse: Object.fromEntries(present.map(([key, column]) => [key, r[column]])) };
 }
 
 function referenceStockPostings(db: Database.Database, day: string): unknown[] {
