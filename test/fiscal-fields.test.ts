@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -63,6 +64,12 @@ async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const r of rows) out.push(r);
   return out;
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 type TseRow = Record<string, unknown> & { receiptId: string; tse?: Record<string, unknown> };
@@ -189,6 +196,33 @@ function fiscalSuite(backend: 'sqlite' | 'postgres'): void {
       const kept = await store.all<{ tse_signature: string }>('SELECT tse_signature FROM receipts WHERE receipt_id = ?', [victim.receiptId]);
       expect(kept[0]!.tse_signature).toBe(victim.tse!.signature);
     });
+  });
+
+  test('a damaged tse in a package is a bad record naming the field', async () => {
+    const stick = join(work, 'stick');
+    await write(stick, 'day-close');
+    const [location] = await listPackages(stick);
+    const x = join(work, 'unzipped');
+    await mkdir(x);
+    await run('unzip', ['-q', location!.dataPath!, '-d', x]);
+    const receipts = join(x, 'receipts.ndjson');
+    const text = await readFile(receipts, 'utf8');
+    // One row with a float counter, one complete row that lost its signature (no error text).
+    const lines = text.split('\n');
+    const signed = lines.map((l, i) => (l.includes('"signature":') ? i : -1)).filter((i) => i >= 0);
+    lines[signed[0]!] = lines[signed[0]!]!.replace(/"signatureCounter":(\d+)/, '"signatureCounter":$1.5');
+    lines[signed[1]!] = lines[signed[1]!]!.replace(/,"signature":"[^"]*"(?=,"signatureAlgorithm")/, '');
+    const damaged = lines.join('\n');
+    expect(damaged.length).toBeLessThan(text.length);
+    await writeFile(receipts, damaged);
+    await unlink(location!.dataPath!);
+    const order = ['receipts', 'receipt-lines', 'payments', 'stock-postings', 'time-records', 'quarantine'];
+    await run('zip', ['-q', '-X', '-j', location!.dataPath!, ...order.map((n) => join(x, `${n}.ndjson`))]);
+    const verdict = await verifyPackage(location!);
+    expect(verdict.ok).toBe(false);
+    const bad = verdict.problems.filter((p) => p.code === 'bad-record' && p.entry === 'receipts.ndjson').map((p) => p.message);
+    expect(bad.some((m) => /tse\.signatureCounter: /.test(m))).toBe(true);
+    expect(bad.some((m) => /tse\.signature: required unless error is given/.test(m))).toBe(true);
   });
 
   test('a re-send of a closed day carries its Z number from the register', async () => {
