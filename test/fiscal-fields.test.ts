@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { writeDayPackage } from '../src/export/index.js';
 import { settleHeadOfficeCustomerNumber } from '../src/headoffice/central-settings.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
@@ -283,7 +283,7 @@ describe('the tse record at the host boundary', () => {
   ])('%s', (_name, tse, expected) => {
     const found = issues(tse);
     expect(found).toHaveLength(expected.length);
-    expected.forEach((pattern, i) => expect(found[i]).toMatch(pattern));
+    for (const [i, pattern] of expected.entries()) expect(found[i]).toMatch(pattern);
     // The writer's fast check is never laxer than the schema.
     if (expected.length > 0) expect(fastReceiptOk(receipt(tse))).toBe(false);
   });
