@@ -57,6 +57,7 @@ export function checkedJournal(journal: JournalPort, logger: LoggerPort): Journa
       ),
   };
   if (journal.bookedDays) checked.bookedDays = () => journal.bookedDays!();
+  if (journal.closingNumber) checked.closingNumber = (day) => journal.closingNumber!(day);
   return checked;
 }
 
