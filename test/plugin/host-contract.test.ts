@@ -228,7 +228,8 @@ describe('a journal whose summary disagrees with its records', () => {
       override receipts(day: string, signal?: AbortSignal): AsyncIterable<unknown> {
         if (lateSale && !sold && day === '20260105') {
           sold = true;
-          till.exec(`INSERT INTO F_RECEIPT SELECT 'LATE-1', 9999, business_day, opened_at, closed_at, cashier_id, kind,
+          till.exec(`INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor)
+              SELECT 'LATE-1', 9999, business_day, opened_at, closed_at, cashier_id, kind,
               currency, gross_minor FROM F_RECEIPT WHERE business_day = '20260105' LIMIT 1;
             INSERT INTO F_RECEIPT_LINE VALUES ('LATE-1', 1, 'A1', 'late sale', 1000, 100, 100, 'V1', 1900, 0);
             INSERT INTO F_PAYMENT VALUES ('LATE-1', 1, 'CASH', 'Cash', 100);`);
