@@ -40,7 +40,7 @@ test.each(['EIO', 'ENOENT', 'EPERM'])('%s after the mount point vanished is "sti
   expect(failure.failure).toBe('stick-gone');
 });
 
-test('a journal that fails mid-day is a write error naming the journal, and leaves no package', async () => {
+test('a journal that fails mid-day is a journal error naming the journal, and leaves no package', async () => {
   await mkdir(join(work, 'stick'));
   const synthetic = createSyntheticJournal({ days: { [DAY]: { receipts: 5000 } } });
   const failing: JournalPort = {
@@ -67,7 +67,7 @@ test('a journal that fails mid-day is a write error naming the journal, and leav
     signal: new AbortController().signal,
   }).catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(ExportError);
-  expect((failure as ExportError).failure).toBe('write-error');
+  expect((failure as ExportError).failure).toBe('journal-error');
   expect((failure as ExportError).message).toBe(
     "reading receipts from the register's journal failed: database disk image is malformed",
   );

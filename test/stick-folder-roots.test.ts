@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StickInfo } from '../src/host/ports.js';
@@ -44,6 +44,8 @@ test('a folder present at start is listed with the facts of the file system hold
     expect(stick.readOnly).toBe(false);
     expect(typeof stick.fsType).toBe('string');
     expect(stick.freeBytes).toBeGreaterThan(0);
+    // The mark the writer holds the stick to: the folder's device id when it was listed.
+    expect(stick.deviceId).toBe((await stat(path.join(root, 'STICK_A'))).dev);
   } finally {
     media.dispose();
   }

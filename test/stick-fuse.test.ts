@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StickInfo } from '../src/host/ports.js';
@@ -94,6 +94,9 @@ describeWithFuse('stick detection on real FUSE mounts', ['fat32', 'exfat'], () =
             fsType: expectedFsType[format],
             readOnly: false,
           });
+          // The stick's own file system, not the folder it is mounted on.
+          expect(found?.deviceId).toBe((await stat(mounted.mountPoint)).dev);
+          expect(found?.deviceId).not.toBe((await stat(root)).dev);
           if (format === 'fat32') {
             // fusefat answers statfs with zero blocks: unknown, not "full".
             expect(found?.freeBytes).toBeNull();

@@ -43,12 +43,13 @@ export class MeterTransform extends Transform {
  * often reports EIO only there), then renamed, then the folder is fsynced so
  * the rename itself survives a power cut. A `.part` an interrupted write left
  * is unlinked first, never reopened with truncate: fusefat opens it but then
- * answers every write with EPERM.
+ * answers every write with EPERM. `beforeRename` may veto the rename by throwing.
  */
 export async function writeFileDurably(
   finalPath: string,
   source: Readable | Buffer | string,
   signal: AbortSignal,
+  options: { beforeRename?: () => Promise<unknown> } = {},
 ): Promise<DurableWriteResult> {
   const tmp = finalPath + TEMP_SUFFIX;
   const meter = new MeterTransform();
@@ -74,6 +75,7 @@ export async function writeFileDurably(
     }
   }
   signal.throwIfAborted();
+  await options.beforeRename?.();
   await rename(tmp, finalPath);
   await fsyncFolder(dirname(finalPath));
   return { bytes: meter.bytes, sha256: meter.digest() };

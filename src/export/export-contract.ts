@@ -20,7 +20,9 @@ export type ExportFailureCause =
   /** The AbortSignal fired (the machine left the writing state). */
   | 'aborted'
   /** The stick holds something in this register's folder that the writer must not change (StickConflict). */
-  | 'stick-conflict';
+  | 'stick-conflict'
+  /** The register's journal could not be read (JournalReadError): the stick is not to blame. */
+  | 'journal-error';
 
 /**
  * Why a stick was refused before anything was written: a name the writer
@@ -58,6 +60,10 @@ export type PackageKind = 'day-close' | 're-send';
 export interface WriteDayRequest {
   /** Mount path of the stick (its root folder). */
   stickPath: string;
+  /** The root's device id as the removable-media port listed it (StickInfo.deviceId); else the one found at the start. */
+  stickDeviceId?: number;
+  /** Whether the port still lists the stick; asked before writing and before the manifest's rename. */
+  stickListed?: () => Promise<boolean>;
   identity: RegisterIdentity;
   businessDay: BusinessDay;
   /** The host's Z number; null for a re-send of a day whose Z number is not known. */

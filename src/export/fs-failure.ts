@@ -8,14 +8,31 @@ const DEVICE_GONE = new Set(['ENODEV', 'ENXIO', 'ENOTCONN', 'ESTALE', 'ENOMEDIUM
 const FULL = new Set(['ENOSPC', 'EFBIG', 'EDQUOT']);
 const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
 
+/**
+ * What support is told about a journal that failed, as a key the prompt
+ * catalog words in the cashier's language (WORD_PARAMS of JOURNAL_READ_FAILED).
+ */
+export type JournalProblem = 'damaged' | 'locked' | 'read-error' | 'error';
+
 /** The register's journal failed while the day was being read; the stick is not to blame. */
 export class JournalReadError extends Error {
+  readonly problem: JournalProblem;
   constructor(what: string, cause: unknown) {
     super(`reading ${what} from the register's journal failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,
     });
     this.name = 'JournalReadError';
+    this.problem = journalProblemOf(cause);
   }
+}
+
+/** By the error's code: SQLite's names (SQLITE_CORRUPT, SQLITE_BUSY, SQLITE_IOERR_READ, ...) and errno codes. */
+export function journalProblemOf(cause: unknown): JournalProblem {
+  const code = String((cause as { code?: unknown } | null)?.code ?? '');
+  if (/CORRUPT|NOTADB|FORMAT/.test(code)) return 'damaged';
+  if (/BUSY|LOCKED/.test(code)) return 'locked';
+  if (/IOERR|CANTOPEN|^E[A-Z]+$/.test(code)) return 'read-error';
+  return 'error';
 }
 
 /**
@@ -24,14 +41,20 @@ export class JournalReadError extends Error {
  * too, because on Linux a pulled stick usually surfaces as EIO at the next
  * write or fsync, or as ENOENT once the mount point is cleared away.
  */
-export async function toExportError(err: unknown, stickPath: string, step: string): Promise<ExportError> {
+export async function toExportError(
+  err: unknown,
+  stickPath: string,
+  step: string,
+  /** The stick root's device id; a root that has another one now is a stick unmounted under the writer. */
+  deviceId: number | null = null,
+): Promise<ExportError> {
   if (err instanceof ExportError) return err;
-  if (err instanceof JournalReadError) return new ExportError('write-error', err.message, undefined, { cause: err });
+  if (err instanceof JournalReadError) return new ExportError('journal-error', err.message, undefined, { cause: err });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const detail = err instanceof Error ? err.message : String(err);
   let failure: ExportFailureCause = 'write-error';
   if (code && FULL.has(code)) failure = 'stick-full';
-  else if ((code && DEVICE_GONE.has(code)) || !(await stickStillThere(stickPath))) failure = 'stick-gone';
+  else if ((code && DEVICE_GONE.has(code)) || !(await stickStillThere(stickPath, deviceId))) failure = 'stick-gone';
   else if (code && READ_ONLY.has(code)) failure = (await stickAcceptsNewFile(stickPath)) ? 'stick-full' : 'read-only';
   return new ExportError(failure, `${describe(failure)} while ${step}: ${detail}`, code, { cause: err });
 }
@@ -56,9 +79,10 @@ async function stickAcceptsNewFile(stickPath: string): Promise<boolean> {
 /** Ends in `.part` so that cleanStaleTempFiles would never mistake it for anything else. */
 const TEMP_PROBE_SUFFIX = '.part';
 
-async function stickStillThere(stickPath: string): Promise<boolean> {
+async function stickStillThere(stickPath: string, deviceId: number | null): Promise<boolean> {
   try {
-    return (await stat(stickPath)).isDirectory();
+    const root = await stat(stickPath);
+    return root.isDirectory() && (deviceId === null || root.dev === deviceId);
   } catch {
     return false;
   }
@@ -76,6 +100,8 @@ function describe(failure: ExportFailureCause): string {
       return 'writing was cancelled';
     case 'verify-failed':
       return 'the package on the stick does not match what was written';
+    case 'journal-error':
+      return "the register's journal could not be read";
     default:
       return 'the stick reported an error';
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusinessDay } from '../host/business-day.js';
@@ -41,6 +41,7 @@ import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 import { quarantineLine } from './quarantine-json.js';
 import { cleanStaleTempFiles } from './stale-temp-files.js';
 import { findStickConflict, StickConflictError } from './stick-conflicts.js';
+import { confirmStickPresent, makeFoldersOnStick } from './stick-presence.js';
 
 /**
  * Level 1 was chosen by measuring (npm run bench, "deflate level" section):
@@ -73,20 +74,20 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
 
   let step = 'checking the stick';
   let spoolDir: string | null = null;
+  // Filled in once the stick's root was found to be the stick: until then an error says nothing about it.
+  let deviceId: number | null = request.stickDeviceId ?? null;
   try {
-    const root = await stat(stickPath);
-    if (!root.isDirectory()) {
-      throw new ExportError('stick-gone', `the stick's mount path ${stickPath} is not a folder`, 'ENOTDIR');
-    }
+    const presence = { path: stickPath, deviceId, ...(request.stickListed ? { stillListed: request.stickListed } : {}) };
+    deviceId = await confirmStickPresent(presence);
+    const onStick = { ...presence, deviceId };
     const keys = await loadOrCreateRegisterKeyPair(request.keyDir);
     step = 'checking the register folder';
     // Before anything is created or removed: another register's files, or an entry in the way, stay untouched.
     const conflict = await findStickConflict(stickPath, identity, keys.keyId);
     if (conflict) throw new StickConflictError(conflict);
     step = 'preparing the register folder';
-    // One level at a time: a recursive mkdir on a read-only FUSE mount reports ENOENT instead of EROFS.
-    await mkdirIfMissing(join(stickPath, STICK_ROOT_FOLDER));
-    await mkdirIfMissing(registerDir);
+    // Never the stick's root or anything above DAYSTICK/: a stick that is not there gets nothing made for it.
+    await makeFoldersOnStick(onStick, [STICK_ROOT_FOLDER, folderName]);
     await cleanStaleTempFiles(stickPath, identity);
     await placePublicKey(registerDir, keys.publicKeyPem, signal);
 
@@ -131,7 +132,8 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
     step = 'writing the signature';
     await writeFileDurably(signaturePath, signatureText, signal);
     step = 'writing the manifest';
-    await writeFileDurably(manifestPath, manifestBytes, signal);
+    // The manifest's rename is the commit: it happens only onto the stick that was checked before writing.
+    await writeFileDurably(manifestPath, manifestBytes, signal, { beforeRename: () => confirmStickPresent(onStick) });
 
     step = 'reading the manifest back';
     const [manifestBack, signatureBack] = await Promise.all([readFile(manifestPath), readFile(signaturePath, 'utf8')]);
@@ -155,17 +157,9 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       await unlink(path + '.part').catch(() => undefined);
     }
     if (signal.aborted && !(err instanceof ExportError && err.failure !== 'aborted')) throw aborted();
-    throw await toExportError(err, stickPath, step);
+    throw await toExportError(err, stickPath, step, deviceId);
   } finally {
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
-  }
-}
-
-async function mkdirIfMissing(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 

@@ -140,6 +140,13 @@ export interface StickInfo {
   readOnly: boolean;
   /** Free bytes when the file system tells, else null. */
   freeBytes: number | null;
+  /**
+   * `stat(mountPath).dev` when the stick was listed. The plugin writes only
+   * while the path still has this device id: an unmounted stick leaves its
+   * mount point behind as a folder of the register's own disk, with another id.
+   * Without it the plugin takes the id it finds when it starts writing.
+   */
+  deviceId?: number;
 }
 
 export interface RemovableMediaPort {

@@ -15,6 +15,7 @@ import type {
   WriteFailure,
 } from './day-close-types.js';
 import type { StickConflict } from '../export/export-contract.js';
+import type { JournalProblem } from '../export/fs-failure.js';
 
 /** Actors default to refusing: the plugin injects the real ones with `provide()`, tests inject theirs. */
 const notProvided = (name: string) => () => {
@@ -26,6 +27,8 @@ export class WriteDayError extends Error {
     readonly failure: WriteFailure,
     message: string,
     readonly conflict?: StickConflict,
+    /** For `journal-error`: what support is told (a JournalProblem key); the message goes to the log only. */
+    readonly journalProblem?: JournalProblem,
   ) {
     super(message);
     this.name = 'WriteDayError';
@@ -51,6 +54,7 @@ export class BackupFailedError extends Error {
 const backupReasonOf = (error: unknown): BackupFailureReason =>
   error instanceof BackupFailedError ? error.reason : 'error';
 const failureOf = (error: unknown): WriteFailure => (error instanceof WriteDayError ? error.failure : 'write-error');
+
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const current = (c: DayCloseContext): PlannedDay | undefined => c.plan[c.index];
 const currentDay = (c: DayCloseContext) => formatDay(current(c)?.day ?? '');
@@ -75,6 +79,19 @@ const say = (id: PromptId, params: (c: DayCloseContext, e: unknown) => PromptPar
 });
 
 const errorOf = (event: unknown) => (event as { error?: unknown }).error;
+const isJournalError = ({ event }: { event: unknown }) => failureOf(errorOf(event)) === 'journal-error';
+
+/** The journal's prompt ends the close at once: re-inserting the stick would not make the journal readable. */
+const journalFailed = {
+  target: '#dayClose.failed',
+  actions: [
+    say('JOURNAL_READ_FAILED', (c, e) => ({
+      day: currentDay(c),
+      reason: (errorOf(e) as WriteDayError).journalProblem ?? 'error',
+    })),
+    'journalFailed' as const,
+  ],
+} as const;
 
 /** The prompt naming what on the stick is in the way; the stick is then not taken again until re-inserted. */
 const sayConflict = (conflictOf: (e: unknown) => StickConflict | undefined) => ({
@@ -112,6 +129,7 @@ export const dayCloseMachine = setup({
   actions: {
     say: emit((_, p: SayParams): DayCloseEmitted => ({ type: 'prompt', id: p.id, params: p.params })),
     excludeStick: assign({ excludedStickId: ({ context }) => context.stick?.id ?? null, stick: null }),
+    journalFailed: assign({ finalPromptId: 'JOURNAL_READ_FAILED' }),
   },
   delays: {
     reminder: ({ context }) => context.reminderMs,
@@ -225,6 +243,12 @@ export const dayCloseMachine = setup({
             }),
           },
           {
+            // Excluded until the port no longer lists it: a port that keeps reporting a vanished path is not retried forever.
+            guard: ({ event }) => !event.output.ok && event.output.problem === 'gone',
+            target: 'stickPulled',
+            actions: 'excludeStick',
+          },
+          {
             guard: ({ event }) => !event.output.ok && event.output.problem === 'read-only',
             target: 'awaitingStick',
             actions: [say('STICK_READ_ONLY', (c) => ({ label: c.stick?.label ?? '' })), 'excludeStick'],
@@ -263,13 +287,16 @@ export const dayCloseMachine = setup({
             ],
           },
         ],
-        onError: {
-          target: 'awaitingStick',
-          actions: [
-            say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: reasonOf(errorOf(e)) })),
-            'excludeStick',
-          ],
-        },
+        onError: [
+          { guard: isJournalError, ...journalFailed },
+          {
+            target: 'awaitingStick',
+            actions: [
+              say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: reasonOf(errorOf(e)) })),
+              'excludeStick',
+            ],
+          },
+        ],
       },
       on: { CANCEL: 'postponed' },
     },
@@ -321,6 +348,7 @@ export const dayCloseMachine = setup({
             },
             onError: [
               { guard: ({ event }) => failureOf(event.error) === 'stick-gone', target: '#dayClose.stickPulled' },
+              { guard: isJournalError, ...journalFailed },
               {
                 guard: ({ event }) => failureOf(event.error) === 'stick-full',
                 target: '#dayClose.awaitingStick',
@@ -449,7 +477,7 @@ export const dayCloseMachine = setup({
     },
     failed: {
       type: 'final',
-      entry: assign({ outcome: 'failed', finalPromptId: 'DAY_CLOSE_FAILED' }),
+      entry: assign({ outcome: 'failed', finalPromptId: ({ context }) => context.finalPromptId ?? 'DAY_CLOSE_FAILED' }),
     },
   },
   output: ({ context }) => ({

@@ -15,6 +15,8 @@ export type StickCheck =
   /** `dropDays`: planned re-sends that head office's receipts on this stick made unnecessary. */
   | { ok: true; dropDays?: string[] }
   | { ok: false; problem: 'read-only' }
+  /** The stick's root is not the file system the port listed (unmounted, vanished): nothing was made on it. */
+  | { ok: false; problem: 'gone' }
   | { ok: false; problem: 'full'; freeBytes: number; neededBytes: number }
   | { ok: false; problem: 'file-limit'; day: string; fsType: string }
   | { ok: false; problem: 'conflict'; conflict: StickConflict };
@@ -42,7 +44,9 @@ export type WriteFailure =
   | 'write-error'
   | 'verify-failed'
   | 'aborted'
-  | 'stick-conflict';
+  | 'stick-conflict'
+  /** The register's journal failed: the close ends failed, the stick is not asked for again. */
+  | 'journal-error';
 
 export interface DayCloseContext {
   plan: PlannedDay[];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm, unlink } from 'node:fs/promises';
+import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { z } from 'zod';
@@ -10,7 +10,8 @@ import {
   type WriteDayPackage,
 } from '../export/export-contract.js';
 import { commitBackup } from '../export/backup-manifest-writer.js';
-import { toExportError } from '../export/fs-failure.js';
+import { JournalReadError, type JournalProblem, toExportError } from '../export/fs-failure.js';
+import { confirmStickPresent, makeFoldersOnStick, type StickPresence } from '../export/stick-presence.js';
 import { BACKUP_FOLDER, removeBackupLeftovers, removePreviousBackup } from '../export/stale-backup-files.js';
 import { ensureRegisterKeyPair } from '../export/register-keys.js';
 import { findStickConflict, StickConflictError } from '../export/stick-conflicts.js';
@@ -127,13 +128,27 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
 
     checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) => {
       const { stick, plan } = input;
+      // Before anything is read or made: a stick unmounted since it was listed left a folder of the register's disk.
+      let onStick: StickPresence & { deviceId: number };
+      try {
+        const presence = stickPresence(host, stick);
+        onStick = { ...presence, deviceId: await confirmStickPresent(presence) };
+      } catch (err) {
+        if (!(err instanceof ExportError && err.failure === 'stick-gone')) throw err;
+        host.logger.warn('the stick is not there any more', { id: stick.id, message: err.message });
+        return { ok: false, problem: 'gone' };
+      }
       // Head office's receipts are read first: a read-only or full stick still carries them home.
       const readings = await readAcknowledgementsFrom(stick, deps);
       if (stick.readOnly) return { ok: false, problem: 'read-only' };
       const { keyId } = await ensureRegisterKeyPair(host.storage.dir);
       const conflict = await findStickConflict(stick.mountPath, deps.identity, keyId);
       if (conflict) return { ok: false, problem: 'conflict', conflict };
-      const probe = await probeWritable(registerFolder(stick.mountPath, deps.identity));
+      const probe = await probeWritable(onStick, deps.identity).catch((err: unknown) => {
+        if (err instanceof ExportError && err.failure === 'stick-gone') return 'gone' as const;
+        throw err;
+      });
+      if (probe === 'gone') return { ok: false, problem: 'gone' };
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
       if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
       // Only now, with the folder known to be this register's and writable; before the estimate, so the room counts.
@@ -144,8 +159,10 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       const recent = recentPackageSizes(store.state.sent);
       let needed = 0;
       for (const item of plan.filter((p) => !dropDays.includes(p.day))) {
-        const summary = await host.journal.summary(item.day);
-        const time = item.includeTimeRecords ? await host.timeRecording.count(item.day) : 0;
+        const summary = await fromJournal('the day summary', () => host.journal.summary(item.day));
+        const time = item.includeTimeRecords
+          ? await fromJournal('the time-record count', () => host.timeRecording.count(item.day))
+          : 0;
         const estimate = deps.estimatePackageBytes(summary, time, recent);
         if (FAT_TYPES.has((stick.fsType ?? '').toLowerCase()) && estimate > FAT_FILE_LIMIT) {
           return { ok: false, problem: 'file-limit', day: item.day, fsType: stick.fsType ?? 'FAT' };
@@ -166,14 +183,19 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
         const label = { day: formatDay(item.day), index: index + 1, count };
         try {
           // Read before writing: a booking that arrives meanwhile makes the counts differ, and the day goes again.
-          const summary = await host.journal.summary(item.day);
+          const summary = await fromJournal('the day summary', () => host.journal.summary(item.day));
           const journal = {
             ...summary,
-            timeRecords: item.includeTimeRecords ? await host.timeRecording.count(item.day) : 0,
+            timeRecords: item.includeTimeRecords
+              ? await fromJournal('the time-record count', () => host.timeRecording.count(item.day))
+              : 0,
           };
+          const presence = stickPresence(host, stick);
           const taken = item.strayDays?.length ? strayTaker(store.state.straysSent, item.day) : null;
           const written = await deps.writeDayPackage({
             stickPath: stick.mountPath,
+            ...(presence.deviceId === null ? {} : { stickDeviceId: presence.deviceId }),
+            stickListed: presence.stillListed,
             identity: deps.identity,
             businessDay: item.day,
             closingNumber: item.closingNumber ?? (await registerClosingNumber(host, item.day)),
@@ -199,11 +221,16 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             unbalancedReceipts: written.unbalancedReceipts,
           };
         } catch (err) {
-          const failure = err instanceof ExportError ? err.failure : 'write-error';
+          const failure = err instanceof JournalReadError ? 'journal-error' : err instanceof ExportError ? err.failure : 'write-error';
           const message = err instanceof Error ? err.message : String(err);
           host.logger.warn('writing a day failed', { day: item.day, failure, message });
           await store.update((s) => markAttemptFailed(s, item.day, `${failure}: ${message}`)).catch(() => undefined);
-          throw new WriteDayError(failure, message, err instanceof StickConflictError ? err.conflict : undefined);
+          throw new WriteDayError(
+            failure,
+            message,
+            err instanceof StickConflictError ? err.conflict : undefined,
+            failure === 'journal-error' ? journalProblemIn(err) : undefined,
+          );
         }
       },
     ),
@@ -290,7 +317,13 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
     timer = host.clock.setTimeout(() => stalled?.(), deps.backupStallMs);
   };
   const work = (async () => {
-    await mkdir(target, { recursive: true });
+    const presence = stickPresence(host, stick);
+    const onStick = { ...presence, deviceId: await confirmStickPresent(presence) };
+    await makeFoldersOnStick(onStick, [
+      STICK_ROOT_FOLDER,
+      registerFolderName(deps.identity.customerNumber, deps.identity.registerId),
+      BACKUP_FOLDER,
+    ]);
     const removed = await removePreviousBackup(target);
     if (removed.length > 0) host.logger.info('removed the previous master-data backup before the new one', { removed });
     arm();
@@ -387,7 +420,10 @@ function waitForStick(
   async function consider(): Promise<void> {
     if (settled || choosing) return;
     try {
-      const usable = (await host.media.list()).filter((s) => s.id !== excluded);
+      const listed = await host.media.list();
+      // Gone from a listing counts as removed, also when the removal was reported before this wait began.
+      if (!listed.some((s) => s.id === excluded)) excluded = null;
+      const usable = listed.filter((s) => s.id !== excluded);
       if (settled || choosing) return;
       if (usable.length === 0) {
         if (!wanted) sendBack({ type: 'STICK_WANTED' });
@@ -508,11 +544,18 @@ async function releaseConfirmed(stick: StickInfo, readings: readonly Acknowledge
   bus.show('CONFIRMED_DAYS_CLEARED', { count: days.length });
 }
 
-/** Writes and removes a small file in daystick's own folder: the only sure test that a stick takes writes. */
-async function probeWritable(folder: string): Promise<'ok' | 'read-only' | 'full'> {
+/**
+ * Writes and removes a small file in daystick's own folder: the only sure test that a stick takes writes.
+ * Makes DAYSTICK/ and the register's folder, never the stick's root: a stick that is not there is `stick-gone`.
+ */
+async function probeWritable(
+  stick: StickPresence & { deviceId: number },
+  identity: RegisterIdentity,
+): Promise<'ok' | 'read-only' | 'full'> {
+  const folder = registerFolder(stick.path, identity);
   const probe = join(folder, `.probe-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(folder, { recursive: true });
+    await makeFoldersOnStick(stick, [STICK_ROOT_FOLDER, registerFolderName(identity.customerNumber, identity.registerId)]);
     const handle = await open(probe, 'w');
     try {
       await handle.writeFile('daystick write probe\n');
@@ -525,6 +568,7 @@ async function probeWritable(folder: string): Promise<'ok' | 'read-only' | 'full
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     await unlink(probe).catch(() => undefined);
+    if (err instanceof ExportError) throw err;
     if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return 'read-only';
     if (code === 'ENOSPC') return 'full';
     throw new ExportError('write-error', `the stick does not take writes (${code ?? String(err)})`, code);
@@ -562,4 +606,41 @@ async function registerClosingNumber(host: Host, day: BusinessDay): Promise<numb
     host.logger.warn('the register could not tell its closing number', { day, reason: (err as Error).message });
   }
   return null;
+}
+
+/**
+ * The stick as the writer checks it: the device id the port listed, and
+ * whether the port still lists it (for a mount-table stick: its mount entry
+ * is still there). A port that cannot scan just now is not a pulled stick;
+ * the device id still holds the writer to the stick.
+ */
+function stickPresence(host: Host, stick: StickInfo): StickPresence & { stillListed: () => Promise<boolean> } {
+  return {
+    path: stick.mountPath,
+    deviceId: stick.deviceId ?? null,
+    stillListed: async () => {
+      try {
+        return (await host.media.list()).some((s) => s.id === stick.id);
+      } catch (err) {
+        host.logger.warn('could not list the sticks to check this one is still there', { id: stick.id, error: String(err) });
+        return true;
+      }
+    },
+  };
+}
+
+/** A journal read whose failure is the register's, not the stick's. */
+async function fromJournal<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw new JournalReadError(what, err);
+  }
+}
+
+function journalProblemIn(err: unknown): JournalProblem {
+  for (let at: unknown = err; at instanceof Error; at = at.cause) {
+    if (at instanceof JournalReadError) return at.problem;
+  }
+  return 'error';
 }

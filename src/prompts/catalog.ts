@@ -80,6 +80,11 @@ export const PROMPTS = {
     en: 'The USB stick was removed while the data of {day} was being written. That day was not saved. Please insert the stick again: the day is written again from the start.',
     de: 'Der USB-Stick wurde entfernt, während die Daten vom {day} geschrieben wurden. Dieser Tag wurde nicht gespeichert. Bitte stecken Sie den Stick wieder ein: Der Tag wird neu geschrieben.',
   },
+  JOURNAL_READ_FAILED: {
+    severity: 'error',
+    en: "The register's journal could not be read while the data of {day} was being written. This is a fault of the register, not of the USB stick: nothing was saved on the stick, and the days stay pending for the next day close. Please tell support: {reason}.",
+    de: 'Das Journal der Kasse konnte beim Schreiben der Daten vom {day} nicht gelesen werden. Das ist ein Fehler der Kasse, nicht des USB-Sticks: Auf dem Stick wurde nichts gespeichert, und die Tage bleiben für den nächsten Tagesabschluss vorgemerkt. Bitte melden Sie dem Support: {reason}.',
+  },
   WRITE_FAILED: {
     severity: 'error',
     en: 'Writing the data of {day} to the USB stick "{label}" failed: {reason}. Nothing was marked as sent. Please insert the stick again or use another one.',
@@ -288,6 +293,14 @@ type WordTable = Readonly<Record<string, Readonly<Record<Language, string>>>> & 
  * message behind it go to the log.
  */
 export const WORD_PARAMS: Partial<Record<PromptId, Readonly<Record<string, WordTable>>>> = {
+  JOURNAL_READ_FAILED: {
+    reason: {
+      damaged: { en: 'journal damaged', de: 'Journal beschädigt' },
+      locked: { en: 'journal locked', de: 'Journal gesperrt' },
+      'read-error': { en: 'journal read error', de: 'Journal-Lesefehler' },
+      error: { en: 'journal error, details in the log', de: 'Journalfehler, Einzelheiten im Protokoll' },
+    },
+  },
   BACKUP_FAILED: {
     reason: {
       stalled: { en: 'the USB stick stopped responding', de: 'der USB-Stick hat nicht mehr reagiert' },

@@ -80,8 +80,9 @@ function chooseScan(platform: NodeJS.Platform, options: RemovableMediaOptions, r
     });
   }
   if (given !== undefined) {
-    // No mount table to read off Linux: a stick root's sub-folders are taken as they are.
-    return () => scanStickRoots({ roots: given, mountsOnly: false, mounts: null, logger: options.logger });
+    // No mount table to read off Linux: a stick root's sub-folders are told apart by device id alone.
+    const mountPoints = new Set<string>();
+    return () => scanStickRoots({ roots: given, mountsOnly: false, mounts: null, logger: options.logger, mountPoints });
   }
   if (platform === 'darwin') return createMacScan(runCommand, options.logger);
   if (platform === 'win32') return createWindowsScan(runCommand);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { LoggerPort } from '../host/ports.js';
 import type { DetectedStick, StickScan } from './detected-stick.js';
+import { deviceIdAt } from './device-id.js';
 import { freeBytesAt } from './free-space.js';
 import { type MountEntry, readMountInfo } from './mountinfo.js';
 import { errorCode, scanStickRoots } from './stick-roots.js';
@@ -19,6 +20,7 @@ export interface LinuxScanOptions {
 export function createLinuxScan(options: LinuxScanOptions): StickScan {
   // Mount ids are never reused while the system runs, so what sysfs said about one stays true.
   const factsByMountId = new Map<number, BlockDeviceFacts | null>();
+  const mountPoints = new Set<string>();
   return async () => {
     const mounts = await readMountInfo(options.mountInfoPath);
     const underRoots = await scanStickRoots({
@@ -26,6 +28,7 @@ export function createLinuxScan(options: LinuxScanOptions): StickScan {
       mountsOnly: options.mountsOnly,
       mounts,
       logger: options.logger,
+      mountPoints,
     });
     if (!options.includeRemovableMounts) return underRoots;
     const seen = new Set(underRoots.map((stick) => stick.info.mountPath));
@@ -56,8 +59,10 @@ async function removableMountStick(
   logger: LoggerPort,
 ): Promise<DetectedStick | null> {
   let freeBytes: number | null;
+  let deviceId: number;
   try {
     freeBytes = await freeBytesAt(mount.mountPoint);
+    deviceId = await deviceIdAt(mount.mountPoint);
   } catch (error) {
     logger.debug('removable mount does not answer statfs, not a stick', {
       mountPoint: mount.mountPoint,
@@ -73,6 +78,7 @@ async function removableMountStick(
       fsType: mount.fsType,
       readOnly: mount.readOnly,
       freeBytes,
+      deviceId,
     },
     ejectTarget: mount.source,
     disk: facts === null ? null : `/dev/${facts.disk}`,

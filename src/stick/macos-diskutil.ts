@@ -3,6 +3,7 @@ import type { LoggerPort } from '../host/ports.js';
 import { type CommandRunner, describeOutcome } from './command-runner.js';
 import type { DetectedStick, StickScan } from './detected-stick.js';
 import { freeBytesAt } from './free-space.js';
+import { deviceIdOrNone } from './device-id.js';
 import { parsePlist } from './plist.js';
 import { errorCode } from './stick-roots.js';
 
@@ -112,6 +113,7 @@ export function createMacScan(runCommand: CommandRunner, logger: LoggerPort): St
           fsType: details.fsType,
           readOnly: details.readOnly,
           freeBytes,
+          ...(await deviceIdOrNone(volume.mountPoint)),
         },
         ejectTarget: details.ejectable ? volume.deviceIdentifier : null,
         disk: details.wholeDisk ?? volume.wholeDisk,

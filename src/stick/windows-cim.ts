@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type CommandRunner, describeOutcome } from './command-runner.js';
 import type { DetectedStick, StickScan } from './detected-stick.js';
+import { deviceIdOrNone } from './device-id.js';
 
 // Not yet run on real Windows hardware: written against the documented CIM classes and tested on fixtures.
 
@@ -69,6 +70,9 @@ export function createWindowsScan(runCommand: CommandRunner): StickScan {
       WINDOWS_USB_VOLUMES_SCRIPT,
     ]);
     if (outcome.code !== 0) throw new Error(`PowerShell USB volume query failed: ${describeOutcome(outcome)}`);
-    return parseWindowsUsbVolumes(outcome.stdout);
+    const sticks = parseWindowsUsbVolumes(outcome.stdout);
+    // On Windows stat's dev is the volume serial number: another volume under the same letter has another.
+    for (const stick of sticks) Object.assign(stick.info, await deviceIdOrNone(stick.info.mountPath));
+    return sticks;
   };
 }
