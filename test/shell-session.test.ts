@@ -29,7 +29,7 @@ describe('daystick shell, scripted keys', () => {
   it('answers help and status and exits 0 when every command succeeded', async () => {
     const run = await runShellScript(args, ['help', 'status', 'quit', 'close'], dir);
     expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_HELP', 'SHELL_STATUS', 'STATUS_NONE', 'SHELL_BYE']);
-    expect(run.stdout).toMatch(/Open business day: 20260105; last closing: 20260104 \(Z 4\); sticks present: -\./);
+    expect(run.stdout).toMatch(/Open business day: 5 Jan 2026; last closing: 4 Jan 2026 \(Z 4\); sticks present: -\./);
     expect(run.stdout).toContain(join(dir, 'sticks'));
     expect(run.code).toBe(0);
     // `quit` stops reading: the close after it never ran.
@@ -43,16 +43,16 @@ describe('daystick shell, scripted keys', () => {
     expect(run.promptIds).toEqual([
       'SHELL_READY',
       'SHELL_UNKNOWN_KEY',
-      'SHELL_BAD_DATE',
-      'SHELL_BAD_DATE',
+      'SHELL_DATE_IMPOSSIBLE',
+      'SHELL_DATE_WRONG_LENGTH',
       'SHELL_STATUS',
       'STATUS_NONE',
       'SHELL_BYE',
     ]);
     expect(run.stdout).toContain('Unknown key "sell 3 pretzels"');
     expect(run.stdout).toContain('20261340 is not a calendar date. Nothing was done.');
-    expect(run.stdout).toContain('last closing: 20260104 (Z 4)');
-    expect(run.stdout).toMatch(/3 of 4 command\(s\) did not succeed/);
+    expect(run.stdout).toContain('last closing: 4 Jan 2026 (Z 4)');
+    expect(run.stdout).toMatch(/3 of 4 commands did not succeed/);
     expect(run.code).toBe(1);
   });
 
@@ -71,8 +71,8 @@ describe('daystick shell, scripted keys', () => {
 
   it('refuses to close a day that is already closed', async () => {
     const run = await runShellScript(args, ['close 20260102'], dir);
-    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_CLOSE_REFUSED', 'SHELL_BYE']);
-    expect(run.stdout).toContain('business day 20260102 is already closed (Z 2');
+    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_CLOSE_ALREADY_CLOSED', 'SHELL_BYE']);
+    expect(run.stdout).toContain('business day 2 Jan 2026 is already closed (Z 2 at ');
     expect(run.code).toBe(1);
   });
 
@@ -111,7 +111,7 @@ describe('daystick shell, scripted keys', () => {
     expect(run.code).toBe(0);
     expect(run.promptIds.slice(0, 2)).toEqual(['SHELL_JOURNAL_CREATED', 'SHELL_READY']);
     expect(run.stdout).toMatch(/created a demo journal .*\.daystick\/journal\.sqlite with 30 business days/);
-    expect(run.stdout).toMatch(/last closing: \d{8} \(Z 29\)/);
+    expect(run.stdout).toMatch(/last closing: \d{1,2} [A-Z][a-z]{2} \d{4} \(Z 29\)/);
   });
 });
 
@@ -152,7 +152,7 @@ describe('daystick shell, scripted questions', () => {
       'QUEUE_ENTRY',
       'SHELL_BYE',
     ]);
-    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2026-01-03, time-recording data: no/m);
+    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 3 Jan 2026, time-recording data: no/m);
     expect(run.code).toBe(0);
   });
 
@@ -167,7 +167,7 @@ describe('daystick shell, scripted questions', () => {
     ]);
     expect(run.stdout).toMatch(/^\[RESEND_ASK_TIME_DATA\] .*\(y\/n\) \(To cancel: type "cancel" or press Ctrl\+C\.\)$/m);
     expect(run.stdout).toContain('End of input: no answer, the question is cancelled.');
-    expect(run.stdout).toMatch(/^\[RESEND_CANCELLED\] The question was not answered: 2026-01-03 was not queued/m);
+    expect(run.stdout).toMatch(/^\[RESEND_CANCELLED\] The question was not answered: 3 Jan 2026 was not queued/m);
     expect(run.code).toBe(1);
   });
 
@@ -237,7 +237,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
       'SHELL_BYE',
     ]);
     expect(run.stdout).toMatch(/^\[CHOOSE_STICK\] .*Or cancel: .* \(To cancel: type "cancel" or press Ctrl\+C\.\)$/m);
-    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.stdout).toContain('Day close 5 Jan 2026 finished: postponed; sent: -; pending: 5 Jan 2026.');
     expect(run.code).toBe(1);
     nothingOnSticks();
   });
@@ -250,7 +250,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
     const ids = [...session.stdout.matchAll(/^\[([A-Z_]+)\] /gm)].map((m) => m[1]);
     expect(ids.indexOf('SHELL_NO_CHOICE')).toBeGreaterThan(ids.indexOf('CHOOSE_STICK'));
     expect(session.stdout).toContain('No USB stick was chosen within 1 s: the day close is postponed.');
-    expect(session.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
+    expect(session.stdout).toContain('finished: postponed; sent: -; pending: 5 Jan 2026.');
     session.end();
     expect((await session.finished()).code).toBe(1);
     nothingOnSticks();
@@ -269,8 +269,8 @@ describe('daystick shell, cancel and end of input during a close', () => {
     const run = await session.finished();
     expect(run.stdout).toContain('A day close is running: "status" was not run. Type "cancel" to stop the close');
     expect(run.promptIds.slice(-5)).toEqual(['SHELL_BUSY', 'SHELL_CANCELLED', 'POSTPONED', 'SHELL_CLOSE_RESULT', 'SHELL_BYE']);
-    expect(run.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
-    expect(run.stdout).toMatch(/2 of 2 command\(s\) did not succeed/);
+    expect(run.stdout).toContain('finished: postponed; sent: -; pending: 5 Jan 2026.');
+    expect(run.stdout).toMatch(/2 of 2 commands did not succeed/);
   });
 
   it('a script read ahead: lines after the close are taken while it waits for a stick, up to the cancel', async () => {
@@ -354,7 +354,7 @@ describe('daystick shell on a terminal', () => {
     const run = await session.finished();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('> ');
-    expect(run.stdout).toMatch(/Die Daten vom 2026-01-03 werden geschrieben \(1 von 1\)\.\.\. \[[^\]]+\] 100%/);
+    expect(run.stdout).toMatch(/Die Daten vom 03\.01\.2026 werden geschrieben \(1 von 1\)\.\.\. \[[^\]]+\] 100%/);
     expect(run.stdout).toContain('✔ Die Buchungsdaten wurden auf dem USB-Stick gespeichert.');
     // The backup's bar is named as the backup, drawn once, and never carries a cut-off Note 1.
     expect(run.stdout.match(/Stammdatensicherung \[[^\]]+\] 100%/g)).toHaveLength(1);

@@ -266,7 +266,7 @@ export const dayCloseMachine = setup({
         onError: {
           target: 'awaitingStick',
           actions: [
-            say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: reasonOf(errorOf(e)) })),
+            say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: failureOf(errorOf(e)) })),
             'excludeStick',
           ],
         },
@@ -349,7 +349,8 @@ export const dayCloseMachine = setup({
                   say('WRITE_FAILED', (c, e) => ({
                     day: currentDay(c),
                     label: c.stick?.label ?? '',
-                    reason: reasonOf(errorOf(e)),
+                    // The failure's words on screen; its message is in the log beside this prompt.
+                    reason: failureOf(errorOf(e)),
                   })),
                   'excludeStick',
                 ],
