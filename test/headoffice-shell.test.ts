@@ -99,7 +99,7 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
 
     const next = await runShellScript(shellArgs, ['close'], dir);
     expect(next.code).toBe(0);
-    expect(next.stdout).toMatch(/^\[ACKS_CONFIRMED\] Head office confirmed the import of 1 day\(s\): .*2026.*$/m);
+    expect(next.stdout).toMatch(/^\[ACKS_CONFIRMED\] Head office confirmed the import of 1 day: .*2026.*$/m);
 
     // Head office lost three receipts of the day; the register's master-data backup on the stick brings them back.
     const db = new Database(central);

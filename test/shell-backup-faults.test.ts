@@ -172,7 +172,7 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
     }
     session.end();
     const run = await session.finished();
-    expect(run.stdout).toContain('Tagesabschluss 20260103 beendet: sent-backup-incomplete');
+    expect(run.stdout).toContain('Tagesabschluss 03.01.2026 beendet: gesendet, Stammdatensicherung unvollständig');
     const log = await readFile(path.join(dir, 'data', 'daystick-shell.log'), 'utf8');
     expect(log).toMatch(/master-data backup failed.*stalled/);
   }, 300_000);

@@ -136,7 +136,7 @@ function closeSessions(kind: StickKind): void {
     expect(second).toMatch(/^\[NOTE_2\] /m);
     // The postponed close did not succeed, so the script as a whole reports failure.
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/1 of 2 command\(s\) did not succeed/);
+    expect(run.stdout).toMatch(/1 of 2 commands did not succeed/);
 
     const verify = runDaystick(['verify', s.path], dir);
     expect(verify.stdout).toMatch(/^20260105 .*day-close .*OK/m);
@@ -192,7 +192,7 @@ function closeSessions(kind: StickKind): void {
       'QUEUE_ENTRY',
     ]);
     expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2 Jan 2026, time-recording data: no/m);
-    expect(run.stdout).toContain('sent: 20260102, 20260105');
+    expect(run.stdout).toContain('sent: 2 Jan 2026 and 5 Jan 2026');
 
     const verify = runDaystick(['verify', s.path], dir);
     expect(verify.stdout).toMatch(/^20260102 +10001-1 +re-send +25 receipts +OK/m);
@@ -208,7 +208,7 @@ function closeSessions(kind: StickKind): void {
       dir,
     );
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\[SHELL_CLOSING\] Tagesabschluss 20260105: Z 5 gebucht/m);
+    expect(run.stdout).toMatch(/^\[SHELL_CLOSING\] Tagesabschluss 05\.01\.2026: Z 5 gebucht/m);
     expect(run.stdout).toMatch(
       /^\[RESEND_ASK_TIME_DATA\] Sollen die Zeiterfassungsdaten .* \(j\/n\) \(Abbrechen: "abbrechen" oder "cancel" eingeben oder Strg\+C drücken\.\)$/m,
     );

@@ -95,7 +95,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     const back = await shellAt('2026-01-03 12:00:00', dir, ['close', '20260105 reports', 'n', 'quit']);
     expect(line(back, 'SHELL_READY')).toContain('Open business day: -.');
     expect(line(back, 'SHELL_NO_OPEN_DAY')).toBe(
-      '[SHELL_NO_OPEN_DAY] No business day is open: the last closing (Z 5) was for 20260105, and the register clock shows 20260103. Please check the register clock.',
+      '[SHELL_NO_OPEN_DAY] No business day is open: the last closing (Z 5) was for 5 Jan 2026, and the register clock shows 3 Jan 2026. Please check the register clock.',
     );
     expect(back.promptIds).not.toContain('PLAN_DAYS');
     expect(back.promptIds).toContain('RESEND_QUEUED');

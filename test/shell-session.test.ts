@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { addDays, businessDayOf } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
+import { showDay } from '../src/prompts/render.js';
 import { killLiveShells, runDaystick, runShellScript, ShellSession } from './support/shell-session.js';
 
 /** Scripted sessions of `daystick shell` that need no stick: keys, refusals, start-up errors. */
@@ -249,7 +250,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
     await session.waitFor(/^\[SHELL_CLOSE_RESULT\]/, 30_000);
     const ids = [...session.stdout.matchAll(/^\[([A-Z_]+)\] /gm)].map((m) => m[1]);
     expect(ids.indexOf('SHELL_NO_CHOICE')).toBeGreaterThan(ids.indexOf('CHOOSE_STICK'));
-    expect(session.stdout).toContain('No USB stick was chosen within 1 s: the day close is postponed.');
+    expect(session.stdout).toContain('No USB stick was chosen within 1 second: the day close is postponed.');
     expect(session.stdout).toContain('finished: postponed; sent: -; pending: 5 Jan 2026.');
     session.end();
     expect((await session.finished()).code).toBe(1);
@@ -293,8 +294,9 @@ describe('daystick shell, cancel and end of input during a close', () => {
   it("after today's close, status says the day is closed and when the next close can be done; a second close says the same", async () => {
     mkdirSync(join(dir, 'sticks', 'S1'), { recursive: true });
     const run = await runShellScript(args('--backup', 'off'), ['close', 'close', 'status', 'close'], dir);
-    const today = businessDayOf(Date.now());
-    const tomorrow = addDays(today, 1);
+    const day = businessDayOf(Date.now());
+    const today = showDay(day, 'en');
+    const tomorrow = showDay(addDays(day, 1), 'en');
     expect(run.stdout).toContain(`Day close ${today}: Z 6 recorded`);
     expect(run.stdout).toContain(
       `[SHELL_STATUS_CLOSED] Today's business day ${today} is closed (Z 6). The next day close is for ${tomorrow} and can be done from that day on`,
@@ -304,7 +306,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
       `[SHELL_CLOSE_NOT_YET] Today's business day ${today} is already closed (Z 6). The next day close is possible from ${tomorrow} on. Nothing was done.`,
     );
     expect(run.promptIds.at(-2)).toBe('SHELL_CLOSE_NOT_YET');
-    expect(run.stdout).toMatch(/1 of 4 command\(s\) did not succeed/);
+    expect(run.stdout).toMatch(/1 of 4 commands did not succeed/);
     const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
     expect(db.prepare('SELECT COUNT(*) FROM F_CLOSING').pluck().get()).toBe(6);
     db.close();
@@ -347,7 +349,7 @@ describe('daystick shell on a terminal', () => {
       ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--lang', 'de'],
       dir,
     );
-    await session.waitFor(/Offener Geschäftstag: 20260103/);
+    await session.waitFor(/Offener Geschäftstag: 03\.01\.2026/);
     session.send('close');
     await session.waitFor(/Sie können den Stick jetzt entfernen/, 30_000);
     session.send('quit');

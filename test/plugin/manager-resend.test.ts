@@ -30,7 +30,7 @@ describe('manager command: YYYYMMDD + REPORTS re-queues a day', () => {
     ['20121340', 'RESEND_IMPOSSIBLE_DATE', /not a calendar date/],
     ['20230229', 'RESEND_IMPOSSIBLE_DATE', /not a calendar date/],
     ['20260106', 'RESEND_FUTURE_DATE', /in the future/],
-    ['20251231', 'RESEND_BEFORE_JOURNAL', /before the first business day in the journal \(2026-01-02\)/],
+    ['20251231', 'RESEND_BEFORE_JOURNAL', /before the first business day in the journal \(2 Jan 2026\)/],
     ['20260103', 'RESEND_NO_DATA', /no bookings and no time records/],
   ])('%s is refused with %s and queues nothing', async (digits, promptId, text) => {
     const plugin = await activate(host);
