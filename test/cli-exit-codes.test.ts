@@ -40,7 +40,8 @@ beforeAll(async () => {
   const folder = join(broken, 'DAYSTICK', '40123-9');
   const zip = (await readdir(folder)).find((n) => n.endsWith('.zip'))!;
   const bytes = await readFile(join(folder, zip));
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  const at = Math.floor(bytes.length / 2);
+  bytes[at] = bytes[at]! ^ 0xff;
   await writeFile(join(folder, zip), bytes);
   empty = join(work, 'empty');
   await mkdir(join(empty, 'DAYSTICK'), { recursive: true });
