@@ -20,6 +20,7 @@ const importArgs = (path: string) => ['import', path, '--central', central(), '-
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'daystick-exit-codes-'));
   whole = join(work, 'whole');
+  await mkdir(whole);
   const synthetic = createSyntheticJournal({ days: { [DAY]: { receipts: 20 } }, seed: 11 });
   await writeDayPackage({
     stickPath: whole,
@@ -79,14 +80,14 @@ describe('daystick shell', () => {
 
 describe('daystick verify', () => {
   test.each([
-    ['every package whole', () => [whole], 0],
-    ['a package with a problem', () => [broken], 1],
-    ['an empty stick (no package)', () => [empty], 1],
-    ['a path that does not exist', () => [missing()], 2],
-    ['no path', () => [], 2],
-    ['an unknown option', () => ['--bogus', whole], 2],
-    ['--help', () => ['--help'], 0],
-  ])('%s: exit %i', (_situation, args, code) => {
+    ['every package whole', 0, () => [whole]],
+    ['a package with a problem', 1, () => [broken]],
+    ['an empty stick (no package)', 1, () => [empty]],
+    ['a path that does not exist', 2, () => [missing()]],
+    ['no path', 2, () => []],
+    ['an unknown option', 2, () => ['--bogus', whole]],
+    ['--help', 0, () => ['--help']],
+  ])('%s: exit %i', (_situation, code, args) => {
     const r = runDaystick(['verify', ...(args as () => string[])()], work);
     expect(r.code).toBe(code);
   });
@@ -106,10 +107,10 @@ describe('daystick import (once, PATH given)', () => {
     await expect(readdir(join(work, 'office-2'))).rejects.toThrow();
   });
   test.each([
-    ['an unknown option', ['import', '--bogus'], 2],
-    ['no --central', ['import', 'somewhere'], 2],
-    ['--help', ['import', '--help'], 0],
-  ])('%s: exit %i', (_situation, args, code) => {
+    ['an unknown option', 2, ['import', '--bogus']],
+    ['no --central', 2, ['import', 'somewhere']],
+    ['--help', 0, ['import', '--help']],
+  ])('%s: exit %i', (_situation, code, args) => {
     expect(runDaystick(args as string[], work).code).toBe(code);
   });
   test('every package imported exits 0, a package with a problem exits 1', () => {

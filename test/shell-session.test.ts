@@ -314,7 +314,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
     // A shell started again the same day greets with the closed day, not with it as the open one.
     const again = await runShellScript(args('--lang', 'de'), [], dir);
     expect(again.stdout).toContain(
-      `Der heutige Geschäftstag ${today} ist abgeschlossen; der nächste Tagesabschluss ist ab dem ${tomorrow} möglich.`,
+      `Der heutige Geschäftstag ${showDay(day, 'de')} ist abgeschlossen; der nächste Tagesabschluss ist ab dem ${showDay(addDays(day, 1), 'de')} möglich.`,
     );
     expect(again.promptIds[0]).toBe('SHELL_READY_CLOSED');
   });
