@@ -257,8 +257,8 @@ export const PROMPTS = {
   },
   STATUS_HISTORY: {
     severity: 'success',
-    en: 'From {from} to {to}: {days|# day|# days} sent and confirmed by head office (older history, summarised).',
-    de: 'Vom {from} bis {to}: {days|# Tag|# Tage} gesendet und von der Zentrale bestätigt (ältere Einträge, zusammengefasst).',
+    en: 'From {from:date} to {to:date}: {days|# day|# days} sent and confirmed by head office (older history, summarised).',
+    de: 'Vom {from:date} bis {to:date}: {days|# Tag|# Tage} gesendet und von der Zentrale bestätigt (ältere Einträge, zusammengefasst).',
   },
   STATUS_NONE: {
     severity: 'info',
