@@ -80,7 +80,7 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
     stick = await insertStick('fat32', join(dir, 'sticks'), 'STICK1', dir);
     const first = await runShellScript(shellArgs, ['close'], dir);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('Day close 20260105 finished: sent; sent: 20260105; pending: -.');
+    expect(first.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
 
     const central = join(dir, 'central.sqlite');
     const imported = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000'], dir);
@@ -99,7 +99,7 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
 
     const next = await runShellScript(shellArgs, ['close'], dir);
     expect(next.code).toBe(0);
-    expect(next.stdout).toMatch(/^\[ACKS_CONFIRMED\] Head office confirmed the import of 1 day\(s\): .*2026.*$/m);
+    expect(next.stdout).toMatch(/^\[ACKS_CONFIRMED\] Head office confirmed the import of 1 day: .*2026.*$/m);
 
     // Head office lost three receipts of the day; the register's master-data backup on the stick brings them back.
     const db = new Database(central);

@@ -177,7 +177,7 @@ describeWithFuse('day close onto real FUSE sticks', ['fat32', 'exfat'], () => {
           expect(left.manifests).toEqual([]);
           expect(left.files.filter((f) => f.endsWith('.zip'))).toEqual([]);
           const status = host.display.shown.find((p) => p.id === 'STICK_PULLED');
-          expect(status?.text).toMatch(/2026-01-05/);
+          expect(status?.text).toMatch(/5 Jan 2026/);
 
           const again = await insert('STICK1', image);
           const result = await closing;

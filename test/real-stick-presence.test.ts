@@ -78,7 +78,7 @@ describeWithFuse('a stick unmounted mid-close leaves its mount point behind', ['
       expect(await closing).toMatchObject({ outcome: 'postponed', sentDays: [], pendingDays: ['20260105'] });
       expect(await readdir(mountPoint)).toEqual([]);
       await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
-      expect(host.display.shown.at(-1)?.text).toMatch(/^2026-01-05: pending/);
+      expect(host.display.shown.at(-1)?.text).toMatch(/^5 Jan 2026: pending/);
 
       // The daemon ends once the writer has let go of its last open file; then the stick comes back.
       await mounted.exited;

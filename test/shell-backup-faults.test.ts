@@ -116,7 +116,7 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
     second.end();
     const pulled = await second.finished();
     expect(pulled.stdout).toMatch(/^\[(BACKUP_PULLED|BACKUP_FAILED)\] The booking data is saved on the USB stick, but/m);
-    expect(pulled.stdout).toContain('Day close 20260104 finished: sent-backup-incomplete; sent: 20260104; pending: -.');
+    expect(pulled.stdout).toContain('Day close 4 Jan 2026 finished: sent, master data backup incomplete; sent: 4 Jan 2026; pending: -.');
     expect(pulled.stdout).not.toMatch(/ENOTCONN|EPERM|EIO|errno/);
 
     // The stick as head office would find it now: the old backup must not pass for this close's.
@@ -146,7 +146,7 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
 
       const next = await close(['--backup', 'off']);
       expect(next.promptIds).toContain('NOTE_2');
-      expect(next.stdout).toContain('Day close 20260104 finished: sent;');
+      expect(next.stdout).toContain('Day close 4 Jan 2026 finished: sent;');
       expect(existsSync(work)).toBe(false);
       expect(await readdir(backupDir)).toEqual([]);
       expect(await readdir(tmp)).toEqual([]);
@@ -172,7 +172,7 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
     }
     session.end();
     const run = await session.finished();
-    expect(run.stdout).toContain('Tagesabschluss 20260103 beendet: sent-backup-incomplete');
+    expect(run.stdout).toContain('Tagesabschluss 03.01.2026 beendet: gesendet, Stammdatensicherung unvollständig');
     const log = await readFile(path.join(dir, 'data', 'daystick-shell.log'), 'utf8');
     expect(log).toMatch(/master-data backup failed.*stalled/);
   }, 300_000);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { businessDayOf } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { BACKUP_FILE_NAME } from '../src/journal/sqlite-master-data-backup.js';
+import { showDay } from '../src/prompts/render.js';
 import { describeWithFuse } from './support/fuse-stick.js';
 import {
   type InsertedStick,
@@ -91,8 +92,8 @@ function closeSessions(kind: StickKind): void {
     expect(indexOfId(ids, 'DAY_WRITTEN')).toBeLessThan(indexOfId(ids, 'NOTE_1'));
     expect(indexOfId(ids, 'NOTE_1')).toBeLessThan(indexOfId(ids, 'NOTE_2'));
     expect(ids).toContain('QUARANTINED');
-    expect(run.stdout).toContain('Day close 20260105: Z 5 recorded (27 receipts).');
-    expect(run.stdout).toContain('Day close 20260105 finished: sent; sent: 20260105; pending: -.');
+    expect(run.stdout).toContain('Day close 5 Jan 2026: Z 5 recorded (27 receipts).');
+    expect(run.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
 
     const backup = join(s.path, REGISTER_FOLDER, 'masterdata', BACKUP_FILE_NAME);
     expect(registerDbCount(backup, 'SELECT COUNT(*) FROM F_RECEIPT')).toBe(5 * 25 + 2);
@@ -120,8 +121,8 @@ function closeSessions(kind: StickKind): void {
     session.send('close');
     await session.waitFor(/^\[SHELL_CLOSE_RESULT\]/, 30_000);
     expect(session.stdout).toMatch(/^\[SHELL_NO_STICK\] /m);
-    expect(session.stdout).toMatch(/^\[POSTPONED\] .*2026-01-05/m);
-    expect(session.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(session.stdout).toMatch(/^\[POSTPONED\] .*5 Jan 2026/m);
+    expect(session.stdout).toContain('Day close 5 Jan 2026 finished: postponed; sent: -; pending: 5 Jan 2026.');
 
     const s = await stick();
     const mark = session.stdout.length;
@@ -129,13 +130,13 @@ function closeSessions(kind: StickKind): void {
     session.end();
     const run = await session.finished();
     const second = run.stdout.slice(mark);
-    const today = businessDayOf(Date.now());
+    const today = showDay(businessDayOf(Date.now()), 'en');
     expect(second).toContain(`Day close ${today}: Z 6 recorded`);
-    expect(second).toContain(`finished: sent; sent: 20260105, ${today}; pending: -.`);
+    expect(second).toContain(`finished: sent; sent: 5 Jan 2026 and ${today}; pending: -.`);
     expect(second).toMatch(/^\[NOTE_2\] /m);
     // The postponed close did not succeed, so the script as a whole reports failure.
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/1 of 2 command\(s\) did not succeed/);
+    expect(run.stdout).toMatch(/1 of 2 commands did not succeed/);
 
     const verify = runDaystick(['verify', s.path], dir);
     expect(verify.stdout).toMatch(/^20260105 .*day-close .*OK/m);
@@ -164,7 +165,7 @@ function closeSessions(kind: StickKind): void {
     const s = await stick();
     const run = await session.finished();
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Day close 20260105 finished: sent; sent: 20260105; pending: -.');
+    expect(run.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
     expect(runDaystick(['verify', s.path], dir).code).toBe(0);
   });
 
@@ -172,7 +173,7 @@ function closeSessions(kind: StickKind): void {
     const a = await stick('STICK1');
     const b = await stick('STICK2');
     const run = await runShellScript(args('--wait-stick', '600'), ['close', '3', 'B'], dir);
-    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.stdout).toContain('Day close 5 Jan 2026 finished: postponed; sent: -; pending: 5 Jan 2026.');
     expect(run.promptIds).not.toContain('SHELL_NO_STICK');
     expect(run.code).toBe(1);
     for (const s of [a, b]) expect(existsSync(join(s.path, 'DAYSTICK'))).toBe(false);
@@ -190,8 +191,8 @@ function closeSessions(kind: StickKind): void {
       'RESEND_QUEUED',
       'QUEUE_ENTRY',
     ]);
-    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2026-01-02, time-recording data: no/m);
-    expect(run.stdout).toContain('sent: 20260102, 20260105');
+    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2 Jan 2026, time-recording data: no/m);
+    expect(run.stdout).toContain('sent: 2 Jan 2026 and 5 Jan 2026');
 
     const verify = runDaystick(['verify', s.path], dir);
     expect(verify.stdout).toMatch(/^20260102 +10001-1 +re-send +25 receipts +OK/m);
@@ -207,7 +208,7 @@ function closeSessions(kind: StickKind): void {
       dir,
     );
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\[SHELL_CLOSING\] Tagesabschluss 20260105: Z 5 gebucht/m);
+    expect(run.stdout).toMatch(/^\[SHELL_CLOSING\] Tagesabschluss 05\.01\.2026: Z 5 gebucht/m);
     expect(run.stdout).toMatch(
       /^\[RESEND_ASK_TIME_DATA\] Sollen die Zeiterfassungsdaten .* \(j\/n\) \(Abbrechen: "abbrechen" oder "cancel" eingeben oder Strg\+C drücken\.\)$/m,
     );
@@ -252,7 +253,7 @@ describeWithFuse('daystick shell with a write-protected FAT32 stick', ['fat32'],
     const ids = run.promptIds;
     expect(ids.indexOf('STICK_READ_ONLY')).toBeGreaterThan(0);
     expect(ids.indexOf('SHELL_NO_STICK')).toBeGreaterThan(ids.indexOf('STICK_READ_ONLY'));
-    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.stdout).toContain('Day close 5 Jan 2026 finished: postponed; sent: -; pending: 5 Jan 2026.');
     expect(run.code).toBe(1);
   });
 });

@@ -63,7 +63,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
 
   it('days booked under the wrong clock go at the next close with a warning; rows of no valid day go into its quarantine once', async () => {
     const first = await shellAt('2026-01-06 20:00:00', dir, ['close']);
-    expect(first.stdout).toContain('Day close 20260105 finished: sent; sent: 20260105; pending: -.');
+    expect(first.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
     expect(first.code).toBe(0);
 
     // The clock is set back to 2026-01-03: the register books 200 receipts on that day, already closed and sent
@@ -95,7 +95,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     const back = await shellAt('2026-01-03 12:00:00', dir, ['close', '20260105 reports', 'n', 'quit']);
     expect(line(back, 'SHELL_READY')).toContain('Open business day: -.');
     expect(line(back, 'SHELL_NO_OPEN_DAY')).toBe(
-      '[SHELL_NO_OPEN_DAY] No business day is open: the last closing (Z 5) was for 20260105, and the register clock shows 20260103. Please check the register clock.',
+      '[SHELL_NO_OPEN_DAY] No business day is open: the last closing (Z 5) was for 5 Jan 2026, and the register clock shows 3 Jan 2026. Please check the register clock.',
     );
     expect(back.promptIds).not.toContain('PLAN_DAYS');
     expect(back.promptIds).toContain('RESEND_QUEUED');
@@ -104,12 +104,12 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     // The clock is right again: the next close finds what no stick has.
     const fixed = await shellAt('2026-01-07 20:00:00', dir, ['close']);
     expect(fixed.code).toBe(0);
-    expect(line(fixed, 'UNSENT_DAYS')).toContain('bookings of 2026-01-03 that are on no USB stick yet');
+    expect(line(fixed, 'UNSENT_DAYS')).toContain('bookings of 3 Jan 2026 that are on no USB stick yet');
     expect(line(fixed, 'STRAY_BOOKINGS')).toBe(
-      '[STRAY_BOOKINGS] 3 booking(s) in the journal belong to no valid business day. They are saved unchanged in the separate file of 2026-01-07 so the head office can correct them.',
+      '[STRAY_BOOKINGS] 3 bookings in the journal belong to no valid business day. They are saved unchanged in the separate file of 7 Jan 2026 so the head office can correct them.',
     );
-    expect(line(fixed, 'PLAN_DAYS')).toContain('3 day(s) go to the USB stick: 2026-01-03, 2026-01-05, 2026-01-07');
-    expect(fixed.stdout).toContain('sent: 20260103, 20260105, 20260107; pending: -.');
+    expect(line(fixed, 'PLAN_DAYS')).toContain('3 days go to the USB stick: 3 Jan 2026, 5 Jan 2026 and 7 Jan 2026');
+    expect(fixed.stdout).toContain('sent: 3 Jan 2026, 5 Jan 2026 and 7 Jan 2026; pending: -.');
 
     const verify = runDaystick(['verify', stick], dir);
     expect(verify.stdout).toMatch(/^20260103 +10001-1 +re-send +220 receipts +OK/m);
@@ -138,9 +138,9 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     // Carried once, neither 2026-01-03 nor the rows of no valid day go again.
     const next = await shellAt('2026-01-08 20:00:00', dir, ['close']);
     expect(next.code).toBe(0);
-    expect(line(next, 'UNSENT_DAYS')).toContain('bookings of 2026-01-05 that');
+    expect(line(next, 'UNSENT_DAYS')).toContain('bookings of 5 Jan 2026 that');
     expect(next.promptIds).not.toContain('STRAY_BOOKINGS');
-    expect(line(next, 'PLAN_DAYS')).toContain('2 day(s) go to the USB stick: 2026-01-05, 2026-01-08');
+    expect(line(next, 'PLAN_DAYS')).toContain('2 days go to the USB stick: 5 Jan 2026 and 8 Jan 2026');
     expect(await quarantine('20260108')).toEqual([]);
   });
 });

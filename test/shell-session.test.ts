@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { addDays, businessDayOf } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
+import { showDay } from '../src/prompts/render.js';
 import { killLiveShells, runDaystick, runShellScript, ShellSession } from './support/shell-session.js';
 
 /** Scripted sessions of `daystick shell` that need no stick: keys, refusals, start-up errors. */
@@ -29,7 +30,7 @@ describe('daystick shell, scripted keys', () => {
   it('answers help and status and exits 0 when every command succeeded', async () => {
     const run = await runShellScript(args, ['help', 'status', 'quit', 'close'], dir);
     expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_HELP', 'SHELL_STATUS', 'STATUS_NONE', 'SHELL_BYE']);
-    expect(run.stdout).toMatch(/Open business day: 20260105; last closing: 20260104 \(Z 4\); sticks present: -\./);
+    expect(run.stdout).toMatch(/Open business day: 5 Jan 2026; last closing: 4 Jan 2026 \(Z 4\); sticks present: -\./);
     expect(run.stdout).toContain(join(dir, 'sticks'));
     expect(run.code).toBe(0);
     // `quit` stops reading: the close after it never ran.
@@ -43,16 +44,16 @@ describe('daystick shell, scripted keys', () => {
     expect(run.promptIds).toEqual([
       'SHELL_READY',
       'SHELL_UNKNOWN_KEY',
-      'SHELL_BAD_DATE',
-      'SHELL_BAD_DATE',
+      'SHELL_DATE_IMPOSSIBLE',
+      'SHELL_DATE_WRONG_LENGTH',
       'SHELL_STATUS',
       'STATUS_NONE',
       'SHELL_BYE',
     ]);
     expect(run.stdout).toContain('Unknown key "sell 3 pretzels"');
     expect(run.stdout).toContain('20261340 is not a calendar date. Nothing was done.');
-    expect(run.stdout).toContain('last closing: 20260104 (Z 4)');
-    expect(run.stdout).toMatch(/3 of 4 command\(s\) did not succeed/);
+    expect(run.stdout).toContain('last closing: 4 Jan 2026 (Z 4)');
+    expect(run.stdout).toMatch(/3 of 4 commands did not succeed/);
     expect(run.code).toBe(1);
   });
 
@@ -71,8 +72,8 @@ describe('daystick shell, scripted keys', () => {
 
   it('refuses to close a day that is already closed', async () => {
     const run = await runShellScript(args, ['close 20260102'], dir);
-    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_CLOSE_REFUSED', 'SHELL_BYE']);
-    expect(run.stdout).toContain('business day 20260102 is already closed (Z 2');
+    expect(run.promptIds).toEqual(['SHELL_READY', 'SHELL_CLOSE_ALREADY_CLOSED', 'SHELL_BYE']);
+    expect(run.stdout).toContain('business day 2 Jan 2026 is already closed (Z 2 at ');
     expect(run.code).toBe(1);
   });
 
@@ -111,7 +112,7 @@ describe('daystick shell, scripted keys', () => {
     expect(run.code).toBe(0);
     expect(run.promptIds.slice(0, 2)).toEqual(['SHELL_JOURNAL_CREATED', 'SHELL_READY']);
     expect(run.stdout).toMatch(/created a demo journal .*\.daystick\/journal\.sqlite with 30 business days/);
-    expect(run.stdout).toMatch(/last closing: \d{8} \(Z 29\)/);
+    expect(run.stdout).toMatch(/last closing: \d{1,2} [A-Z][a-z]{2} \d{4} \(Z 29\)/);
   });
 });
 
@@ -152,7 +153,7 @@ describe('daystick shell, scripted questions', () => {
       'QUEUE_ENTRY',
       'SHELL_BYE',
     ]);
-    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2026-01-03, time-recording data: no/m);
+    expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 3 Jan 2026, time-recording data: no/m);
     expect(run.code).toBe(0);
   });
 
@@ -167,7 +168,7 @@ describe('daystick shell, scripted questions', () => {
     ]);
     expect(run.stdout).toMatch(/^\[RESEND_ASK_TIME_DATA\] .*\(y\/n\) \(To cancel: type "cancel" or press Ctrl\+C\.\)$/m);
     expect(run.stdout).toContain('End of input: no answer, the question is cancelled.');
-    expect(run.stdout).toMatch(/^\[RESEND_CANCELLED\] The question was not answered: 2026-01-03 was not queued/m);
+    expect(run.stdout).toMatch(/^\[RESEND_CANCELLED\] The question was not answered: 3 Jan 2026 was not queued/m);
     expect(run.code).toBe(1);
   });
 
@@ -237,7 +238,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
       'SHELL_BYE',
     ]);
     expect(run.stdout).toMatch(/^\[CHOOSE_STICK\] .*Or cancel: .* \(To cancel: type "cancel" or press Ctrl\+C\.\)$/m);
-    expect(run.stdout).toContain('Day close 20260105 finished: postponed; sent: -; pending: 20260105.');
+    expect(run.stdout).toContain('Day close 5 Jan 2026 finished: postponed; sent: -; pending: 5 Jan 2026.');
     expect(run.code).toBe(1);
     nothingOnSticks();
   });
@@ -249,8 +250,8 @@ describe('daystick shell, cancel and end of input during a close', () => {
     await session.waitFor(/^\[SHELL_CLOSE_RESULT\]/, 30_000);
     const ids = [...session.stdout.matchAll(/^\[([A-Z_]+)\] /gm)].map((m) => m[1]);
     expect(ids.indexOf('SHELL_NO_CHOICE')).toBeGreaterThan(ids.indexOf('CHOOSE_STICK'));
-    expect(session.stdout).toContain('No USB stick was chosen within 1 s: the day close is postponed.');
-    expect(session.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
+    expect(session.stdout).toContain('No USB stick was chosen within 1 second: the day close is postponed.');
+    expect(session.stdout).toContain('finished: postponed; sent: -; pending: 5 Jan 2026.');
     session.end();
     expect((await session.finished()).code).toBe(1);
     nothingOnSticks();
@@ -269,8 +270,8 @@ describe('daystick shell, cancel and end of input during a close', () => {
     const run = await session.finished();
     expect(run.stdout).toContain('A day close is running: "status" was not run. Type "cancel" to stop the close');
     expect(run.promptIds.slice(-5)).toEqual(['SHELL_BUSY', 'SHELL_CANCELLED', 'POSTPONED', 'SHELL_CLOSE_RESULT', 'SHELL_BYE']);
-    expect(run.stdout).toContain('finished: postponed; sent: -; pending: 20260105.');
-    expect(run.stdout).toMatch(/2 of 2 command\(s\) did not succeed/);
+    expect(run.stdout).toContain('finished: postponed; sent: -; pending: 5 Jan 2026.');
+    expect(run.stdout).toMatch(/2 of 2 commands did not succeed/);
   });
 
   it('a script read ahead: lines after the close are taken while it waits for a stick, up to the cancel', async () => {
@@ -293,8 +294,9 @@ describe('daystick shell, cancel and end of input during a close', () => {
   it("after today's close, status says the day is closed and when the next close can be done; a second close says the same", async () => {
     mkdirSync(join(dir, 'sticks', 'S1'), { recursive: true });
     const run = await runShellScript(args('--backup', 'off'), ['close', 'close', 'status', 'close'], dir);
-    const today = businessDayOf(Date.now());
-    const tomorrow = addDays(today, 1);
+    const day = businessDayOf(Date.now());
+    const today = showDay(day, 'en');
+    const tomorrow = showDay(addDays(day, 1), 'en');
     expect(run.stdout).toContain(`Day close ${today}: Z 6 recorded`);
     expect(run.stdout).toContain(
       `[SHELL_STATUS_CLOSED] Today's business day ${today} is closed (Z 6). The next day close is for ${tomorrow} and can be done from that day on`,
@@ -304,7 +306,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
       `[SHELL_CLOSE_NOT_YET] Today's business day ${today} is already closed (Z 6). The next day close is possible from ${tomorrow} on. Nothing was done.`,
     );
     expect(run.promptIds.at(-2)).toBe('SHELL_CLOSE_NOT_YET');
-    expect(run.stdout).toMatch(/1 of 4 command\(s\) did not succeed/);
+    expect(run.stdout).toMatch(/1 of 4 commands did not succeed/);
     const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
     expect(db.prepare('SELECT COUNT(*) FROM F_CLOSING').pluck().get()).toBe(6);
     db.close();
@@ -312,7 +314,7 @@ describe('daystick shell, cancel and end of input during a close', () => {
     // A shell started again the same day greets with the closed day, not with it as the open one.
     const again = await runShellScript(args('--lang', 'de'), [], dir);
     expect(again.stdout).toContain(
-      `Der heutige Geschäftstag ${today} ist abgeschlossen; der nächste Tagesabschluss ist ab dem ${tomorrow} möglich.`,
+      `Der heutige Geschäftstag ${showDay(day, 'de')} ist abgeschlossen; der nächste Tagesabschluss ist ab dem ${showDay(addDays(day, 1), 'de')} möglich.`,
     );
     expect(again.promptIds[0]).toBe('SHELL_READY_CLOSED');
   });
@@ -347,14 +349,14 @@ describe('daystick shell on a terminal', () => {
       ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--lang', 'de'],
       dir,
     );
-    await session.waitFor(/Offener Geschäftstag: 20260103/);
+    await session.waitFor(/Offener Geschäftstag: 03\.01\.2026/);
     session.send('close');
     await session.waitFor(/Sie können den Stick jetzt entfernen/, 30_000);
     session.send('quit');
     const run = await session.finished();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('> ');
-    expect(run.stdout).toMatch(/Die Daten vom 2026-01-03 werden geschrieben \(1 von 1\)\.\.\. \[[^\]]+\] 100%/);
+    expect(run.stdout).toMatch(/Die Daten vom 03\.01\.2026 werden geschrieben \(1 von 1\)\.\.\. \[[^\]]+\] 100%/);
     expect(run.stdout).toContain('✔ Die Buchungsdaten wurden auf dem USB-Stick gespeichert.');
     // The backup's bar is named as the backup, drawn once, and never carries a cut-off Note 1.
     expect(run.stdout.match(/Stammdatensicherung \[[^\]]+\] 100%/g)).toHaveLength(1);

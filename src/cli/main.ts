@@ -30,7 +30,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) {
     const lines = Object.entries(commands).map(([n, c]) => `  daystick ${n.padEnd(13)} ${c.summary}`);
     const out = `usage: daystick <command> [options]\n\n${lines.join('\n')}\n`;
-    if (name && name !== 'help' && name !== '--help') {
+    // No command is a wrong call like an unknown one: usage on stderr and exit 2, so a script notices.
+    if (!name) {
+      process.stderr.write(out);
+      return 2;
+    }
+    if (name !== 'help' && name !== '--help' && name !== '-h') {
       process.stderr.write(`daystick: unknown command "${name}"\n\n${out}`);
       return 2;
     }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -37,7 +38,8 @@ const USAGE = `usage:
   --dry-run                   with --reconcile: check the backup and print what would be inserted; writes nothing
 
 exit status: 0 all imported or already there; 1 something needs attention (a package refused or failed,
-a conflict, an acknowledgement not written, a reconciliation it cannot fix); 2 bad command line or central journal
+a conflict, an acknowledgement not written, a reconciliation it cannot fix, no package under PATH);
+2 bad command line, PATH missing or not a folder, or central journal
 `;
 
 const ArgsSchema = z.strictObject({
@@ -152,6 +154,11 @@ export async function runImportCommand(
     io.stderr.write(`daystick import: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  // A PATH that is not there is a wrong call (as for verify), told before the central journal is touched.
+  if (a.path !== null && !(await isFolder(a.path))) {
+    io.stderr.write(`daystick import: cannot read ${a.path}: no such folder\n`);
+    return 2;
+  }
   const postgres = isPostgresUrl(a.central);
   const keyFolder = a.keys !== undefined ? resolve(a.keys) : defaultKeyFolder(a.central, postgres);
   if (keyFolder === null && a.reconcile === undefined) {
@@ -201,9 +208,19 @@ export async function runImportCommand(
     );
     const tally: RunTally = a.path !== null ? await runOnce(store, a.path, options, list, io) : await runWatch(store, a, options, list, io);
     list.note(describeTally(tally));
+    // An empty stick imported once is not proof that a day arrived: it needs attention, as in `daystick verify`.
+    if (a.path !== null && tally.packages === 0) return 1;
     return tallyNeedsAttention(tally) ? 1 : 0;
   } finally {
     await store.close();
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -7,8 +7,18 @@ export interface Closing {
   closedAt: string;
 }
 
+export type ClosingRefusal = 'not-begun' | 'already-closed' | 'before-last';
+
+/** A refused closing: `refusal` and `params` let a shell say it in the cashier's language; the message is for the log. */
 export class ClosingError extends Error {
   override name = 'ClosingError';
+  constructor(
+    readonly refusal: ClosingRefusal,
+    readonly params: Readonly<Record<string, string | number>>,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -66,15 +76,22 @@ export class RegisterClosings {
 
   /** Records the closing with the next Z number; refuses a day already closed or one after `today`. */
   record(day: BusinessDay, today: BusinessDay, closedAt: string): Closing {
-    if (day > today) throw new ClosingError(`business day ${day} has not begun yet (today is ${today})`);
+    if (day > today)
+      throw new ClosingError('not-begun', { day, today }, `business day ${day} has not begun yet (today is ${today})`);
     const write = this.db.transaction((): Closing => {
       const existing = this.closingOf(day);
       if (existing) {
-        throw new ClosingError(`business day ${day} is already closed (Z ${existing.zNumber} at ${existing.closedAt})`);
+        throw new ClosingError(
+          'already-closed',
+          { day, zNumber: existing.zNumber, closedAt: existing.closedAt },
+          `business day ${day} is already closed (Z ${existing.zNumber} at ${existing.closedAt})`,
+        );
       }
       const last = this.last();
       if (last && last.businessDay > day) {
         throw new ClosingError(
+          'before-last',
+          { day, lastDay: last.businessDay, zNumber: last.zNumber },
           `business day ${day} lies before the last closing (${last.businessDay}, Z ${last.zNumber})`,
         );
       }

@@ -292,7 +292,7 @@ export const dayCloseMachine = setup({
           {
             target: 'awaitingStick',
             actions: [
-              say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: reasonOf(errorOf(e)) })),
+              say('WRITE_FAILED', (c, e) => ({ day: currentDay(c), label: c.stick?.label ?? '', reason: failureOf(errorOf(e)) })),
               'excludeStick',
             ],
           },
@@ -377,7 +377,8 @@ export const dayCloseMachine = setup({
                   say('WRITE_FAILED', (c, e) => ({
                     day: currentDay(c),
                     label: c.stick?.label ?? '',
-                    reason: reasonOf(errorOf(e)),
+                    // The failure's words on screen; its message is in the log beside this prompt.
+                    reason: failureOf(errorOf(e)),
                   })),
                   'excludeStick',
                 ],

@@ -138,7 +138,8 @@ function status(deps: CommandDeps): CommandResult {
     deps.bus.show('STATUS_PENDING', {
       day: formatDay(p.day),
       attempts: p.attempts,
-      lastError: p.lastError ? `${WORDS.lastError[lang]}${p.lastError}` : '',
+      // The stored error is `failure: message`; the screen shows the failure's words, the message stays in the log.
+      lastError: p.lastError ? (p.lastError.split(':')[0] ?? 'error') : 'none',
     });
   }
   for (const q of queue) {

@@ -17,18 +17,18 @@ interface PromptText {
 export const PROMPTS = {
   PLAN_DAYS: {
     severity: 'info',
-    en: 'Day close: {count} day(s) go to the USB stick: {days} ({bookings} bookings).',
-    de: 'Tagesabschluss: {count} Tag(e) werden auf den USB-Stick geschrieben: {days} ({bookings} Buchungen).',
+    en: 'Day close: {count:plural:one=# day goes|other=# days go} to the USB stick: {days:dates} ({bookings:plural:one=# booking|other=# bookings}).',
+    de: 'Tagesabschluss: {count:plural:one=# Tag wird|other=# Tage werden} auf den USB-Stick geschrieben: {days:dates} ({bookings:plural:one=# Buchung|other=# Buchungen}).',
   },
   UNSENT_DAYS: {
     severity: 'warning',
-    en: 'The journal holds bookings of {days} that are on no USB stick yet (booked after that day was written, for example while the register clock was wrong). They are written with this day close.',
-    de: 'Das Journal enthält Buchungen vom {days}, die noch auf keinem USB-Stick sind (gebucht, nachdem der Tag geschrieben war, zum Beispiel bei falsch gestellter Kassenuhr). Sie werden mit diesem Tagesabschluss geschrieben.',
+    en: 'The journal holds bookings of {days:dates} that are on no USB stick yet (booked after that day was written, for example while the register clock was wrong). They are written with this day close.',
+    de: 'Das Journal enthält Buchungen vom {days:dates}, die noch auf keinem USB-Stick sind (gebucht, nachdem der Tag geschrieben war, zum Beispiel bei falsch gestellter Kassenuhr). Sie werden mit diesem Tagesabschluss geschrieben.',
   },
   STRAY_BOOKINGS: {
     severity: 'warning',
-    en: '{count} booking(s) in the journal belong to no valid business day. They are saved unchanged in the separate file of {day} so the head office can correct them.',
-    de: '{count} Buchung(en) im Journal gehören zu keinem gültigen Geschäftstag. Sie werden unverändert in der eigenen Datei vom {day} gespeichert, damit die Zentrale sie korrigieren kann.',
+    en: '{count:plural:one=# booking in the journal belongs|other=# bookings in the journal belong} to no valid business day. They are saved unchanged in the separate file of {day:date} so the head office can correct them.',
+    de: '{count:plural:one=# Buchung im Journal gehört|other=# Buchungen im Journal gehören} zu keinem gültigen Geschäftstag. Sie werden unverändert in der eigenen Datei vom {day:date} gespeichert, damit die Zentrale sie korrigieren kann.',
   },
   INSERT_STICK: {
     severity: 'info',
@@ -72,48 +72,48 @@ export const PROMPTS = {
   },
   STICK_FILE_LIMIT: {
     severity: 'error',
-    en: 'The data of {day} is larger than the file system of "{label}" ({fsType}) allows for one file. Please insert a stick formatted with exFAT.',
-    de: 'Die Daten vom {day} sind größer, als das Dateisystem von "{label}" ({fsType}) für eine Datei erlaubt. Bitte stecken Sie einen mit exFAT formatierten Stick ein.',
+    en: 'The data of {day:date} is larger than the file system of "{label}" ({fsType}) allows for one file. Please insert a stick formatted with exFAT.',
+    de: 'Die Daten vom {day:date} sind größer, als das Dateisystem von "{label}" ({fsType}) für eine Datei erlaubt. Bitte stecken Sie einen mit exFAT formatierten Stick ein.',
   },
   STICK_PULLED: {
     severity: 'error',
-    en: 'The USB stick was removed while the data of {day} was being written. That day was not saved. Please insert the stick again: the day is written again from the start.',
-    de: 'Der USB-Stick wurde entfernt, während die Daten vom {day} geschrieben wurden. Dieser Tag wurde nicht gespeichert. Bitte stecken Sie den Stick wieder ein: Der Tag wird neu geschrieben.',
+    en: 'The USB stick was removed while the data of {day:date} was being written. That day was not saved. Please insert the stick again: the day is written again from the start.',
+    de: 'Der USB-Stick wurde entfernt, während die Daten vom {day:date} geschrieben wurden. Dieser Tag wurde nicht gespeichert. Bitte stecken Sie den Stick wieder ein: Der Tag wird neu geschrieben.',
   },
   JOURNAL_READ_FAILED: {
     severity: 'error',
-    en: "The register's journal could not be read while the data of {day} was being written. This is a fault of the register, not of the USB stick: nothing was saved on the stick, and the days stay pending for the next day close. Please tell support: {reason}.",
-    de: 'Das Journal der Kasse konnte beim Schreiben der Daten vom {day} nicht gelesen werden. Das ist ein Fehler der Kasse, nicht des USB-Sticks: Auf dem Stick wurde nichts gespeichert, und die Tage bleiben für den nächsten Tagesabschluss vorgemerkt. Bitte melden Sie dem Support: {reason}.',
+    en: "The register's journal could not be read while the data of {day:date} was being written. This is a fault of the register, not of the USB stick: nothing was saved on the stick, and the days stay pending for the next day close. Please tell support: {reason}.",
+    de: 'Das Journal der Kasse konnte beim Schreiben der Daten vom {day:date} nicht gelesen werden. Das ist ein Fehler der Kasse, nicht des USB-Sticks: Auf dem Stick wurde nichts gespeichert, und die Tage bleiben für den nächsten Tagesabschluss vorgemerkt. Bitte melden Sie dem Support: {reason}.',
   },
   WRITE_FAILED: {
     severity: 'error',
-    en: 'Writing the data of {day} to the USB stick "{label}" failed: {reason}. Nothing was marked as sent. Please insert the stick again or use another one.',
-    de: 'Das Schreiben der Daten vom {day} auf den USB-Stick "{label}" ist fehlgeschlagen: {reason}. Nichts wurde als gesendet markiert. Bitte stecken Sie den Stick erneut oder einen anderen ein.',
+    en: 'Writing the data of {day:date} to the USB stick "{label}" failed: {reason}. Nothing was marked as sent. Please insert the stick again or use another one.',
+    de: 'Das Schreiben der Daten vom {day:date} auf den USB-Stick "{label}" ist fehlgeschlagen: {reason}. Nichts wurde als gesendet markiert. Bitte stecken Sie den Stick erneut oder einen anderen ein.',
   },
   WRITING_DAY: {
     severity: 'info',
-    en: 'Writing the data of {day} ({index} of {count})...',
-    de: 'Die Daten vom {day} werden geschrieben ({index} von {count})...',
+    en: 'Writing the data of {day:date} ({index} of {count})...',
+    de: 'Die Daten vom {day:date} werden geschrieben ({index} von {count})...',
   },
   DAY_WRITTEN: {
     severity: 'info',
-    en: 'The data of {day} is saved and verified ({receipts} receipts).',
-    de: 'Die Daten vom {day} sind gespeichert und geprüft ({receipts} Bons).',
+    en: 'The data of {day:date} is saved and verified ({receipts:plural:one=# receipt|other=# receipts}).',
+    de: 'Die Daten vom {day:date} sind gespeichert und geprüft ({receipts:plural:one=# Bon|other=# Bons}).',
   },
   QUARANTINED: {
     severity: 'warning',
-    en: '{count} record(s) of {day} failed the check. They were saved unchanged in a separate file for the head office; nothing was dropped.',
-    de: '{count} Datensatz/Datensätze vom {day} haben die Prüfung nicht bestanden. Sie wurden unverändert in einer eigenen Datei für die Zentrale gespeichert; nichts wurde verworfen.',
+    en: '{count:plural:one=# record of {day:date} failed|other=# records of {day:date} failed} the check. They were saved unchanged in a separate file for the head office; nothing was dropped.',
+    de: '{count:plural:one=# Datensatz vom {day:date} hat|other=# Datensätze vom {day:date} haben} die Prüfung nicht bestanden. Sie wurden unverändert in einer eigenen Datei für die Zentrale gespeichert; nichts wurde verworfen.',
   },
   QUARANTINED_EXACT: {
     severity: 'warning',
-    en: '{count} of the set-aside record(s) of {day} hold values that are not plain text or a number a package can carry (bytes that are not valid text, numbers too large). They were kept exactly: bytes as base64, large numbers as their digits, each marked for the head office.',
-    de: '{count} der beiseitegelegten Datensätze vom {day} enthalten Werte, die kein gültiger Text oder keine Zahl sind, die ein Paket tragen kann (Bytes, die kein gültiger Text sind, zu große Zahlen). Sie wurden exakt aufbewahrt: Bytes als Base64, große Zahlen als ihre Ziffern, jeweils für die Zentrale gekennzeichnet.',
+    en: '{count:plural:one=# of the set-aside records of {day:date} holds|other=# of the set-aside records of {day:date} hold} values that are not plain text or a number a package can carry (bytes that are not valid text, numbers too large). They were kept exactly: bytes as base64, large numbers as their digits, each marked for the head office.',
+    de: '{count:plural:one=# der beiseitegelegten Datensätze vom {day:date} enthält|other=# der beiseitegelegten Datensätze vom {day:date} enthalten} Werte, die kein gültiger Text oder keine Zahl sind, die ein Paket tragen kann (Bytes, die kein gültiger Text sind, zu große Zahlen). Sie wurden exakt aufbewahrt: Bytes als Base64, große Zahlen als ihre Ziffern, jeweils für die Zentrale gekennzeichnet.',
   },
   UNBALANCED_RECEIPTS: {
     severity: 'warning',
-    en: '{count} receipt(s) of {day} do not add up: their lines or payments differ from the receipt total. They were saved as the register holds them, and head office is shown each one.',
-    de: '{count} Bon(s) vom {day} gehen nicht auf: Ihre Positionen oder Zahlungen weichen von der Bonsumme ab. Sie wurden so gespeichert, wie die Kasse sie führt, und die Zentrale bekommt jeden einzeln angezeigt.',
+    en: '{count:plural:one=# receipt of {day:date} does not add up: its lines or payments differ|other=# receipts of {day:date} do not add up: their lines or payments differ} from the receipt total. They were saved as the register holds them, and head office is shown each one.',
+    de: '{count:plural:one=# Bon vom {day:date} geht nicht auf: Seine Positionen oder Zahlungen weichen|other=# Bons vom {day:date} gehen nicht auf: Ihre Positionen oder Zahlungen weichen} von der Bonsumme ab. Sie wurden so gespeichert, wie die Kasse sie führt, und die Zentrale bekommt jeden einzeln angezeigt.',
   },
   NOTE_1: {
     severity: 'warning',
@@ -142,8 +142,8 @@ export const PROMPTS = {
   },
   POSTPONED: {
     severity: 'warning',
-    en: 'Not saved to a USB stick this time: the data of {days} stays pending and will be saved with the next day close.',
-    de: 'Diesmal nicht auf einen USB-Stick gespeichert: Die Daten vom {days} bleiben vorgemerkt und werden beim nächsten Tagesabschluss gespeichert.',
+    en: 'Not saved to a USB stick this time: the data of {days:dates} stays pending and will be saved with the next day close.',
+    de: 'Diesmal nicht auf einen USB-Stick gespeichert: Die Daten vom {days:dates} bleiben vorgemerkt und werden beim nächsten Tagesabschluss gespeichert.',
   },
   DAY_CLOSE_FAILED: {
     severity: 'error',
@@ -152,8 +152,8 @@ export const PROMPTS = {
   },
   ACKS_CONFIRMED: {
     severity: 'success',
-    en: 'Head office confirmed the import of {count} day(s): {days}.',
-    de: 'Die Zentrale hat den Import von {count} Tag(en) bestätigt: {days}.',
+    en: 'Head office confirmed the import of {count:plural:one=# day|other=# days}: {days:dates}.',
+    de: 'Die Zentrale hat den Import von {count:plural:one=# Tag|other=# Tagen} bestätigt: {days:dates}.',
   },
   CONFIRMED_DAYS_CLEARED: {
     severity: 'success',
@@ -177,48 +177,48 @@ export const PROMPTS = {
   },
   RESEND_QUEUED: {
     severity: 'success',
-    en: 'The data of {day} will be saved to the USB stick again at the next day close (cash balance){timeNote}.',
-    de: 'Die Daten vom {day} werden beim nächsten Tagesabschluss (Kassenabschluss) erneut auf den USB-Stick gespeichert{timeNote}.',
+    en: 'The data of {day:date} will be saved to the USB stick again at the next day close (cash balance){timeNote}.',
+    de: 'Die Daten vom {day:date} werden beim nächsten Tagesabschluss (Kassenabschluss) erneut auf den USB-Stick gespeichert{timeNote}.',
   },
   RESEND_CANCELLED: {
     severity: 'warning',
-    en: 'The question was not answered: {day} was not queued. Nothing was changed.',
-    de: 'Die Frage wurde nicht beantwortet: {day} wurde nicht vorgemerkt. Es wurde nichts geändert.',
+    en: 'The question was not answered: {day:date} was not queued. Nothing was changed.',
+    de: 'Die Frage wurde nicht beantwortet: {day:date} wurde nicht vorgemerkt. Es wurde nichts geändert.',
   },
   RESEND_UPDATED: {
     severity: 'success',
-    en: '{day} was already queued; the choice for time-recording data is now: {timeChoice}. It will be saved again at the next day close (cash balance).',
-    de: '{day} war bereits vorgemerkt; Zeiterfassungsdaten jetzt: {timeChoice}. Der Tag wird beim nächsten Tagesabschluss (Kassenabschluss) erneut gespeichert.',
+    en: '{day:date} was already queued; the choice for time-recording data is now: {timeChoice}. It will be saved again at the next day close (cash balance).',
+    de: '{day:date} war bereits vorgemerkt; Zeiterfassungsdaten jetzt: {timeChoice}. Der Tag wird beim nächsten Tagesabschluss (Kassenabschluss) erneut gespeichert.',
   },
   RESEND_WRONG_LENGTH: {
     severity: 'error',
-    en: 'Please type the date as 8 digits YYYYMMDD (e.g. 20120123); "{input}" has {length}. Nothing was queued.',
-    de: 'Bitte geben Sie das Datum mit 8 Ziffern JJJJMMTT ein (z. B. 20120123); "{input}" hat {length}. Nichts wurde vorgemerkt.',
+    en: 'Please type the date as 8 digits YYYYMMDD (e.g. 20120123); "{input:echo}" has {length:plural:one=# character|other=# characters}. Nothing was queued.',
+    de: 'Bitte geben Sie das Datum mit 8 Ziffern JJJJMMTT ein (z. B. 20120123); "{input:echo}" hat {length:plural:one=# Zeichen|other=# Zeichen}. Nichts wurde vorgemerkt.',
   },
   RESEND_NOT_DIGITS: {
     severity: 'error',
-    en: 'The date may contain only digits (YYYYMMDD); "{input}" does not. Nothing was queued.',
-    de: 'Das Datum darf nur Ziffern enthalten (JJJJMMTT); "{input}" enthält andere Zeichen. Nichts wurde vorgemerkt.',
+    en: 'The date may contain only digits (YYYYMMDD); "{input:echo}" does not. Nothing was queued.',
+    de: 'Das Datum darf nur Ziffern enthalten (JJJJMMTT); "{input:echo}" enthält andere Zeichen. Nichts wurde vorgemerkt.',
   },
   RESEND_IMPOSSIBLE_DATE: {
     severity: 'error',
-    en: '{input} is not a calendar date. Nothing was queued.',
-    de: '{input} ist kein gültiges Datum. Nichts wurde vorgemerkt.',
+    en: '{input:echo} is not a calendar date. Nothing was queued.',
+    de: '{input:echo} ist kein gültiges Datum. Nichts wurde vorgemerkt.',
   },
   RESEND_FUTURE_DATE: {
     severity: 'error',
-    en: '{day} lies in the future. Nothing was queued.',
-    de: '{day} liegt in der Zukunft. Nichts wurde vorgemerkt.',
+    en: '{day:date} lies in the future. Nothing was queued.',
+    de: '{day:date} liegt in der Zukunft. Nichts wurde vorgemerkt.',
   },
   RESEND_BEFORE_JOURNAL: {
     severity: 'error',
-    en: '{day} lies before the first business day in the journal ({first}). Nothing was queued.',
-    de: '{day} liegt vor dem ersten Geschäftstag im Journal ({first}). Nichts wurde vorgemerkt.',
+    en: '{day:date} lies before the first business day in the journal ({first:date}). Nothing was queued.',
+    de: '{day:date} liegt vor dem ersten Geschäftstag im Journal ({first:date}). Nichts wurde vorgemerkt.',
   },
   RESEND_NO_DATA: {
     severity: 'error',
-    en: '{day} has no bookings and no time records. Nothing was queued.',
-    de: '{day} hat keine Buchungen und keine Zeiterfassungsdaten. Nichts wurde vorgemerkt.',
+    en: '{day:date} has no bookings and no time records. Nothing was queued.',
+    de: '{day:date} hat keine Buchungen und keine Zeiterfassungsdaten. Nichts wurde vorgemerkt.',
   },
   QUEUE_EMPTY: {
     severity: 'info',
@@ -227,43 +227,43 @@ export const PROMPTS = {
   },
   QUEUE_ENTRY: {
     severity: 'info',
-    en: 'Queued: {day}, time-recording data: {timeChoice}, queued at {queuedAt}.',
-    de: 'Vorgemerkt: {day}, Zeiterfassungsdaten: {timeChoice}, vorgemerkt am {queuedAt}.',
+    en: 'Queued: {day:date}, time-recording data: {timeChoice}, queued at {queuedAt:time}.',
+    de: 'Vorgemerkt: {day:date}, Zeiterfassungsdaten: {timeChoice}, vorgemerkt am {queuedAt:time}.',
   },
   UNQUEUE_DONE: {
     severity: 'success',
-    en: '{day} was removed from the queue; it will not be sent again.',
-    de: '{day} wurde aus der Vormerkung entfernt; er wird nicht erneut gesendet.',
+    en: '{day:date} was removed from the queue; it will not be sent again.',
+    de: '{day:date} wurde aus der Vormerkung entfernt; er wird nicht erneut gesendet.',
   },
   UNQUEUE_NOT_FOUND: {
     severity: 'error',
-    en: '{day} is not queued. Nothing was changed.',
-    de: '{day} ist nicht vorgemerkt. Nichts wurde geändert.',
+    en: '{day:date} is not queued. Nothing was changed.',
+    de: '{day:date} ist nicht vorgemerkt. Nichts wurde geändert.',
   },
   STATUS_PENDING: {
     severity: 'warning',
-    en: '{day}: pending, goes with the next day close (attempts: {attempts}{lastError}).',
-    de: '{day}: offen, geht mit dem nächsten Tagesabschluss (Versuche: {attempts}{lastError}).',
+    en: '{day:date}: pending, goes with the next day close ({attempts:plural:one=# attempt|other=# attempts}{lastError}).',
+    de: '{day:date}: offen, geht mit dem nächsten Tagesabschluss ({attempts:plural:one=# Versuch|other=# Versuche}{lastError}).',
   },
   STATUS_QUEUED: {
     severity: 'info',
-    en: '{day}: queued to be sent again, time-recording data: {timeChoice}.',
-    de: '{day}: zum erneuten Senden vorgemerkt, Zeiterfassungsdaten: {timeChoice}.',
+    en: '{day:date}: queued to be sent again, time-recording data: {timeChoice}.',
+    de: '{day:date}: zum erneuten Senden vorgemerkt, Zeiterfassungsdaten: {timeChoice}.',
   },
   STATUS_SENT: {
     severity: 'info',
-    en: '{day}: sent ({kind}) on stick "{stick}" at {at}, not yet confirmed by head office.',
-    de: '{day}: gesendet ({kind}) auf Stick "{stick}" am {at}, von der Zentrale noch nicht bestätigt.',
+    en: '{day:date}: sent ({kind}) on stick "{stick}" at {at:time}, not yet confirmed by head office.',
+    de: '{day:date}: gesendet ({kind}) auf Stick "{stick}" am {at:time}, von der Zentrale noch nicht bestätigt.',
   },
   STATUS_CONFIRMED: {
     severity: 'success',
-    en: '{day}: sent ({kind}) and confirmed by head office at {confirmedAt}.',
-    de: '{day}: gesendet ({kind}) und von der Zentrale bestätigt am {confirmedAt}.',
+    en: '{day:date}: sent ({kind}) and confirmed by head office at {confirmedAt:time}.',
+    de: '{day:date}: gesendet ({kind}) und von der Zentrale bestätigt am {confirmedAt:time}.',
   },
   STATUS_HISTORY: {
     severity: 'success',
-    en: 'From {from} to {to}: {days|# day|# days} sent and confirmed by head office (older history, summarised).',
-    de: 'Vom {from} bis {to}: {days|# Tag|# Tage} gesendet und von der Zentrale bestätigt (ältere Einträge, zusammengefasst).',
+    en: 'From {from:date} to {to:date}: {days|# day|# days} sent and confirmed by head office (older history, summarised).',
+    de: 'Vom {from:date} bis {to:date}: {days|# Tag|# Tage} gesendet und von der Zentrale bestätigt (ältere Einträge, zusammengefasst).',
   },
   STATUS_NONE: {
     severity: 'info',
@@ -287,6 +287,40 @@ type WordTable = Readonly<Record<string, Readonly<Record<Language, string>>>> & 
   readonly error: Readonly<Record<Language, string>>;
 };
 
+/** Why writing a day failed (the machine's WriteFailure keys), for WRITE_FAILED and the status line. */
+const WRITE_FAILURE_WORDS = {
+  'stick-gone': { en: 'the USB stick could no longer be reached', de: 'der USB-Stick war nicht mehr erreichbar' },
+  'stick-full': { en: 'the USB stick is full', de: 'der USB-Stick ist voll' },
+  'read-only': { en: 'the USB stick does not accept data', de: 'der USB-Stick nimmt keine Daten an' },
+  'write-error': { en: 'the USB stick reported a write error', de: 'der USB-Stick hat einen Schreibfehler gemeldet' },
+  'verify-failed': {
+    en: 'reading the written data back did not match',
+    de: 'die geschriebenen Daten stimmten beim Zurücklesen nicht überein',
+  },
+  aborted: { en: 'it was cancelled', de: 'es wurde abgebrochen' },
+  'journal-error': { en: "the register's journal could not be read", de: 'das Journal der Kasse war nicht lesbar' },
+  'stick-conflict': {
+    en: 'the stick holds data in the way',
+    de: 'auf dem Stick liegen Daten im Weg',
+  },
+  error: {
+    en: 'an error occurred; the details are in the log',
+    de: 'ein Fehler ist aufgetreten; die Einzelheiten stehen im Protokoll',
+  },
+} as const satisfies WordTable;
+
+const SENT_KIND_WORDS = {
+  'day-close': { en: 'day close', de: 'Tagesabschluss' },
+  're-send': { en: 'written again', de: 'erneut geschrieben' },
+  error: { en: 'written', de: 'geschrieben' },
+} as const satisfies WordTable;
+
+function prefixed(table: WordTable, prefix: Readonly<Record<Language, string>>): WordTable {
+  const out: Record<string, Record<Language, string>> = {};
+  for (const [key, words] of Object.entries(table)) out[key] = { en: prefix.en + words.en, de: prefix.de + words.de };
+  return out as WordTable;
+}
+
 /**
  * Parameters that carry a key rather than text: the prompt shows the key's
  * words in its language. The machine emits the key; the errno and the
@@ -299,6 +333,24 @@ export const WORD_PARAMS: Partial<Record<PromptId, Readonly<Record<string, WordT
       locked: { en: 'journal locked', de: 'Journal gesperrt' },
       'read-error': { en: 'journal read error', de: 'Journal-Lesefehler' },
       error: { en: 'journal error, details in the log', de: 'Journalfehler, Einzelheiten im Protokoll' },
+    },
+  },
+  WRITE_FAILED: { reason: WRITE_FAILURE_WORDS },
+  DAY_CLOSE_FAILED: {
+    // The planning error's message (journal, state file) is in the log with the prompt's parameters.
+    reason: {
+      error: {
+        en: 'an error occurred; the details are in the log',
+        de: 'ein Fehler ist aufgetreten; die Einzelheiten stehen im Protokoll',
+      },
+    },
+  },
+  STATUS_SENT: { kind: SENT_KIND_WORDS },
+  STATUS_CONFIRMED: { kind: SENT_KIND_WORDS },
+  STATUS_PENDING: {
+    lastError: {
+      none: { en: '', de: '' },
+      ...prefixed(WRITE_FAILURE_WORDS, { en: ', last attempt: ', de: ', letzter Versuch: ' }),
     },
   },
   BACKUP_FAILED: {

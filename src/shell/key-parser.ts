@@ -10,18 +10,14 @@ export type ShellKey =
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'cancel' }
-  | { kind: 'bad-date'; input: string; problem: string }
+  | { kind: 'bad-date'; input: string; problem: DateProblem }
   | { kind: 'unknown'; input: string };
 
-const DATE_PROBLEM_TEXT = {
-  'wrong-length': (s: string) => `"${s}" is not a date: type 8 digits YYYYMMDD`,
-  'not-digits': (s: string) => `"${s}" is not a date: only digits YYYYMMDD`,
-  'impossible-date': (s: string) => `${s} is not a calendar date`,
-} as const;
+/** Why a typed date was refused; the shell says it in the cashier's language. */
+export type DateProblem = 'wrong-length' | 'not-digits' | 'impossible-date' | 'unqueue-needs-day';
 
-function dateProblem(input: string): string | null {
-  const problem = businessDayProblem(input);
-  return problem === null ? null : DATE_PROBLEM_TEXT[problem](input);
+function dateProblem(input: string): DateProblem | null {
+  return businessDayProblem(input);
 }
 
 /**
@@ -58,7 +54,7 @@ export function parseKeyLine(line: string, pendingDigits: string | null): ShellK
     case 'unqueue':
       if (words.length === 1) {
         return pendingDigits === null
-          ? { kind: 'bad-date', input: '', problem: 'unqueue needs the day: unqueue YYYYMMDD' }
+          ? { kind: 'bad-date', input: '', problem: 'unqueue-needs-day' }
           : unqueue(pendingDigits);
       }
       if (words.length === 2) return unqueue(words[1]!);

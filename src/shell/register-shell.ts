@@ -1,11 +1,24 @@
 import { addDays, type BusinessDay, businessDayOf } from '../host/business-day.js';
 import type { DayCloseResult, PluginInstance } from '../host/plugin-api.js';
 import type { ClockPort, DisplayPort, JournalPort, LoggerPort, RemovableMediaPort } from '../host/ports.js';
-import { ClosingError, type RegisterClosings } from '../journal/register-closings.js';
-import { parseKeyLine } from './key-parser.js';
+import { type ClosingRefusal, ClosingError, type RegisterClosings } from '../journal/register-closings.js';
+import { type DateProblem, parseKeyLine } from './key-parser.js';
 import type { LineInput } from './line-input.js';
 import { type DisplayActivity, WAITS_FOR_CASHIER } from './terminal-display.js';
 import { type ShellMessageId, shellMessage } from './shell-messages.js';
+
+const DATE_PROBLEM_MESSAGE: Readonly<Record<DateProblem, ShellMessageId>> = {
+  'wrong-length': 'SHELL_DATE_WRONG_LENGTH',
+  'not-digits': 'SHELL_DATE_NOT_DIGITS',
+  'impossible-date': 'SHELL_DATE_IMPOSSIBLE',
+  'unqueue-needs-day': 'SHELL_UNQUEUE_NEEDS_DAY',
+};
+
+const CLOSING_REFUSAL_MESSAGE: Readonly<Record<ClosingRefusal, ShellMessageId>> = {
+  'not-begun': 'SHELL_CLOSE_NOT_BEGUN',
+  'already-closed': 'SHELL_CLOSE_ALREADY_CLOSED',
+  'before-last': 'SHELL_CLOSE_BEFORE_LAST',
+};
 
 export interface RegisterShellDeps {
   plugin: PluginInstance;
@@ -98,7 +111,8 @@ export class RegisterShell {
       ok = await this.dispatch(key);
     } catch (err) {
       this.deps.logger.error('command failed', { line, error: String(err) });
-      this.say('SHELL_COMMAND_ERROR', { input: line.trim(), reason: (err as Error).message });
+      // The error's own message is English and technical: it goes to the log above, the screen says where to look.
+      this.say('SHELL_COMMAND_ERROR', { input: line.trim() });
       ok = false;
     }
     if (!ok) this.failed++;
@@ -121,7 +135,7 @@ export class RegisterShell {
         this.say('SHELL_UNKNOWN_KEY', { input: key.input });
         return false;
       case 'bad-date':
-        this.say('SHELL_BAD_DATE', { problem: key.problem });
+        this.say(DATE_PROBLEM_MESSAGE[key.problem], { input: key.input });
         return false;
       case 'status':
         return this.status();
@@ -175,7 +189,8 @@ export class RegisterShell {
       const openDay = this.deps.closings.openDay(today);
       this.say('SHELL_STATUS', {
         openDay: openDay ?? '-',
-        lastClosing: last ? `${last.businessDay} (Z ${last.zNumber})` : '-',
+        lastClosing: last ? last.businessDay : '-',
+        lastZ: last ? ` (Z ${last.zNumber})` : '',
         sticks: sticksText,
       });
       if (openDay === null) this.sayNoOpenDay();
@@ -212,7 +227,7 @@ export class RegisterShell {
       zNumber = this.deps.closings.record(day, today, new Date(this.deps.clock.now()).toISOString()).zNumber;
     } catch (err) {
       if (!(err instanceof ClosingError)) throw err;
-      this.say('SHELL_CLOSE_REFUSED', { reason: err.message });
+      this.say(CLOSING_REFUSAL_MESSAGE[err.refusal], err.params);
       return false;
     }
     const recordMs = performance.now() - keyAt;

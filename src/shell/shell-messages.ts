@@ -1,4 +1,5 @@
 import type { ShownPrompt } from '../host/ports.js';
+import { fillTemplate, type WordTableLike } from '../prompts/render.js';
 
 /**
  * The reference shell's own messages (the register's, not the plugin's), by
@@ -7,23 +8,23 @@ import type { ShownPrompt } from '../host/ports.js';
 const MESSAGES = {
   SHELL_READY: {
     severity: 'info',
-    en: 'daystick reference register {register} (customer {customer}), journal {journal}. Open business day: {openDay}. Type "help" for the keys.',
-    de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Offener Geschäftstag: {openDay}. "help" zeigt die Tasten.',
+    en: 'daystick reference register {register} (customer {customer}), journal {journal}. Open business day: {openDay:date}. Type "help" for the keys.',
+    de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Offener Geschäftstag: {openDay:date}. "help" zeigt die Tasten.',
   },
   SHELL_NO_OPEN_DAY: {
     severity: 'warning',
-    en: 'No business day is open: the last closing (Z {zNumber}) was for {lastDay}, and the register clock shows {today}. Please check the register clock.',
-    de: 'Kein Geschäftstag ist offen: Der letzte Abschluss (Z {zNumber}) war für den {lastDay}, die Kassenuhr zeigt den {today}. Bitte prüfen Sie die Kassenuhr.',
+    en: 'No business day is open: the last closing (Z {zNumber}) was for {lastDay:date}, and the register clock shows {today:date}. Please check the register clock.',
+    de: 'Kein Geschäftstag ist offen: Der letzte Abschluss (Z {zNumber}) war für den {lastDay:date}, die Kassenuhr zeigt den {today:date}. Bitte prüfen Sie die Kassenuhr.',
   },
   SHELL_READY_CLOSED: {
     severity: 'info',
-    en: 'daystick reference register {register} (customer {customer}), journal {journal}. Today\'s business day {day} is closed; the next day close is possible from {next} on. Type "help" for the keys.',
-    de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Der heutige Geschäftstag {day} ist abgeschlossen; der nächste Tagesabschluss ist ab dem {next} möglich. "help" zeigt die Tasten.',
+    en: 'daystick reference register {register} (customer {customer}), journal {journal}. Today\'s business day {day:date} is closed; the next day close is possible from {next:date} on. Type "help" for the keys.',
+    de: 'daystick Referenzkasse {register} (Kundennummer {customer}), Journal {journal}. Der heutige Geschäftstag {day:date} ist abgeschlossen; der nächste Tagesabschluss ist ab dem {next:date} möglich. "help" zeigt die Tasten.',
   },
   SHELL_JOURNAL_CREATED: {
     severity: 'info',
-    en: 'No journal found: created a demo journal {journal} with {days} business days ({first} to {last}).',
-    de: 'Kein Journal gefunden: Demo-Journal {journal} mit {days} Geschäftstagen ({first} bis {last}) angelegt.',
+    en: 'No journal found: created a demo journal {journal} with {days:plural:one=# business day|other=# business days} ({first:date} to {last:date}).',
+    de: 'Kein Journal gefunden: Demo-Journal {journal} mit {days:plural:one=# Geschäftstag|other=# Geschäftstagen} ({first:date} bis {last:date}) angelegt.',
   },
   SHELL_HELP: {
     severity: 'info',
@@ -32,13 +33,28 @@ const MESSAGES = {
   },
   SHELL_UNKNOWN_KEY: {
     severity: 'error',
-    en: 'Unknown key "{input}". Type "help" for the keys.',
-    de: 'Unbekannte Taste "{input}". "help" zeigt die Tasten.',
+    en: 'Unknown key "{input:echo}". Type "help" for the keys.',
+    de: 'Unbekannte Taste "{input:echo}". "help" zeigt die Tasten.',
   },
-  SHELL_BAD_DATE: {
+  SHELL_DATE_WRONG_LENGTH: {
     severity: 'error',
-    en: '{problem}. Nothing was done.',
-    de: '{problem}. Es wurde nichts ausgeführt.',
+    en: '"{input:echo}" is not a date: type 8 digits YYYYMMDD. Nothing was done.',
+    de: '"{input:echo}" ist kein Datum: bitte 8 Ziffern JJJJMMTT eingeben. Es wurde nichts ausgeführt.',
+  },
+  SHELL_DATE_NOT_DIGITS: {
+    severity: 'error',
+    en: '"{input:echo}" is not a date: only digits YYYYMMDD. Nothing was done.',
+    de: '"{input:echo}" ist kein Datum: nur Ziffern JJJJMMTT. Es wurde nichts ausgeführt.',
+  },
+  SHELL_DATE_IMPOSSIBLE: {
+    severity: 'error',
+    en: '{input:echo} is not a calendar date. Nothing was done.',
+    de: '{input:echo} ist kein gültiges Kalenderdatum. Es wurde nichts ausgeführt.',
+  },
+  SHELL_UNQUEUE_NEEDS_DAY: {
+    severity: 'error',
+    en: 'unqueue needs the day: unqueue YYYYMMDD. Nothing was done.',
+    de: 'unqueue braucht den Tag: unqueue JJJJMMTT. Es wurde nichts ausgeführt.',
   },
   SHELL_DIGITS_PENDING: {
     severity: 'info',
@@ -57,33 +73,43 @@ const MESSAGES = {
   },
   SHELL_CLOSING: {
     severity: 'info',
-    en: 'Day close {day}: Z {zNumber} recorded ({receipts} receipts).',
-    de: 'Tagesabschluss {day}: Z {zNumber} gebucht ({receipts} Bons).',
+    en: 'Day close {day:date}: Z {zNumber} recorded ({receipts:plural:one=# receipt|other=# receipts}).',
+    de: 'Tagesabschluss {day:date}: Z {zNumber} gebucht ({receipts:plural:one=# Bon|other=# Bons}).',
   },
-  SHELL_CLOSE_REFUSED: {
+  SHELL_CLOSE_NOT_BEGUN: {
     severity: 'error',
-    en: 'Day close refused: {reason}.',
-    de: 'Tagesabschluss abgelehnt: {reason}.',
+    en: 'Day close refused: business day {day:date} has not begun yet (today is {today:date}).',
+    de: 'Tagesabschluss abgelehnt: Der Geschäftstag {day:date} hat noch nicht begonnen (heute ist der {today:date}).',
+  },
+  SHELL_CLOSE_ALREADY_CLOSED: {
+    severity: 'error',
+    en: 'Day close refused: business day {day:date} is already closed (Z {zNumber} at {closedAt:time}).',
+    de: 'Tagesabschluss abgelehnt: Der Geschäftstag {day:date} ist bereits abgeschlossen (Z {zNumber} am {closedAt:time}).',
+  },
+  SHELL_CLOSE_BEFORE_LAST: {
+    severity: 'error',
+    en: 'Day close refused: business day {day:date} lies before the last closing ({lastDay:date}, Z {zNumber}).',
+    de: 'Tagesabschluss abgelehnt: Der Geschäftstag {day:date} liegt vor dem letzten Abschluss ({lastDay:date}, Z {zNumber}).',
   },
   SHELL_CLOSE_RESULT: {
     severity: 'info',
-    en: 'Day close {day} finished: {outcome}; sent: {sent}; pending: {pending}.',
-    de: 'Tagesabschluss {day} beendet: {outcome}; gesendet: {sent}; offen: {pending}.',
+    en: 'Day close {day:date} finished: {outcome}; sent: {sent:dates}; pending: {pending:dates}.',
+    de: 'Tagesabschluss {day:date} beendet: {outcome}; gesendet: {sent:dates}; offen: {pending:dates}.',
   },
   SHELL_COMMAND_ERROR: {
     severity: 'error',
-    en: '"{input}" failed: {reason}.',
-    de: '"{input}" ist fehlgeschlagen: {reason}.',
+    en: '"{input:echo}" failed: an error occurred; the details are in the log.',
+    de: '"{input:echo}" ist fehlgeschlagen: Ein Fehler ist aufgetreten; die Einzelheiten stehen im Protokoll.',
   },
   SHELL_NO_STICK: {
     severity: 'warning',
-    en: 'No usable USB stick for {seconds} s: the day close is postponed.',
-    de: 'Seit {seconds} s kein brauchbarer USB-Stick: Der Tagesabschluss wird verschoben.',
+    en: 'No usable USB stick for {seconds:plural:one=# second|other=# seconds}: the day close is postponed.',
+    de: 'Seit {seconds:plural:one=# Sekunde|other=# Sekunden} kein brauchbarer USB-Stick: Der Tagesabschluss wird verschoben.',
   },
   SHELL_NO_CHOICE: {
     severity: 'warning',
-    en: 'No USB stick was chosen within {seconds} s: the day close is postponed.',
-    de: 'Innerhalb von {seconds} s wurde kein USB-Stick gewählt: Der Tagesabschluss wird verschoben.',
+    en: 'No USB stick was chosen within {seconds:plural:one=# second|other=# seconds}: the day close is postponed.',
+    de: 'Innerhalb von {seconds:plural:one=# Sekunde|other=# Sekunden} wurde kein USB-Stick gewählt: Der Tagesabschluss wird verschoben.',
   },
   SHELL_CANCELLED: {
     severity: 'warning',
@@ -92,8 +118,8 @@ const MESSAGES = {
   },
   SHELL_STATUS: {
     severity: 'info',
-    en: 'Open business day: {openDay}; last closing: {lastClosing}; sticks present: {sticks}.',
-    de: 'Offener Geschäftstag: {openDay}; letzter Abschluss: {lastClosing}; eingesteckte Sticks: {sticks}.',
+    en: 'Open business day: {openDay:date}; last closing: {lastClosing:date}{lastZ}; sticks present: {sticks}.',
+    de: 'Offener Geschäftstag: {openDay:date}; letzter Abschluss: {lastClosing:date}{lastZ}; eingesteckte Sticks: {sticks}.',
   },
   SHELL_ANSWER_YES_NO: {
     severity: 'warning',
@@ -117,8 +143,8 @@ const MESSAGES = {
   },
   SHELL_BUSY: {
     severity: 'warning',
-    en: 'A day close is running: "{input}" was not run. Type "cancel" to stop the close, or wait until it has finished.',
-    de: 'Ein Tagesabschluss läuft: "{input}" wurde nicht ausgeführt. "abbrechen" stoppt den Abschluss, sonst bitte warten, bis er fertig ist.',
+    en: 'A day close is running: "{input:echo}" was not run. Type "cancel" to stop the close, or wait until it has finished.',
+    de: 'Ein Tagesabschluss läuft: "{input:echo}" wurde nicht ausgeführt. "abbrechen" stoppt den Abschluss, sonst bitte warten, bis er fertig ist.',
   },
   SHELL_NOTHING_TO_CANCEL: {
     severity: 'info',
@@ -127,22 +153,41 @@ const MESSAGES = {
   },
   SHELL_STATUS_CLOSED: {
     severity: 'info',
-    en: "Today's business day {day} is closed (Z {zNumber}). The next day close is for {next} and can be done from that day on; days still pending go with it. Sticks present: {sticks}.",
-    de: 'Der heutige Geschäftstag {day} ist abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss gilt dem {next} und ist ab diesem Tag möglich; noch offene Tage gehen mit ihm. Eingesteckte Sticks: {sticks}.',
+    en: "Today's business day {day:date} is closed (Z {zNumber}). The next day close is for {next:date} and can be done from that day on; days still pending go with it. Sticks present: {sticks}.",
+    de: 'Der heutige Geschäftstag {day:date} ist abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss gilt dem {next:date} und ist ab diesem Tag möglich; noch offene Tage gehen mit ihm. Eingesteckte Sticks: {sticks}.',
   },
   SHELL_CLOSE_NOT_YET: {
     severity: 'error',
-    en: "Today's business day {day} is already closed (Z {zNumber}). The next day close is possible from {next} on. Nothing was done.",
-    de: 'Der heutige Geschäftstag {day} ist bereits abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss ist ab dem {next} möglich. Es wurde nichts ausgeführt.',
+    en: "Today's business day {day:date} is already closed (Z {zNumber}). The next day close is possible from {next:date} on. Nothing was done.",
+    de: 'Der heutige Geschäftstag {day:date} ist bereits abgeschlossen (Z {zNumber}). Der nächste Tagesabschluss ist ab dem {next:date} möglich. Es wurde nichts ausgeführt.',
   },
   SHELL_BYE: {
     severity: 'info',
-    en: 'Shell closed; {failed} of {commands} command(s) did not succeed.',
-    de: 'Kasse beendet; {failed} von {commands} Befehl(en) nicht erfolgreich.',
+    en: 'Shell closed; {failed} of {commands:plural:one=# command|other=# commands} did not succeed.',
+    de: 'Kasse beendet; {failed} von {commands:plural:one=# Befehl|other=# Befehlen} nicht erfolgreich.',
   },
 } as const;
 
 export type ShellMessageId = keyof typeof MESSAGES;
+
+const ERROR_WORDS = { en: 'unknown', de: 'unbekannt' } as const;
+
+/** Parameters that carry a key: the plugin's outcome of a close, shown in the shell's language. */
+const SHELL_WORDS: Partial<Record<ShellMessageId, Readonly<Record<string, WordTableLike>>>> = {
+  SHELL_CLOSE_RESULT: {
+    outcome: {
+      sent: { en: 'sent', de: 'gesendet' },
+      'sent-backup-incomplete': {
+        en: 'sent, master data backup incomplete',
+        de: 'gesendet, Stammdatensicherung unvollständig',
+      },
+      postponed: { en: 'postponed', de: 'verschoben' },
+      failed: { en: 'failed', de: 'fehlgeschlagen' },
+      disabled: { en: 'switched off in the settings', de: 'in den Einstellungen ausgeschaltet' },
+      error: ERROR_WORDS,
+    },
+  },
+};
 
 export function shellMessage(
   id: ShellMessageId,
@@ -150,8 +195,6 @@ export function shellMessage(
   params: Readonly<Record<string, string | number>> = {},
 ): ShownPrompt {
   const entry = MESSAGES[id];
-  const text = entry[language].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : whole,
-  );
+  const text = fillTemplate(entry[language], params, { language }, SHELL_WORDS[id]);
   return { id, params, text, severity: entry.severity };
 }

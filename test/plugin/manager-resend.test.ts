@@ -30,7 +30,7 @@ describe('manager command: YYYYMMDD + REPORTS re-queues a day', () => {
     ['20121340', 'RESEND_IMPOSSIBLE_DATE', /not a calendar date/],
     ['20230229', 'RESEND_IMPOSSIBLE_DATE', /not a calendar date/],
     ['20260106', 'RESEND_FUTURE_DATE', /in the future/],
-    ['20251231', 'RESEND_BEFORE_JOURNAL', /before the first business day in the journal \(2026-01-02\)/],
+    ['20251231', 'RESEND_BEFORE_JOURNAL', /before the first business day in the journal \(2 Jan 2026\)/],
     ['20260103', 'RESEND_NO_DATA', /no bookings and no time records/],
   ])('%s is refused with %s and queues nothing', async (digits, promptId, text) => {
     const plugin = await activate(host);
@@ -51,7 +51,7 @@ describe('manager command: YYYYMMDD + REPORTS re-queues a day', () => {
     const r = await plugin.onCommand({ key: 'REPORTS', digits: '20260102' });
     expect(r).toEqual({ handled: true, ok: false, promptId: 'RESEND_CANCELLED' });
     expect(host.display.shown.at(-1)?.text).toBe(
-      'The question was not answered: 2026-01-02 was not queued. Nothing was changed.',
+      'The question was not answered: 2 Jan 2026 was not queued. Nothing was changed.',
     );
     await plugin.onCommand({ key: 'DAYSTICK_QUEUE', digits: '' });
     expect(host.display.ids().at(-1)).toBe('QUEUE_EMPTY');
@@ -72,7 +72,7 @@ describe('manager command: YYYYMMDD + REPORTS re-queues a day', () => {
     expect(r).toEqual({ handled: true, ok: true, promptId: 'RESEND_QUEUED' });
     expect(host.display.questions).toEqual(['RESEND_ASK_TIME_DATA']);
     expect(host.display.shown.at(-1)?.text).toBe(
-      'The data of 2026-01-02 will be saved to the USB stick again at the next day close (cash balance), with time-recording data.',
+      'The data of 2 Jan 2026 will be saved to the USB stick again at the next day close (cash balance), with time-recording data.',
     );
     await plugin.dispose();
 
@@ -88,8 +88,8 @@ describe('manager command: YYYYMMDD + REPORTS re-queues a day', () => {
     ]);
     await plugin.onCommand({ key: 'DAYSTICK_QUEUE', digits: '' });
     expect(host.display.shown.slice(-2).map((p) => p.text)).toEqual([
-      expect.stringMatching(/^Queued: 2026-01-02, time-recording data: no/),
-      expect.stringMatching(/^Queued: 2026-01-04, time-recording data: yes/),
+      expect.stringMatching(/^Queued: 2 Jan 2026, time-recording data: no/),
+      expect.stringMatching(/^Queued: 4 Jan 2026, time-recording data: yes/),
     ]);
     expect(await plugin.onCommand({ key: 'DAYSTICK_UNQUEUE', digits: '20260104' })).toMatchObject({ ok: true });
     expect(await plugin.onCommand({ key: 'DAYSTICK_UNQUEUE', digits: '20260104' })).toMatchObject({

@@ -74,7 +74,7 @@ describe("head office's acknowledgements, read by the plugin at its next stick",
 
     await plugin.onDayClose({ businessDay: '20260105', closingNumber: 3 });
     const confirmed = host.display.shown.find((p) => p.id === 'ACKS_CONFIRMED');
-    expect(confirmed?.text).toBe('Head office confirmed the import of 1 day(s): 2026-01-03.');
+    expect(confirmed?.text).toBe('Head office confirmed the import of 1 day: 3 Jan 2026.');
     await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
     const lines = host.display.shown.slice(-3).map((p) => p.id);
     expect(lines).toEqual(['STATUS_CONFIRMED', 'STATUS_SENT', 'STATUS_SENT']);
@@ -114,7 +114,7 @@ describe("head office's acknowledgements, read by the plugin at its next stick",
 
     const result = await plugin.onDayClose({ businessDay: '20260104', closingNumber: 3 });
     expect(result.sentDays).toEqual(['20260104']);
-    expect(host.display.shown.find((p) => p.id === 'ACKS_CONFIRMED')?.text).toMatch(/1 day\(s\): 2026-01-02\.$/);
+    expect(host.display.shown.find((p) => p.id === 'ACKS_CONFIRMED')?.text).toMatch(/1 day: 2 Jan 2026\.$/);
     expect(host.display.shown.find((p) => p.id === 'ACK_INVALID')?.text).toMatch(/bad-signature/);
     // 20260103 stays unconfirmed: at the next close it has waited two closes and goes again.
     expect((await plugin.onDayClose({ businessDay: '20260105', closingNumber: 4 })).sentDays).toEqual([
@@ -136,14 +136,14 @@ describe("head office's acknowledgements, read by the plugin at its next stick",
     await acknowledge(stick.mountPath, m2!, machineA);
     await plugin.onDayClose({ businessDay: '20260103', closingNumber: 2 });
     expect(host.display.shown.filter((p) => p.id === 'ACKS_CONFIRMED').map((p) => p.text)).toEqual([
-      'Head office confirmed the import of 1 day(s): 2026-01-02.',
+      'Head office confirmed the import of 1 day: 2 Jan 2026.',
     ]);
 
     const m3 = ((await manifestsOn(stick.mountPath)) as M[]).find((m) => m.businessDay === '20260103')!;
     await acknowledge(stick.mountPath, m3, machineA);
     await acknowledge(stick.mountPath, m3, machineB, 'keyed');
     await plugin.onDayClose({ businessDay: '20260104', closingNumber: 3 });
-    expect(host.display.shown.filter((p) => p.id === 'ACKS_CONFIRMED').at(-1)?.text).toBe('Head office confirmed the import of 1 day(s): 2026-01-03.');
+    expect(host.display.shown.filter((p) => p.id === 'ACKS_CONFIRMED').at(-1)?.text).toBe('Head office confirmed the import of 1 day: 3 Jan 2026.');
     expect(host.display.shown.filter((p) => p.id === 'ACK_INVALID')).toEqual([]);
 
     const m4 = ((await manifestsOn(stick.mountPath)) as M[]).find((m) => m.businessDay === '20260104')!;

@@ -35,9 +35,7 @@ describe('plugin day close against folder sticks and the real package writer', (
     expect(manifest).toMatchObject({ businessDay: '20260105', closingNumber: 42, kind: 'day-close' });
     const status = await plugin.onCommand({ key: 'DAYSTICK_STATUS', digits: '' });
     expect(status.ok).toBe(true);
-    expect(host.display.shown.at(-1)?.text).toMatch(
-      /2026-01-05: sent \(day-close\) on stick "STICK1" .*not yet confirmed by head office/,
-    );
+    expect(host.display.shown.at(-1)?.text).toMatch(/5 Jan 2026: sent \(day close\) on stick "STICK1" .*not yet confirmed by head office/);
     await plugin.dispose();
   });
 
@@ -102,9 +100,7 @@ describe('plugin day close against folder sticks and the real package writer', (
     await until(() => host.display.ids().includes('INSERT_STICK'), 10_000, 'insert prompt');
     cancel.abort();
     expect(await first).toMatchObject({ outcome: 'postponed', pendingDays: ['20260104'] });
-    expect(host.display.shown.at(-1)?.text).toMatch(
-      /2026-01-04 stays pending and will be saved with the next day close/,
-    );
+    expect(host.display.shown.at(-1)?.text).toMatch(/4 Jan 2026 stays pending and will be saved with the next day close/);
 
     const second = plugin.onDayClose({ businessDay: '20260105', closingNumber: 2 });
     await until(() => host.display.ids().filter((id) => id === 'INSERT_STICK').length === 2, 10_000, 'second prompt');

@@ -75,11 +75,11 @@ describe('the plugin writes only onto a stick that is really there', () => {
       expect(await closing).toMatchObject({ outcome: 'postponed', sentDays: [], pendingDays: ['20260105'] });
       expect(host.display.ids()).toEqual(['PLAN_DAYS', 'STICK_USED', 'STICK_PULLED', 'INSERT_STICK', 'POSTPONED']);
       expect(host.display.shown.find((p) => p.id === 'STICK_PULLED')?.text).toBe(
-        'The USB stick was removed while the data of 2026-01-05 was being written. That day was not saved. Please insert the stick again: the day is written again from the start.',
+        'The USB stick was removed while the data of 5 Jan 2026 was being written. That day was not saved. Please insert the stick again: the day is written again from the start.',
       );
       expect(existsSync(ghost)).toBe(false);
       expect(await readdir(join(dir, 'sticks'))).toEqual([]);
-      expect(await statusText(plugin, host)).toMatch(/^2026-01-05: pending/);
+      expect(await statusText(plugin, host)).toMatch(/^5 Jan 2026: pending/);
     } finally {
       await plugin.dispose();
     }
@@ -121,7 +121,7 @@ describe('the plugin writes only onto a stick that is really there', () => {
       expect(host.display.ids()).not.toContain('DAY_WRITTEN');
       expect(await manifestsOn(stick.mountPath)).toEqual([]);
       expect(await readdir(folder)).toEqual(['register.pub']);
-      expect(await statusText(plugin, host)).toMatch(/^2026-01-05: pending/);
+      expect(await statusText(plugin, host)).toMatch(/^5 Jan 2026: pending/);
     } finally {
       await plugin.dispose();
     }
@@ -175,14 +175,14 @@ describe('a journal that cannot be read is the register’s problem, not the sti
         const shown = host.display.shown.at(-1)!;
         expect(shown.text).toBe(
           language === 'en'
-            ? "The register's journal could not be read while the data of 2026-01-05 was being written. This is a fault of the register, not of the USB stick: nothing was saved on the stick, and the days stay pending for the next day close. Please tell support: journal damaged."
-            : 'Das Journal der Kasse konnte beim Schreiben der Daten vom 2026-01-05 nicht gelesen werden. Das ist ein Fehler der Kasse, nicht des USB-Sticks: Auf dem Stick wurde nichts gespeichert, und die Tage bleiben für den nächsten Tagesabschluss vorgemerkt. Bitte melden Sie dem Support: Journal beschädigt.',
+            ? "The register's journal could not be read while the data of 5 Jan 2026 was being written. This is a fault of the register, not of the USB stick: nothing was saved on the stick, and the days stay pending for the next day close. Please tell support: journal damaged."
+            : 'Das Journal der Kasse konnte beim Schreiben der Daten vom 05.01.2026 nicht gelesen werden. Das ist ein Fehler der Kasse, nicht des USB-Sticks: Auf dem Stick wurde nichts gespeichert, und die Tage bleiben für den nächsten Tagesabschluss vorgemerkt. Bitte melden Sie dem Support: Journal beschädigt.',
         );
         expect(shown.text).not.toMatch(/malformed|SQLITE/);
         expect(logger.lines.some((l) => l.includes('database disk image is malformed'))).toBe(true);
         // Nothing half-written: no package, no temporary file; only the register's public key.
         expect(await readdir(join(stick.mountPath, REGISTER_FOLDER))).toEqual(['register.pub']);
-        expect(await statusText(plugin, host)).toMatch(/2026-01-05/);
+        expect(await statusText(plugin, host)).toMatch(/5 Jan 2026|05\.01\.2026/);
       } finally {
         await plugin.dispose();
         db.close();
