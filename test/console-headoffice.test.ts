@@ -1,0 +1,275 @@
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDayPackage } from '../src/export/index.js';
+import { CENTRAL_TABLES } from '../src/headoffice/central-schema.js';
+import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
+import { DAYSTICK_BIN } from './support/shell-session.js';
+import { createSyntheticJournal } from './support/synthetic-journal.js';
+
+// `daystick headoffice` as head office runs it: the built binary in a child process, a real stick folder
+// appearing under its stick root, the console asked over HTTP and (below) in a real Chromium.
+
+const REGISTER = { customerNumber: '40123', registerId: '9' };
+const FOLDER = '40123-9';
+/** Three days sent, 20260212 never: a day gap, and Z numbers 1, 2, 4 (Z 3 missing). */
+const SENT = [
+  { day: '20260210', z: 1 },
+  { day: '20260211', z: 2 },
+  { day: '20260213', z: 4 },
+] as const;
+const RANGE = 'from=20260209&to=20260214';
+
+async function writePackages(work: string, target: string, days: readonly { day: string; z: number }[]): Promise<void> {
+  const spec = Object.fromEntries(days.map((d, i) => [d.day, { receipts: 30, timeRecords: 2, badRecords: i === 0 ? 3 : 0 }]));
+  const synthetic = createSyntheticJournal({ days: spec, seed: 5 });
+  await mkdir(target, { recursive: true });
+  for (const d of days) {
+    await writeDayPackage({
+      stickPath: target,
+      identity: REGISTER,
+      businessDay: d.day as never,
+      closingNumber: d.z,
+      kind: 'day-close',
+      includeTimeRecords: true,
+      journal: synthetic.journal,
+      timeRecording: synthetic.timeRecording,
+      keyDir: join(work, 'register-keys'),
+      now: () => Date.UTC(Number(d.day.slice(0, 4)), Number(d.day.slice(4, 6)) - 1, Number(d.day.slice(6, 8)), 20),
+      signal: new AbortController().signal,
+    });
+  }
+}
+
+/** A stick as it really appears: copied beside the root, then moved in at once with its files already on it. */
+async function insertStick(work: string, from: string, sticks: string, label: string): Promise<void> {
+  await cp(from, join(work, label), { recursive: true });
+  await rename(join(work, label), join(sticks, label));
+}
+
+class HeadOffice {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      this.stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      this.stderr += c;
+    });
+    this.exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  }
+  static start(args: string[], cwd: string): HeadOffice {
+    return new HeadOffice(spawn(process.execPath, [DAYSTICK_BIN, 'headoffice', ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
+  }
+  async waitFor(text: string | RegExp, count = 1): Promise<void> {
+    const start = Date.now();
+    const seen = () => (typeof text === 'string' ? this.stdout.split(text).length - 1 : (this.stdout.match(new RegExp(text, 'g')) ?? []).length);
+    while (seen() < count) {
+      if (Date.now() - start > 30_000) throw new Error(`no "${text}" within 30 s; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  url(): string {
+    const m = /head-office console: (http:\/\/\S+\/)/.exec(this.stdout);
+    if (!m) throw new Error(`no console address; stdout:\n${this.stdout}`);
+    return m[1]!;
+  }
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+async function journalSnapshot(central: string): Promise<string> {
+  const store = await openCentralStore(central);
+  try {
+    const out: Record<string, unknown[]> = {};
+    for (const t of CENTRAL_TABLES) out[t.name] = await store.all(`SELECT * FROM ${t.name} ORDER BY ${t.primaryKey.join(', ')}`);
+    return JSON.stringify(out);
+  } finally {
+    await store.close();
+  }
+}
+
+function consoleSuite(backend: 'sqlite' | 'postgres'): void {
+  let work: string;
+  let central: string;
+  let pgDb: TestDatabase | null = null;
+  let office: HeadOffice;
+  let base: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), `daystick-console-${backend}-`));
+    await writePackages(work, join(work, 'written'), SENT);
+    if (backend === 'postgres') {
+      pgDb = await createTestDatabase();
+      central = pgDb.url;
+    } else {
+      central = join(work, 'office', 'central.sqlite');
+    }
+    office = HeadOffice.start(
+      [
+        '--central',
+        central,
+        '--head-office-customer',
+        '10000',
+        '--keys',
+        join(work, 'ho-keys'),
+        '--stick-root',
+        join(work, 'sticks'),
+        '--http',
+        '127.0.0.1:0',
+      ],
+      work,
+    );
+    await office.waitFor('head-office console: ');
+    await office.waitFor('watching for sticks');
+    base = office.url();
+    await insertStick(work, join(work, 'written'), join(work, 'sticks'), 'STICK1');
+    await office.waitFor('it can be pulled now');
+  }, 90_000);
+
+  afterAll(async () => {
+    if (office) expect(await office.stop()).toBe(0);
+    await pgDb?.drop();
+    await rm(work, { recursive: true, force: true });
+  }, 30_000);
+
+  test('the grid: three days imported, the fourth missing, the day before the first blank, the gap with its re-send key', async () => {
+    const res = await fetch(`${base}?${RANGE}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await res.text();
+    const cell = (day: string) => new RegExp(`<td class="cell s-([\\w-]+)" data-day="${day}" data-status="([\\w-]+)"`).exec(page)?.[2];
+    expect(cell('20260209')).toBe('none');
+    expect(cell('20260210')).toBe('quarantine');
+    expect(cell('20260211')).toBe('imported');
+    expect(cell('20260212')).toBe('missing');
+    expect(cell('20260213')).toBe('imported');
+    expect(page).toContain(`<tr data-register="${FOLDER}">`);
+    expect(page).toContain('<code class="resend">20260212 REPORTS</code>');
+    expect(page).toMatch(/Z numbers 3 to 3 are missing/);
+    expect(page).toContain(`--reconcile REGISTER_BACKUP.sqlite --from 20260212 --customer 40123 --register 9`);
+    // Dates as the clerk reads them, never ISO.
+    expect(page).toContain('Thu, 12/02/2026');
+    // The quarantined receipt's number is not a gap: it arrived, in quarantine.
+    expect(page).not.toContain('data-gap="receipts"');
+    expect(page).not.toMatch(/>\s*2026-02-1\d/);
+  });
+
+  test('filtering by another register leaves the grid empty, by this one shows it', async () => {
+    const other = await (await fetch(`${base}?${RANGE}&register=99999-1`)).text();
+    expect(other).not.toContain(`data-register="${FOLDER}"`);
+    const same = await (await fetch(`${base}?${RANGE}&register=${FOLDER}`)).text();
+    expect(same).toContain(`<tr data-register="${FOLDER}">`);
+    expect((await fetch(`${base}?from=20260214&to=20260209`)).status).toBe(400);
+    expect((await fetch(`${base}?from=garbage`)).status).toBe(400);
+  });
+
+  test('the grid as CSV', async () => {
+    const res = await fetch(`${base}grid.csv?${RANGE}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await res.text()).trimEnd().split('\n');
+    expect(lines[0]).toBe('register,last_seen_at,2026-02-09,2026-02-10,2026-02-11,2026-02-12,2026-02-13,2026-02-14');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(new RegExp(`^${FOLDER},\\d{4}-\\d\\d-\\d\\dT[^,]+,none,quarantine,imported,missing,imported,missing$`));
+  });
+
+  test('German by ?lang=de and by Accept-Language, dates in German', async () => {
+    for (const res of [await fetch(`${base}?${RANGE}&lang=de`), await fetch(`${base}?${RANGE}`, { headers: { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' } })]) {
+      const page = await res.text();
+      expect(page).toContain('<html lang="de">');
+      expect(page).toContain('Zentrale: Kassen und Tage');
+      expect(page).toContain('fehlt');
+      expect(page).toContain('Do., 12.02.2026');
+      expect(page).toContain('Die Z-Nummern 3 bis 3 fehlen');
+    }
+  });
+
+  test('the day view: packages, turnover per payment type and VAT rate, counts, quarantined records verbatim', async () => {
+    const res = await fetch(`${base}day/${FOLDER}/20260210`);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('day-close');
+    expect(page).toMatch(/<th>Receipts<\/th><td>30<\/td>/);
+    expect(page).toMatch(/<table id="payments"><tr><th>/);
+    expect(page).toMatch(/<table id="vat"><tr><th>/);
+    expect(page).toMatch(/<table id="quarantine">/);
+    expect(page).toContain('€');
+    // Which stick it came from: this console saw it arrive.
+    expect(page).toContain(join(work, 'sticks', 'STICK1'));
+  });
+
+  test('read-only: every writing method is 405, and nothing changes the central journal', async () => {
+    const before = await journalSnapshot(central);
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      for (const path of ['', 'grid.csv', `day/${FOLDER}/20260210`, 'events', 'anything']) {
+        const res = await fetch(`${base}${path}`, { method, body: method === 'DELETE' ? undefined : 'x=1' });
+        expect([method, path, res.status]).toEqual([method, path, 405]);
+        expect(res.headers.get('allow')).toBe('GET, HEAD');
+      }
+    }
+    for (const path of ['', `grid.csv?${RANGE}`, `day/${FOLDER}/20260210`, `day/${FOLDER}/20260212`, 'nothing-here']) await (await fetch(`${base}${path}`)).text();
+    expect(await journalSnapshot(central)).toBe(before);
+    expect((await fetch(`${base}nothing-here`)).status).toBe(404);
+  });
+}
+
+describe('daystick headoffice on SQLite', () => consoleSuite('sqlite'));
+describeWithPostgres('daystick headoffice on PostgreSQL', () => consoleSuite('postgres'));
+
+describe('daystick headoffice off loopback', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'daystick-console-token-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('another address without an access token is refused before anything starts', async () => {
+    const office = HeadOffice.start(['--central', join(work, 'c1.sqlite'), '--head-office-customer', '10000', '--stick-root', join(work, 's'), '--http', '0.0.0.0:0'], work);
+    expect(await office.exited).toBe(2);
+    expect(office.stderr).toContain('set an access token first');
+    expect(existsSync(join(work, 'c1.sqlite'))).toBe(false);
+  });
+
+  test('with a token stored hashed: 401 without it, 200 with it (Bearer or Basic)', async () => {
+    const tokenFile = join(work, 'console-token');
+    const token = 'correct horse battery staple';
+    const set = spawnSync(process.execPath, [DAYSTICK_BIN, 'headoffice', '--set-access-token', tokenFile], { input: `${token}\n`, encoding: 'utf8' });
+    expect(set.status).toBe(0);
+    const { readFile } = await import('node:fs/promises');
+    const stored = await readFile(tokenFile, 'utf8');
+    expect(stored).toMatch(/^scrypt:/);
+    expect(stored).not.toContain(token);
+    const short = spawnSync(process.execPath, [DAYSTICK_BIN, 'headoffice', '--set-access-token', join(work, 'short')], { input: 'short\n', encoding: 'utf8' });
+    expect(short.status).toBe(2);
+
+    const office = HeadOffice.start(
+      ['--central', join(work, 'c2.sqlite'), '--head-office-customer', '10000', '--stick-root', join(work, 's'), '--http', '0.0.0.0:0', '--access-token-file', tokenFile],
+      work,
+    );
+    try {
+      await office.waitFor('head-office console: ');
+      const port = new URL(office.url()).port;
+      const url = `http://127.0.0.1:${port}/`;
+      const without = await fetch(url);
+      expect(without.status).toBe(401);
+      expect(without.headers.get('www-authenticate')).toMatch(/^Basic /);
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong token here' } })).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      const basic = Buffer.from(`clerk:${token}`).toString('base64');
+      expect((await fetch(`${url}grid.csv`, { headers: { authorization: `Basic ${basic}` } })).status).toBe(200);
+      expect((await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(405);
+    } finally {
+      expect(await office.stop()).toBe(0);
+    }
+  }, 60_000);
+});
