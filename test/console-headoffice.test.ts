@@ -1,89 +1,16 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeDayPackage } from '../src/export/index.js';
 import { CENTRAL_TABLES } from '../src/headoffice/central-schema.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
+import { FOLDER, HeadOffice, RANGE, SENT, insertStick, writePackages } from './support/headoffice-console.js';
 import { DAYSTICK_BIN } from './support/shell-session.js';
-import { createSyntheticJournal } from './support/synthetic-journal.js';
 
 // `daystick headoffice` as head office runs it: the built binary in a child process, a real stick folder
 // appearing under its stick root, the console asked over HTTP and (below) in a real Chromium.
-
-const REGISTER = { customerNumber: '40123', registerId: '9' };
-const FOLDER = '40123-9';
-/** Three days sent, 20260212 never: a day gap, and Z numbers 1, 2, 4 (Z 3 missing). */
-const SENT = [
-  { day: '20260210', z: 1 },
-  { day: '20260211', z: 2 },
-  { day: '20260213', z: 4 },
-] as const;
-const RANGE = 'from=20260209&to=20260214';
-
-async function writePackages(work: string, target: string, days: readonly { day: string; z: number }[]): Promise<void> {
-  const spec = Object.fromEntries(days.map((d, i) => [d.day, { receipts: 30, timeRecords: 2, badRecords: i === 0 ? 3 : 0 }]));
-  const synthetic = createSyntheticJournal({ days: spec, seed: 5 });
-  await mkdir(target, { recursive: true });
-  for (const d of days) {
-    await writeDayPackage({
-      stickPath: target,
-      identity: REGISTER,
-      businessDay: d.day as never,
-      closingNumber: d.z,
-      kind: 'day-close',
-      includeTimeRecords: true,
-      journal: synthetic.journal,
-      timeRecording: synthetic.timeRecording,
-      keyDir: join(work, 'register-keys'),
-      now: () => Date.UTC(Number(d.day.slice(0, 4)), Number(d.day.slice(4, 6)) - 1, Number(d.day.slice(6, 8)), 20),
-      signal: new AbortController().signal,
-    });
-  }
-}
-
-/** A stick as it really appears: copied beside the root, then moved in at once with its files already on it. */
-async function insertStick(work: string, from: string, sticks: string, label: string): Promise<void> {
-  await cp(from, join(work, label), { recursive: true });
-  await rename(join(work, label), join(sticks, label));
-}
-
-class HeadOffice {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      this.stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      this.stderr += c;
-    });
-    this.exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
-  }
-  static start(args: string[], cwd: string): HeadOffice {
-    return new HeadOffice(spawn(process.execPath, [DAYSTICK_BIN, 'headoffice', ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
-  }
-  async waitFor(text: string | RegExp, count = 1): Promise<void> {
-    const start = Date.now();
-    const seen = () => (typeof text === 'string' ? this.stdout.split(text).length - 1 : (this.stdout.match(new RegExp(text, 'g')) ?? []).length);
-    while (seen() < count) {
-      if (Date.now() - start > 30_000) throw new Error(`no "${text}" within 30 s; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  url(): string {
-    const m = /head-office console: (http:\/\/\S+\/)/.exec(this.stdout);
-    if (!m) throw new Error(`no console address; stdout:\n${this.stdout}`);
-    return m[1]!;
-  }
-  async stop(): Promise<number | null> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
-}
 
 async function journalSnapshot(central: string): Promise<string> {
   const store = await openCentralStore(central);
@@ -245,7 +172,6 @@ describe('daystick headoffice off loopback', () => {
     const token = 'correct horse battery staple';
     const set = spawnSync(process.execPath, [DAYSTICK_BIN, 'headoffice', '--set-access-token', tokenFile], { input: `${token}\n`, encoding: 'utf8' });
     expect(set.status).toBe(0);
-    const { readFile } = await import('node:fs/promises');
     const stored = await readFile(tokenFile, 'utf8');
     expect(stored).toMatch(/^scrypt:/);
     expect(stored).not.toContain(token);
