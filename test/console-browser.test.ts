@@ -66,7 +66,9 @@ describeWithChromium('the head-office console in Chromium', () => {
     // The colour the legend promises is the one the cell has.
     const legendMissing = page.locator('#legend span[data-status="missing"]');
     expect(await legendMissing.textContent()).toContain('missing');
-    const colour = (l: typeof missing) => l.evaluate((el) => getComputedStyle(el).backgroundColor);
+    // Runs in the page: the tests compile without the DOM library, so the window is described here.
+    type PageWindow = { getComputedStyle(e: unknown): { backgroundColor: string } };
+    const colour = (l: typeof missing) => l.evaluate((el) => (globalThis as unknown as PageWindow).getComputedStyle(el).backgroundColor);
     expect(await colour(missing)).toBe(await colour(legendMissing));
     expect(await page.locator('#legend span').count()).toBe(7);
     expect(await page.locator('#gaps li[data-gap="day"] code.resend').textContent()).toBe('20260212 REPORTS');
