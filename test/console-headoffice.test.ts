@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CENTRAL_TABLES } from '../src/headoffice/central-schema.js';
@@ -62,7 +62,8 @@ function consoleSuite(backend: 'sqlite' | 'postgres'): void {
   }, 90_000);
 
   afterAll(async () => {
-    if (office) expect(await office.stop()).toBe(0);
+    // As with import's watch mode: the refused package of the last test needs a person, so exit 1.
+    if (office) expect(await office.stop()).toBe(1);
     await pgDb?.drop();
     await rm(work, { recursive: true, force: true });
   }, 30_000);
@@ -146,6 +147,29 @@ function consoleSuite(backend: 'sqlite' | 'postgres'): void {
     expect(await journalSnapshot(central)).toBe(before);
     expect((await fetch(`${base}nothing-here`)).status).toBe(404);
   });
+
+  // Last: it adds days the tests above count as missing.
+  test('a re-sent day shows as already there, a damaged package as refused with its reason', async () => {
+    const second = join(work, 'second');
+    await writePackages(work, second, [
+      { day: '20260211', z: 2, kind: 're-send' },
+      { day: '20260214', z: 5 },
+    ]);
+    const zips = (await readdir(join(second, 'DAYSTICK', FOLDER))).filter((f) => f.startsWith('20260214') && f.endsWith('.zip'));
+    expect(zips).toHaveLength(1);
+    const zip = join(second, 'DAYSTICK', FOLDER, zips[0]!);
+    const bytes = await readFile(zip);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    await writeFile(zip, bytes);
+    await insertStick(work, second, join(work, 'sticks'), 'STICK2');
+    await office.waitFor('it can be pulled now', 2);
+    const page = await (await fetch(`${base}?${RANGE}`)).text();
+    expect(page).toMatch(/<td class="cell s-resent" data-day="20260211" data-status="resent"/);
+    expect(page).toMatch(/<td class="cell s-refused" data-day="20260214" data-status="refused" title="Sat, 14\/02\/2026: refused \([a-z-]+: [^"]+\)"/);
+    const csv = await (await fetch(`${base}grid.csv?${RANGE}`)).text();
+    expect(csv.trimEnd().split('\n')[1]).toMatch(/,none,quarantine,resent,missing,imported,"?refused: [a-z-]+: /);
+  }, 60_000);
 }
 
 describe('daystick headoffice on SQLite', () => consoleSuite('sqlite'));

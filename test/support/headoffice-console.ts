@@ -17,7 +17,7 @@ export const SENT = [
 ] as const;
 export const RANGE = 'from=20260209&to=20260214';
 
-export async function writePackages(work: string, target: string, days: readonly { day: string; z: number }[]): Promise<void> {
+export async function writePackages(work: string, target: string, days: readonly { day: string; z: number; kind?: 'day-close' | 're-send' }[]): Promise<void> {
   const spec = Object.fromEntries(days.map((d) => [d.day, { receipts: 30, timeRecords: 2, badRecords: d.day === SENT[0].day ? 3 : 0 }]));
   const synthetic = createSyntheticJournal({ days: spec, seed: 5 });
   await mkdir(target, { recursive: true });
@@ -27,7 +27,7 @@ export async function writePackages(work: string, target: string, days: readonly
       identity: REGISTER,
       businessDay: d.day as never,
       closingNumber: d.z,
-      kind: 'day-close',
+      kind: d.kind ?? 'day-close',
       includeTimeRecords: true,
       journal: synthetic.journal,
       timeRecording: synthetic.timeRecording,
