@@ -131,7 +131,7 @@ function consoleSuite(backend: 'sqlite' | 'postgres'): void {
     expect(page).toMatch(/<table id="quarantine">/);
     expect(page).toContain('€');
     // Which stick it came from: this console saw it arrive.
-    expect(page).toContain(join(work, 'sticks', 'STICK1'));
+    expect(page).toContain(`<td>${join(work, 'sticks', 'STICK1')}</td>`);
   });
 
   test('read-only: every writing method is 405, and nothing changes the central journal', async () => {

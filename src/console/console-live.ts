@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { STICK_ROOT_FOLDER } from '../package/layout.js';
 import type { PackageImportResult } from '../headoffice/import-package.js';
 import type { ListObserver, ListRow } from '../headoffice/processing-list.js';
 import type { SeenRefusal } from './console-queries.js';
@@ -62,7 +63,10 @@ export class LiveProcessing implements ListObserver {
     if (r.status === 'refused' && register && /^\d{8}$/.test(r.location.businessDay)) {
       this.refusals.push({ ...register, businessDay: r.location.businessDay, reason });
     }
-    if (r.manifest) this.sticks.set(r.manifest.packageId, dirname(r.location.registerDir));
+    if (r.manifest) {
+      const parent = dirname(r.location.registerDir);
+      this.sticks.set(r.manifest.packageId, basename(parent) === STICK_ROOT_FOLDER ? dirname(parent) : parent);
+    }
     this.emit(
       this.rowEvent(
         {

@@ -36,7 +36,7 @@ th{background:#f3f3f3;text-align:left}.cell{min-width:2.2rem;text-align:center}
 .s-refused{background:#e57373;color:#fff}.s-quarantine{background:#c9a0dc}.s-missing{background:#ff3b3b;color:#fff;font-weight:bold}
 .s-not-due{background:#eee;color:#777}.s-none{background:#fff}
 .stale{color:#b00020;font-weight:bold}.legend span{display:inline-block;padding:.2rem .5rem;margin:.1rem}
-pre{background:#f7f7f7;padding:.4rem;white-space:pre-wrap;max-width:40rem}code{background:#f0f0f0;padding:0 .2rem}
+pre{background:#f7f7f7;padding:.4rem;white-space:pre-wrap;overflow-wrap:anywhere;max-width:40rem}code{background:#f0f0f0;padding:0 .2rem}
 form{margin:.6rem 0}.pull{font-weight:bold;color:#1b5e20}
 `;
 
