@@ -1,4 +1,4 @@
-import { html, renderCsv, renderDay } from '../src/console/console-pages.js';
+import { html, renderCsv, renderDay, renderGrid } from '../src/console/console-pages.js';
 import type { DayDetail } from '../src/console/console-queries.js';
 
 // What comes from a stick (quarantined records, reasons, stored rows) reaches the page only escaped.
@@ -34,4 +34,29 @@ test('a quarantined record and a conflict carrying markup are shown verbatim, no
 test('CSV fields with commas or quotes are quoted', () => {
   const csv = renderCsv(['20260210'], [{ customerNumber: '1', registerId: '2', lastSeenAt: null, cells: [{ day: '20260210', status: 'refused', reason: 'bad, "very"' }] }]);
   expect(csv).toBe('register,last_seen_at,2026-02-10\n1-2,,"refused: bad, ""very"""\n');
+});
+
+test('a register whose last stick is older than the threshold is marked, a recent one is not', () => {
+  const now = new Date('2026-02-20T12:00:00.000Z');
+  const row = (registerId: string, lastSeenAt: string | null) => ({ customerNumber: '7', registerId, lastSeenAt, cells: [] });
+  const page = renderGrid({
+    lang: 'en',
+    from: '20260220',
+    to: '20260220',
+    registers: [],
+    staleDays: 2,
+    now,
+    days: [],
+    rows: [row('1', '2026-02-20T09:00:00.000Z'), row('2', '2026-02-17T09:00:00.000Z'), row('3', null)],
+    gaps: [],
+    central: 'c.sqlite',
+    query: '',
+  });
+  const seen = (r: string) => new RegExp(`<tr data-register="7-${r}"><th>7-${r}</th><td class="([a-z]*)"[^>]*>([^<]*)`).exec(page)!.slice(1);
+  expect(seen('1')[0]).toBe('');
+  // The hour is head office's own time zone's.
+  expect(seen('1')[1]).toMatch(/^20 Feb 2026, \d\d:\d\d \(3 hours ago\)$/);
+  expect(seen('2')[0]).toBe('stale');
+  expect(seen('2')[1]).toContain('3 days ago');
+  expect(seen('3')).toEqual(['stale', 'never ⚠ older than 2 days']);
 });
