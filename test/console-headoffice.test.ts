@@ -149,7 +149,7 @@ function consoleSuite(backend: 'sqlite' | 'postgres'): void {
   });
 
   // Last: it adds days the tests above count as missing.
-  test('a re-sent day shows as already there, a damaged package as refused with its reason', async () => {
+  test('a re-sent day shows as already there, different content as conflicting (stored vs arriving), a damaged package as refused with its reason', async () => {
     const second = join(work, 'second');
     await writePackages(work, second, [
       { day: '20260211', z: 2, kind: 're-send' },
@@ -162,13 +162,20 @@ function consoleSuite(backend: 'sqlite' | 'postgres'): void {
     const middle = Math.floor(bytes.length / 2);
     bytes[middle] = bytes[middle]! ^ 0xff;
     await writeFile(zip, bytes);
+    // Another register content under the same receipt ids: conflicts, the stored ones kept.
+    await writePackages(work, second, [{ day: '20260213', z: 4, kind: 're-send' }], 6);
     await insertStick(work, second, join(work, 'sticks'), 'STICK2');
     await office.waitFor('it can be pulled now', 2);
     const page = await (await fetch(`${base}?${RANGE}`)).text();
     expect(page).toMatch(/<td class="cell s-resent" data-day="20260211" data-status="resent"/);
     expect(page).toMatch(/<td class="cell s-refused" data-day="20260214" data-status="refused" title="Sat, 14\/02\/2026: refused \([a-z-]+: [^"]+\)"/);
     const csv = await (await fetch(`${base}grid.csv?${RANGE}`)).text();
-    expect(csv.trimEnd().split('\n')[1]).toMatch(/,none,quarantine,resent,missing,imported,"?refused: [a-z-]+: /);
+    expect(page).toMatch(/<td class="cell s-conflicting" data-day="20260213" data-status="conflicting"/);
+    expect(csv.trimEnd().split('\n')[1]).toMatch(/,none,quarantine,resent,missing,conflicting,"?refused: [a-z-]+: /);
+    const day = await (await fetch(`${base}day/${FOLDER}/20260213`)).text();
+    expect(day).toMatch(/<table id="conflicts">/);
+    expect(day).toMatch(/<td>receipt R20260213-0000001<br>/);
+    expect(day).toContain('Stored (kept)');
   }, 60_000);
 }
 

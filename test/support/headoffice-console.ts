@@ -17,9 +17,14 @@ export const SENT = [
 ] as const;
 export const RANGE = 'from=20260209&to=20260214';
 
-export async function writePackages(work: string, target: string, days: readonly { day: string; z: number; kind?: 'day-close' | 're-send' }[]): Promise<void> {
+export async function writePackages(
+  work: string,
+  target: string,
+  days: readonly { day: string; z: number; kind?: 'day-close' | 're-send' }[],
+  seed = 5,
+): Promise<void> {
   const spec = Object.fromEntries(days.map((d) => [d.day, { receipts: 30, timeRecords: 2, badRecords: d.day === SENT[0].day ? 3 : 0 }]));
-  const synthetic = createSyntheticJournal({ days: spec, seed: 5 });
+  const synthetic = createSyntheticJournal({ days: spec, seed });
   await mkdir(target, { recursive: true });
   for (const d of days) {
     await writeDayPackage({
