@@ -22,6 +22,10 @@ const commands: Record<string, Command> = {
     summary: 'head office: import packages from sticks or a folder into the central journal',
     run: async (args) => (await import('../headoffice/import-command.js')).runImportCommand(args),
   },
+  headoffice: {
+    summary: 'head office: watch for sticks like import and serve the web console (read-only)',
+    run: async (args) => (await import('../console/console-command.js')).runHeadOfficeCommand(args),
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,7 +12,7 @@ import { type HeadOfficeKeyPair, defaultKeyFolder, loadOrCreateHeadOfficeKey } f
 import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { isPostgresUrl, openCentralStore } from './open-central-store.js';
-import { ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
+import { type ListObserver, ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
 import type { ReconcileReport } from './reconcile.js';
 
 const USAGE = `usage:
@@ -131,6 +131,14 @@ export interface ImportCommandIo {
   stderr: TextSink;
   /** Ends watching (tests); the command also ends on SIGINT/SIGTERM. */
   signal?: AbortSignal;
+  /** `daystick headoffice`: runs beside watching (the web console) and sees the processing list as it is written. */
+  companion?: WatchCompanion;
+}
+
+export interface WatchCompanion {
+  observer: ListObserver;
+  /** Called once the central journal is open and head office's identity settled; a throw ends the command with exit 2. */
+  start(central: string): Promise<{ stop(): Promise<void> }>;
 }
 
 function stderrLogger(stderr: TextSink): LoggerPort {
@@ -201,12 +209,26 @@ export async function runImportCommand(
       acceptNewKeyFor: a['accept-new-key'],
       headOfficeKey: key,
     };
-    const list = new ProcessingList(io.stdout);
+    const list = new ProcessingList(io.stdout, io.companion?.observer);
     list.note(
       `central journal: ${store.description} (${store.dialect}), head office's customer number ${headOfficeCustomerNumber}; ` +
         `acknowledgements signed with key ${key.keyId.slice(0, 16)}…`,
     );
-    const tally: RunTally = a.path !== null ? await runOnce(store, a.path, options, list, io) : await runWatch(store, a, options, list, io);
+    let companion: { stop(): Promise<void> } | null = null;
+    if (io.companion && a.path === null) {
+      try {
+        companion = await io.companion.start(a.central);
+      } catch (err) {
+        io.stderr.write(`daystick headoffice: ${(err as Error).message}\n`);
+        return 2;
+      }
+    }
+    let tally: RunTally;
+    try {
+      tally = a.path !== null ? await runOnce(store, a.path, options, list, io) : await runWatch(store, a, options, list, io);
+    } finally {
+      await companion?.stop();
+    }
     list.note(describeTally(tally));
     // An empty stick imported once is not proof that a day arrived: it needs attention, as in `daystick verify`.
     if (a.path !== null && tally.packages === 0) return 1;

@@ -25,6 +25,15 @@ function render(row: ListRow): string {
     .trimEnd();
 }
 
+/** Sees the list as it is written (the head-office console's live view), beside the text sink. */
+export interface ListObserver {
+  row?(row: ListRow): void;
+  note?(text: string): void;
+  result?(r: PackageImportResult): void;
+  /** A stick's packages are all done: it can be pulled. */
+  stickDone?(label: string, tally: RunTally): void;
+}
+
 /**
  * The processing list head office watches: one line each time a package
  * changes state, so the list reads top to bottom on a terminal and in a log
@@ -33,7 +42,10 @@ function render(row: ListRow): string {
 export class ProcessingList {
   private headerShown = false;
 
-  constructor(private readonly out: TextSink) {}
+  constructor(
+    private readonly out: TextSink,
+    private readonly observer: ListObserver = {},
+  ) {}
 
   private ensureHeader(): void {
     if (this.headerShown) return;
@@ -44,14 +56,22 @@ export class ProcessingList {
   row(row: ListRow): void {
     this.ensureHeader();
     this.out.write(`${render(row)}\n`);
+    this.observer.row?.(row);
   }
 
   note(text: string): void {
     this.out.write(`${text}\n`);
+    this.observer.note?.(text);
+  }
+
+  stickDone(label: string, tally: RunTally): void {
+    this.out.write(`stick "${label}" done: ${describeTally(tally)}; it can be pulled now\n`);
+    this.observer.stickDone?.(label, tally);
   }
 
   /** The final line of a package plus every cause, conflict and acknowledgement problem under it. */
   result(r: PackageImportResult): void {
+    this.observer.result?.(r);
     const m = r.manifest;
     const c = r.counts;
     this.row({

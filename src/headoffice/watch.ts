@@ -167,7 +167,7 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
           '(if nothing is being copied, a write was interrupted and the register writes that day again)',
       );
     } else {
-      o.list.note(`stick "${stick.label}" done: ${describeTally(stickTally)}; it can be pulled now`);
+      o.list.stickDone(stick.label, stickTally);
     }
   };
 

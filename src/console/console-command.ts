@@ -1,0 +1,151 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type { CentralStore } from '../headoffice/central-store.js';
+import { type ImportCommandIo, parseImportArgs, runImportCommand } from '../headoffice/import-command.js';
+import { isPostgresUrl, openCentralStore } from '../headoffice/open-central-store.js';
+import { AccessTokenError, type TokenCheck, isLoopback, loadAccessTokenFile, writeAccessTokenFile } from './console-access.js';
+import { LiveProcessing } from './console-live.js';
+import { buildConsoleServer } from './console-server.js';
+
+const USAGE = `usage:
+  daystick headoffice --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
+                      [--http HOST:PORT] [--access-token-file FILE] [--stale-days N] [import options]
+      watches for sticks like \`daystick import\` and serves the head-office console (read-only)
+  daystick headoffice --set-access-token FILE
+      reads a token (at least 12 characters) from standard input and stores its scrypt hash in FILE
+
+  --http HOST:PORT            where the console listens (default 127.0.0.1:8470; port 0 picks a free one)
+  --access-token-file FILE    required for any address other than loopback: browsers ask for it (any user name)
+  --stale-days N              mark a register whose last stick is older than N days (default 2)
+  every other option is \`daystick import\`'s (see daystick import --help)
+`;
+
+const Http = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:]+):\d{1,5}$/, '--http takes HOST:PORT, e.g. 127.0.0.1:8470')
+  .transform((s) => {
+    const i = s.lastIndexOf(':');
+    return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+  })
+  .refine((a) => a.port <= 65535, '--http: the port is at most 65535');
+
+const Own = z.strictObject({
+  http: Http.default({ host: '127.0.0.1', port: 8470 }),
+  'access-token-file': z.string().min(1).optional(),
+  'stale-days': z
+    .string()
+    .regex(/^\d+$/, '--stale-days must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1, '--stale-days must be at least 1')
+    .default(2),
+  'set-access-token': z.string().min(1).optional(),
+});
+
+function splitArgs(args: string[]): { own: Record<string, string>; rest: string[] } {
+  const own: Record<string, string> = {};
+  const rest: string[] = [];
+  const names = new Set(['--http', '--access-token-file', '--stale-days', '--set-access-token']);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!names.has(name)) {
+      rest.push(arg);
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined) throw new Error(`${name} needs a value`);
+    own[name.slice(2)] = value;
+  }
+  return { own, rest };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  let own: z.infer<typeof Own>;
+  let rest: string[];
+  try {
+    const split = splitArgs(args);
+    rest = split.rest;
+    const parsed = Own.safeParse(split.own);
+    if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
+    own = parsed.data;
+    if (own['set-access-token'] === undefined) {
+      const a = parseImportArgs(rest);
+      if (a.path !== null || a.reconcile !== undefined) throw new Error('headoffice watches: give no PATH and no --reconcile (use daystick import for those)');
+    } else if (rest.length > 0) {
+      throw new Error('--set-access-token takes only the file');
+    }
+  } catch (err) {
+    io.stderr.write(`daystick headoffice: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (own['set-access-token'] !== undefined) {
+    try {
+      await writeAccessTokenFile(resolve(own['set-access-token']), await readStdin());
+    } catch (err) {
+      io.stderr.write(`daystick headoffice: ${(err as Error).message}\n`);
+      return 2;
+    }
+    io.stdout.write(`access token stored hashed (scrypt) in ${own['set-access-token']}\n`);
+    return 0;
+  }
+  let checkToken: TokenCheck | null = null;
+  if (own['access-token-file'] !== undefined) {
+    try {
+      checkToken = await loadAccessTokenFile(resolve(own['access-token-file']));
+    } catch (err) {
+      io.stderr.write(`daystick headoffice: ${err instanceof AccessTokenError ? err.message : (err as Error).message}\n`);
+      return 2;
+    }
+  } else if (!isLoopback(own.http.host)) {
+    io.stderr.write(
+      `daystick headoffice: --http ${own.http.host} is reachable from other machines: set an access token first ` +
+        '(daystick headoffice --set-access-token FILE) and give --access-token-file FILE; nothing started\n',
+    );
+    return 2;
+  }
+  const a = parseImportArgs(rest);
+  // A newcomer's first run: the folders the demo defaults name are created, as the register shell creates its own.
+  if (!isPostgresUrl(a.central)) await mkdir(dirname(resolve(a.central)), { recursive: true });
+  for (const root of a['stick-root'] ?? []) await mkdir(resolve(root), { recursive: true });
+
+  const live = new LiveProcessing();
+  return runImportCommand(rest, {
+    ...io,
+    companion: {
+      observer: live,
+      start: async (central) => {
+        // Its own connection: the console reads committed data only and never waits behind an import's transaction.
+        const store: CentralStore = await openCentralStore(central);
+        const app = buildConsoleServer({ store, central, live, checkToken, staleDays: own['stale-days'] });
+        try {
+          await app.listen({ host: own.http.host, port: own.http.port });
+        } catch (err) {
+          await store.close();
+          throw new Error(`the console cannot listen on ${own.http.host}:${own.http.port}: ${(err as Error).message}`);
+        }
+        const address = app.server.address();
+        const port = typeof address === 'object' && address ? address.port : own.http.port;
+        const host = own.http.host.includes(':') ? `[${own.http.host}]` : own.http.host;
+        io.stdout.write(`head-office console: http://${host}:${port}/ (read-only${checkToken ? ', access token required' : ', loopback only'})\n`);
+        return {
+          stop: async () => {
+            await app.close();
+            await store.close();
+          },
+        };
+      },
+    },
+  });
+}

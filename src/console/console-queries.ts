@@ -1,0 +1,330 @@
+import type { CentralQueries } from '../headoffice/central-store.js';
+import type { CellStatus } from './console-text.js';
+
+/**
+ * What the console reads from the central journal, in plain SQL both SQLite
+ * and PostgreSQL run (`?` placeholders, window functions both have). Only
+ * SELECTs: the console never writes.
+ */
+
+export interface RegisterKey {
+  customerNumber: string;
+  registerId: string;
+}
+
+export const registerName = (r: RegisterKey) => `${r.customerNumber}-${r.registerId}`;
+
+/** A refusal seen by this console's own watcher: refused packages are never stored in the central journal. */
+export interface SeenRefusal extends RegisterKey {
+  businessDay: string;
+  reason: string;
+}
+
+export interface GridRow extends RegisterKey {
+  lastSeenAt: string | null;
+  cells: { day: string; status: CellStatus; reason?: string }[];
+}
+
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  const d = new Date(Date.UTC(Number(from.slice(0, 4)), Number(from.slice(4, 6)) - 1, Number(from.slice(6, 8))));
+  const end = to;
+  for (;;) {
+    const day = `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+    if (day > end) break;
+    out.push(day);
+    d.setUTCDate(d.getUTCDate() + 1);
+  }
+  return out;
+}
+
+export function addDays(day: string, n: number): string {
+  const d = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)) + n));
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+}
+
+interface RegisterSpan extends RegisterKey {
+  first_day: string;
+  last_day: string;
+  last_seen: string | null;
+}
+
+async function registerSpans(q: CentralQueries): Promise<RegisterSpan[]> {
+  const rows = await q.all<{ customer_number: string; register_id: string; first_day: string; last_day: string; last_seen: string | null }>(
+    `SELECT customer_number, register_id, MIN(business_day) AS first_day, MAX(business_day) AS last_day, MAX(imported_at) AS last_seen
+       FROM packages GROUP BY customer_number, register_id ORDER BY customer_number, register_id`,
+  );
+  return rows.map((r) => ({ customerNumber: r.customer_number, registerId: r.register_id, first_day: r.first_day, last_day: r.last_day, last_seen: r.last_seen }));
+}
+
+/**
+ * One status per register and day. A day's packages decide it, the worst
+ * first: a conflict, then quarantined records, then a re-send that found
+ * everything already there, else imported. Without a package: refused when
+ * this console saw it refused, not yet due from `today` on, missing from the
+ * register's first package on, and nothing before it.
+ */
+export async function loadGrid(
+  q: CentralQueries,
+  o: { from: string; to: string; today: string; registers: readonly string[]; refusals: readonly SeenRefusal[] },
+): Promise<{ days: string[]; rows: GridRow[] }> {
+  const days = daysBetween(o.from, o.to);
+  const wanted = (r: RegisterKey) => o.registers.length === 0 || o.registers.includes(registerName(r));
+  const spans = (await registerSpans(q)).filter(wanted);
+  const packages = await q.all<{ customer_number: string; register_id: string; business_day: string; status: string }>(
+    'SELECT customer_number, register_id, business_day, status FROM packages WHERE business_day >= ? AND business_day <= ?',
+    [o.from, o.to],
+  );
+  const quarantine = await q.all<{ customer_number: string; register_id: string; business_day: string }>(
+    'SELECT DISTINCT customer_number, register_id, business_day FROM quarantined_records WHERE business_day >= ? AND business_day <= ?',
+    [o.from, o.to],
+  );
+  const key = (c: string, r: string, d: string) => `${c}\u0000${r}\u0000${d}`;
+  const statuses = new Map<string, Set<string>>();
+  for (const p of packages) {
+    const k = key(p.customer_number, p.register_id, p.business_day);
+    const set = statuses.get(k) ?? new Set<string>();
+    set.add(p.status);
+    statuses.set(k, set);
+  }
+  const quarantined = new Set(quarantine.map((x) => key(x.customer_number, x.register_id, x.business_day)));
+  const refused = new Map(o.refusals.map((x) => [key(x.customerNumber, x.registerId, x.businessDay), x.reason]));
+  const seenRegisters = new Map(spans.map((s) => [registerName(s), s]));
+  for (const x of o.refusals) {
+    if (!seenRegisters.has(registerName(x)) && wanted(x)) {
+      seenRegisters.set(registerName(x), { customerNumber: x.customerNumber, registerId: x.registerId, first_day: '99999999', last_day: '', last_seen: null });
+    }
+  }
+  const rows: GridRow[] = [...seenRegisters.values()]
+    .sort((a, b) => registerName(a).localeCompare(registerName(b)))
+    .map((s) => ({
+      customerNumber: s.customerNumber,
+      registerId: s.registerId,
+      lastSeenAt: s.last_seen,
+      cells: days.map((day) => {
+        const k = key(s.customerNumber, s.registerId, day);
+        const set = statuses.get(k);
+        if (set) {
+          if (set.has('partially-conflicting')) return { day, status: 'conflicting' as const };
+          if (quarantined.has(k)) return { day, status: 'quarantine' as const };
+          if (set.has('already-imported')) return { day, status: 'resent' as const };
+          return { day, status: 'imported' as const };
+        }
+        const reason = refused.get(k);
+        if (reason !== undefined) return { day, status: 'refused' as const, reason };
+        if (day >= o.today) return { day, status: 'not-due' as const };
+        if (day >= s.first_day) return { day, status: 'missing' as const };
+        return { day, status: 'none' as const };
+      }),
+    }));
+  return { days, rows };
+}
+
+export type Gap =
+  | (RegisterKey & { kind: 'day'; day: string; fromDay: string })
+  | (RegisterKey & { kind: 'z'; first: number; last: number; before: number; day: string; fromDay: string })
+  | (RegisterKey & { kind: 'receipts'; first: number; last: number; prevDay: string; day: string; fromDay: string });
+
+/** Gaps shown at most per kind, so a journal with a broken register still renders quickly. */
+const GAPS_SHOWN = 200;
+
+/**
+ * Gaps in what the journal holds, never guessed: days without a package
+ * between a register's first and last, closing (Z) numbers that do not
+ * follow each other, and receipt numbers that skip, across days (a register
+ * starting again at 1 numbers per day and is not a gap).
+ */
+export async function findGaps(q: CentralQueries, registers: readonly string[]): Promise<Gap[]> {
+  const wanted = (r: RegisterKey) => registers.length === 0 || registers.includes(registerName(r));
+  const gaps: Gap[] = [];
+  const dayRows = await q.all<{ customer_number: string; register_id: string; business_day: string }>(
+    'SELECT DISTINCT customer_number, register_id, business_day FROM packages ORDER BY customer_number, register_id, business_day',
+  );
+  let dayGaps = 0;
+  for (let i = 1; i < dayRows.length; i++) {
+    const a = dayRows[i - 1]!;
+    const b = dayRows[i]!;
+    if (a.customer_number !== b.customer_number || a.register_id !== b.register_id) continue;
+    const reg = { customerNumber: b.customer_number, registerId: b.register_id };
+    if (!wanted(reg)) continue;
+    for (let d = addDays(a.business_day, 1); d < b.business_day && dayGaps < GAPS_SHOWN; d = addDays(d, 1), dayGaps++) {
+      gaps.push({ ...reg, kind: 'day', day: d, fromDay: d });
+    }
+  }
+  const zRows = await q.all<{ customer_number: string; register_id: string; closing_number: number | string; business_day: string }>(
+    `SELECT customer_number, register_id, closing_number, MIN(business_day) AS business_day FROM packages
+      WHERE closing_number IS NOT NULL GROUP BY customer_number, register_id, closing_number
+      ORDER BY customer_number, register_id, closing_number`,
+  );
+  let zGaps = 0;
+  for (let i = 1; i < zRows.length && zGaps < GAPS_SHOWN; i++) {
+    const a = zRows[i - 1]!;
+    const b = zRows[i]!;
+    if (a.customer_number !== b.customer_number || a.register_id !== b.register_id) continue;
+    const reg = { customerNumber: b.customer_number, registerId: b.register_id };
+    const prev = Number(a.closing_number);
+    const next = Number(b.closing_number);
+    if (!wanted(reg) || next <= prev + 1) continue;
+    zGaps++;
+    gaps.push({ ...reg, kind: 'z', first: prev + 1, last: next - 1, before: prev, day: a.business_day, fromDay: addDays(a.business_day, 1) });
+  }
+  const receiptRows = await q.all<{ customer_number: string; register_id: string; business_day: string; receipt_no: number | string; prev_no: number | string; prev_day: string }>(
+    `SELECT customer_number, register_id, business_day, receipt_no, prev_no, prev_day FROM (
+       SELECT customer_number, register_id, business_day, receipt_no,
+              LAG(receipt_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day, receipt_no) AS prev_no,
+              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day, receipt_no) AS prev_day
+         FROM receipts) numbered
+      WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1
+      ORDER BY customer_number, register_id, business_day, receipt_no
+      LIMIT ${GAPS_SHOWN}`,
+  );
+  const quarantinedNos = new Map<string, Set<number>>();
+  const quarantinedNo = async (reg: RegisterKey, day: string) => {
+    const k = `${registerName(reg)}/${day}`;
+    let set = quarantinedNos.get(k);
+    if (!set) {
+      set = new Set<number>();
+      const rows = await q.all<{ record_json: string }>(
+        "SELECT record_json FROM quarantined_records WHERE customer_number = ? AND register_id = ? AND business_day = ? AND source_entry = 'receipts'",
+        [reg.customerNumber, reg.registerId, day],
+      );
+      for (const row of rows) {
+        try {
+          const no = (JSON.parse(row.record_json) as { record?: { receiptNo?: unknown }; receiptNo?: unknown }) ?? {};
+          const value = no.receiptNo ?? no.record?.receiptNo;
+          if (typeof value === 'number') set.add(value);
+        } catch {
+          // A quarantined record that is not even JSON holds no receipt number to rule out.
+        }
+      }
+      quarantinedNos.set(k, set);
+    }
+    return set;
+  };
+  for (const r of receiptRows) {
+    const reg = { customerNumber: r.customer_number, registerId: r.register_id };
+    if (!wanted(reg)) continue;
+    // A number the register sent but could not validate is in quarantine, not missing.
+    const held = new Set([...(await quarantinedNo(reg, r.prev_day)), ...(await quarantinedNo(reg, r.business_day))]);
+    let allHeld = true;
+    for (let n = Number(r.prev_no) + 1; n < Number(r.receipt_no); n++) if (!held.has(n)) allHeld = false;
+    if (allHeld) continue;
+    gaps.push({ ...reg, kind: 'receipts', first: Number(r.prev_no) + 1, last: Number(r.receipt_no) - 1, prevDay: r.prev_day, day: r.business_day, fromDay: r.prev_day });
+  }
+  return gaps;
+}
+
+export interface DayPackage {
+  packageId: string;
+  kind: string;
+  closingNumber: number | null;
+  createdAt: string;
+  importedAt: string;
+  status: string;
+}
+
+export interface DayDetail {
+  packages: DayPackage[];
+  currency: string;
+  receipts: number;
+  grossMinor: number;
+  stockPostings: number;
+  timeRecords: number;
+  payments: { id: string; name: string; count: number; amountMinor: number }[];
+  vat: { id: string; basisPoints: number; grossMinor: number }[];
+  quarantined: { sourceEntry: string; reason: string; recordJson: string; exactJson: string | null }[];
+  conflicts: { recordType: string; recordId: string; source: string; detectedAt: string; incomingJson: string; storedJson: string | null }[];
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+
+const STORED_BY_TYPE: Record<string, { table: string; idColumn: string }> = {
+  receipt: { table: 'receipts', idColumn: 'receipt_id' },
+  'stock-posting': { table: 'stock_postings', idColumn: 'posting_id' },
+  'time-record': { table: 'time_records', idColumn: 'record_id' },
+};
+
+export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string): Promise<DayDetail> {
+  const p = [reg.customerNumber, reg.registerId, day];
+  const packages = await q.all<{ package_id: string; kind: string; closing_number: number | string | null; created_at: string; imported_at: string; status: string }>(
+    `SELECT package_id, kind, closing_number, created_at, imported_at, status FROM packages
+      WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY imported_at, package_id`,
+    p,
+  );
+  const totals = await q.all<{ n: number | string; gross: number | string | null; currency: string | null }>(
+    'SELECT COUNT(*) AS n, SUM(gross_minor) AS gross, MIN(currency) AS currency FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day = ?',
+    p,
+  );
+  const stock = await q.all<{ n: number | string }>(
+    'SELECT COUNT(*) AS n FROM stock_postings WHERE customer_number = ? AND register_id = ? AND business_day = ?',
+    p,
+  );
+  const time = await q.all<{ n: number | string }>(
+    'SELECT COUNT(*) AS n FROM time_records WHERE customer_number = ? AND register_id = ? AND business_day = ?',
+    p,
+  );
+  const payments = await q.all<{ id: string; name: string; n: number | string; amount: number | string }>(
+    `SELECT y.payment_type_id AS id, MIN(y.payment_type_name) AS name, COUNT(*) AS n, SUM(y.amount_minor) AS amount
+       FROM payments y JOIN receipts r
+         ON r.customer_number = y.customer_number AND r.register_id = y.register_id AND r.receipt_id = y.receipt_id
+      WHERE r.customer_number = ? AND r.register_id = ? AND r.business_day = ?
+      GROUP BY y.payment_type_id ORDER BY y.payment_type_id`,
+    p,
+  );
+  const vat = await q.all<{ id: string; bp: number | string; gross: number | string }>(
+    `SELECT l.vat_rate_id AS id, l.vat_rate_basis_points AS bp, SUM(l.gross_minor) AS gross
+       FROM receipt_lines l JOIN receipts r
+         ON r.customer_number = l.customer_number AND r.register_id = l.register_id AND r.receipt_id = l.receipt_id
+      WHERE r.customer_number = ? AND r.register_id = ? AND r.business_day = ? AND l.voided = 0
+      GROUP BY l.vat_rate_id, l.vat_rate_basis_points ORDER BY l.vat_rate_basis_points`,
+    p,
+  );
+  const quarantined = await q.all<{ source_entry: string; reason: string; record_json: string; exact_json: string | null }>(
+    `SELECT source_entry, reason, record_json, exact_json FROM quarantined_records
+      WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY source_entry, content_sha256`,
+    p,
+  );
+  const conflicts = await q.all<{ record_type: string; record_id: string; source: string; detected_at: string; incoming_json: string }>(
+    `SELECT record_type, record_id, source, detected_at, incoming_json FROM conflicts
+      WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY record_type, record_id, source`,
+    p,
+  );
+  const withStored = [];
+  for (const c of conflicts) {
+    const where = STORED_BY_TYPE[c.record_type];
+    const stored = where
+      ? await q.all<Record<string, unknown>>(`SELECT * FROM ${where.table} WHERE customer_number = ? AND register_id = ? AND ${where.idColumn} = ?`, [
+          reg.customerNumber,
+          reg.registerId,
+          c.record_id,
+        ])
+      : [];
+    withStored.push({
+      recordType: c.record_type,
+      recordId: c.record_id,
+      source: c.source,
+      detectedAt: c.detected_at,
+      incomingJson: c.incoming_json,
+      storedJson: stored[0] ? JSON.stringify(stored[0], null, 1) : null,
+    });
+  }
+  return {
+    packages: packages.map((x) => ({
+      packageId: x.package_id,
+      kind: x.kind,
+      closingNumber: x.closing_number === null ? null : Number(x.closing_number),
+      createdAt: x.created_at,
+      importedAt: x.imported_at,
+      status: x.status,
+    })),
+    currency: totals[0]?.currency ?? 'EUR',
+    receipts: num(totals[0]?.n),
+    grossMinor: num(totals[0]?.gross),
+    stockPostings: num(stock[0]?.n),
+    timeRecords: num(time[0]?.n),
+    payments: payments.map((x) => ({ id: x.id, name: x.name, count: num(x.n), amountMinor: num(x.amount) })),
+    vat: vat.map((x) => ({ id: x.id, basisPoints: num(x.bp), grossMinor: num(x.gross) })),
+    quarantined: quarantined.map((x) => ({ sourceEntry: x.source_entry, reason: x.reason, recordJson: x.record_json, exactJson: x.exact_json })),
+    conflicts: withStored,
+  };
+}
