@@ -33,3 +33,11 @@ export async function loadOrCreateHeadOfficeKey(folder: string): Promise<HeadOff
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   return { privateKeyPem, publicKeyPem, keyId: publicKeyIdOf(publicKeyPem), path };
 }
+
+/**
+ * Head office's age identity (the key that opens version-2 data files), by
+ * default in the key folder beside the central journal: the demo shell puts
+ * one there, so a newcomer's first import needs no setup. It is never
+ * written onto a stick; registers get only its recipient.
+ */
+export const HEAD_OFFICE_AGE_IDENTITY_FILE = 'headoffice-age-identity.txt';

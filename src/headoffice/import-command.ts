@@ -7,7 +7,15 @@ import type { LoggerPort } from '../host/ports.js';
 import { BackupRefusedError } from '../package/backup-manifest.js';
 import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralStore } from './central-store.js';
-import { type HeadOfficeKeyPair, defaultKeyFolder, loadOrCreateHeadOfficeKey } from './head-office-keys.js';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readIdentityFile } from '../package/age-file.js';
+import {
+  HEAD_OFFICE_AGE_IDENTITY_FILE,
+  type HeadOfficeKeyPair,
+  defaultKeyFolder,
+  loadOrCreateHeadOfficeKey,
+} from './head-office-keys.js';
 import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { isPostgresUrl, openCentralStore } from './open-central-store.js';
@@ -25,6 +33,8 @@ const USAGE = `usage:
   --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
                               beside the SQLite file; required with PostgreSQL)
+  --identity FILE             head office's age identity, which opens the encrypted data files (default:
+                              ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, where the demo shell puts it)
   --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
                               import refuses packages carrying it (0010000 and 10000 are the same number)
   --without-stock-postings    leave merchandise-management (stock) postings out
@@ -43,6 +53,7 @@ a conflict, an acknowledgement not written, a reconciliation it cannot fix); 2 b
 const ArgsSchema = z.strictObject({
   central: z.string({ error: '--central FILE|postgres://... is required' }).min(1, '--central must not be empty'),
   keys: z.string().min(1).optional(),
+  identity: z.string().min(1).optional(),
   'head-office-customer': z.string().min(1, '--head-office-customer must not be empty').optional(),
   'without-stock-postings': z.boolean().default(false),
   'accept-new-key': z.array(z.string().regex(/^[^-]+-.+$/, '--accept-new-key takes <customerNumber>-<registerId>')).default([]),
@@ -81,6 +92,7 @@ export function parseImportArgs(args: string[]): ImportArgs {
       options: {
         central: { type: 'string' },
         keys: { type: 'string' },
+        identity: { type: 'string' },
         'head-office-customer': { type: 'string' },
         'without-stock-postings': { type: 'boolean' },
         'accept-new-key': { type: 'string', multiple: true },
@@ -188,7 +200,19 @@ export async function runImportCommand(
       io.stderr.write(`daystick import: head-office key in ${keyFolder}: ${(err as Error).message}\n`);
       return 2;
     }
+    let identities: string[] = [];
+    const identityFile = a.identity !== undefined ? resolve(a.identity) : join(keyFolder!, HEAD_OFFICE_AGE_IDENTITY_FILE);
+    const identityGiven = a.identity !== undefined || (await access(identityFile).then(() => true, () => false));
+    if (identityGiven) {
+      try {
+        identities = await readIdentityFile(identityFile);
+      } catch (err) {
+        io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+        return 2;
+      }
+    }
     const options: ImportOptions = {
+      identities,
       withoutStockPostings: a['without-stock-postings'],
       headOfficeCustomerNumber,
       acceptNewKeyFor: a['accept-new-key'],
