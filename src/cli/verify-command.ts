@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
-import { AgeIdentityError, readIdentityFile } from '../package/age-file.js';
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { AGE_IDENTITY_FILE, AgeIdentityError, readIdentityFile } from '../package/age-file.js';
 import { listPackages } from '../package/reader.js';
 import { type PackageVerdict, verifyPackage } from '../package/verify.js';
 
 const USAGE =
   'usage: daystick verify [--identity FILE] PATH...\n' +
   '  PATH: a stick, its DAYSTICK folder, a register folder, or any folder with sticks below it\n' +
-  "  --identity FILE: head office's age identity; without it a version-2 package's encrypted contents are not checked\n";
+  "  --identity FILE: head office's age identity (default: the demo shell's .daystick/headoffice-age-identity.txt);\n" +
+  "                   without one a version-2 package's encrypted contents are not checked\n";
 
 /**
  * `daystick verify PATH...`: one line per package, then a summary. Exit 0
@@ -24,7 +27,10 @@ export async function runVerifyCommand(args: string[]): Promise<number> {
   try {
     const parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { identity: { type: 'string' } } });
     paths = parsed.positionals;
-    if (parsed.values.identity !== undefined) identities = await readIdentityFile(parsed.values.identity);
+    // Given, else the demo shell's head-office identity when run from the demo's folder.
+    const demo = resolve('.daystick', AGE_IDENTITY_FILE);
+    const file = parsed.values.identity ?? ((await access(demo).then(() => true, () => false)) ? demo : null);
+    if (file !== null) identities = await readIdentityFile(file);
   } catch (err) {
     const known = err instanceof AgeIdentityError;
     process.stderr.write(`daystick verify: ${(err as Error).message}\n${known ? '' : USAGE}`);

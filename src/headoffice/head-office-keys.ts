@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { AGE_IDENTITY_FILE } from '../package/age-file.js';
 import type { HeadOfficeSigningKey } from '../package/acknowledgement.js';
 import { loadOrCreatePrivateKeyPem } from '../package/ed25519-key-file.js';
 import { publicKeyIdOf } from '../package/signing.js';
@@ -40,4 +41,6 @@ export async function loadOrCreateHeadOfficeKey(folder: string): Promise<HeadOff
  * one there, so a newcomer's first import needs no setup. It is never
  * written onto a stick; registers get only its recipient.
  */
-export const HEAD_OFFICE_AGE_IDENTITY_FILE = 'headoffice-age-identity.txt';
+export const HEAD_OFFICE_AGE_IDENTITY_FILE = AGE_IDENTITY_FILE;
+/** Where the reference shell puts the demo's head-office identity: beside its data folder (`./.daystick/data`). */
+export const DEMO_AGE_IDENTITY_PATH = `.daystick/${AGE_IDENTITY_FILE}`;

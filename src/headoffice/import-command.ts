@@ -11,6 +11,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIdentityFile } from '../package/age-file.js';
 import {
+  DEMO_AGE_IDENTITY_PATH,
   HEAD_OFFICE_AGE_IDENTITY_FILE,
   type HeadOfficeKeyPair,
   defaultKeyFolder,
@@ -34,7 +35,8 @@ const USAGE = `usage:
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
                               beside the SQLite file; required with PostgreSQL)
   --identity FILE             head office's age identity, which opens the encrypted data files (default:
-                              ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, where the demo shell puts it)
+                              ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, else the demo
+                              shell's ${DEMO_AGE_IDENTITY_PATH})
   --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
                               import refuses packages carrying it (0010000 and 10000 are the same number)
   --without-stock-postings    leave merchandise-management (stock) postings out
@@ -201,9 +203,13 @@ export async function runImportCommand(
       return 2;
     }
     let identities: string[] = [];
-    const identityFile = a.identity !== undefined ? resolve(a.identity) : join(keyFolder!, HEAD_OFFICE_AGE_IDENTITY_FILE);
-    const identityGiven = a.identity !== undefined || (await access(identityFile).then(() => true, () => false));
-    if (identityGiven) {
+    const exists = (path: string) => access(path).then(() => true, () => false);
+    // Given, else beside the central journal, else the demo shell's (run from the same folder).
+    let identityFile: string | null = a.identity !== undefined ? resolve(a.identity) : join(keyFolder!, HEAD_OFFICE_AGE_IDENTITY_FILE);
+    if (a.identity === undefined && !(await exists(identityFile))) {
+      identityFile = (await exists(resolve(DEMO_AGE_IDENTITY_PATH))) ? resolve(DEMO_AGE_IDENTITY_PATH) : null;
+    }
+    if (identityFile !== null) {
       try {
         identities = await readIdentityFile(identityFile);
       } catch (err) {

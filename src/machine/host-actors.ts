@@ -54,6 +54,8 @@ export interface DayCloseDeps {
   bus: PromptBus;
   store: StateStore;
   identity: RegisterIdentity;
+  /** Head office's age recipients: every package is encrypted to them (format 2). */
+  recipients: readonly string[];
   today: PlannedDay;
   /** Days written but unconfirmed by head office after this many closes go again. */
   unconfirmedResendAfterCloses: number;
@@ -173,6 +175,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
           const written = await deps.writeDayPackage({
             stickPath: stick.mountPath,
             identity: deps.identity,
+            recipients: deps.recipients,
             businessDay: item.day,
             closingNumber: item.closingNumber,
             kind: item.kind,

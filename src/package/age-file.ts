@@ -1,8 +1,8 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import { Decrypter, Encrypter } from 'age-encryption';
+import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 
 /**
  * The age format (https://age-encryption.org/v1) for version 2's data files
@@ -27,6 +27,9 @@ export function recipientProblem(text: string): string | null {
   }
   return null;
 }
+
+/** Head office's identity file name: in its key folder, and where the demo shell puts the demo's, beside its data folder. */
+export const AGE_IDENTITY_FILE = 'headoffice-age-identity.txt';
 
 export class AgeIdentityError extends Error {
   override name = 'AgeIdentityError';
@@ -60,7 +63,10 @@ export async function encryptingStream(plain: Readable, recipients: readonly str
   for (const r of recipients) e.addRecipient(r);
   const web = Readable.toWeb(plain) as unknown as ReadableStream<Uint8Array>;
   const encrypted = await e.encrypt(web);
-  return Readable.fromWeb(encrypted as unknown as WebReadableStream<Uint8Array>);
+  const out = Readable.fromWeb(encrypted as unknown as WebReadableStream<Uint8Array>);
+  // A failed write has already reported its cause through the pipeline; the torn-down source's echo must not crash the register.
+  out.on('error', () => undefined);
+  return out;
 }
 
 export class DecryptError extends Error {
@@ -95,4 +101,24 @@ export async function decryptFile(from: string, to: string, identities: readonly
     await source.close().catch(() => undefined);
     await sink.close().catch(() => undefined);
   }
+}
+
+/**
+ * The identity file at `path`, created (mode 0600, `age-keygen`'s layout) when
+ * missing; resolves with its recipient. For the demo's head office only: a
+ * real head office makes its key with `age-keygen` and gives registers the
+ * recipient.
+ */
+export async function loadOrCreateIdentityFile(path: string): Promise<string> {
+  const identity = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity);
+  const text = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;
+  try {
+    await writeFile(path, text, { mode: 0o600, flag: 'wx' });
+    return recipient;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const [existing] = await readIdentityFile(path);
+  return identityToRecipient(existing!);
 }

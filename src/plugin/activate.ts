@@ -153,6 +153,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
           bus,
           store,
           identity,
+          recipients: settings.headOfficeRecipients,
           today: {
             day: req.businessDay,
             kind: 'day-close',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recipientProblem } from '../package/age-file.js';
 
 export const CustomerNumber = z.string().regex(/^[0-9]{1,12}$/, 'a customer number is 1 to 12 digits');
 
@@ -22,6 +23,22 @@ export const SettingsSchema = z
     customerNumber: CustomerNumber.nullable(),
     registerId: z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'a register id is 1 to 16 letters, digits or _'),
     headOfficeCustomerNumber: CustomerNumber.nullable(),
+    /**
+     * Head office's age X25519 recipients (`age1…`), separated by spaces,
+     * commas or line breaks; several while head office rotates its key. The
+     * register holds only these, never a key that decrypts.
+     */
+    headOfficeRecipients: z
+      .string()
+      .nullable()
+      .transform((text, ctx) => {
+        const list = (text ?? '').split(/[\s,]+/).filter((r) => r !== '');
+        for (const r of list) {
+          const problem = recipientProblem(r);
+          if (problem) ctx.addIssue({ code: 'custom', message: `"${r}" ${problem}` });
+        }
+        return list;
+      }),
     masterDataBackup: z.boolean(),
     backupStallSeconds: z.number().int().min(1).max(3600),
     includeTimeRecords: z.boolean(),
@@ -38,6 +55,14 @@ export const SettingsSchema = z
         code: 'custom',
         path: ['customerNumber'],
         message: 'is required when "Save transactions for the central" is on',
+      });
+    }
+    if (s.headOfficeRecipients.length === 0) {
+      // Without a recipient the day would travel in the clear: refused, not written unencrypted.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headOfficeRecipients'],
+        message: 'is required when "Save transactions for the central" is on: the day is written only encrypted to head office',
       });
     }
     if (s.headOfficeCustomerNumber === null) {
