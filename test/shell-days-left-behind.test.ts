@@ -111,7 +111,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     expect(line(fixed, 'PLAN_DAYS')).toContain('3 day(s) go to the USB stick: 2026-01-03, 2026-01-05, 2026-01-07');
     expect(fixed.stdout).toContain('sent: 20260103, 20260105, 20260107; pending: -.');
 
-    const verify = runDaystick(['verify', stick], dir);
+    const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', stick], dir);
     expect(verify.stdout).toMatch(/^20260103 +10001-1 +re-send +220 receipts +OK/m);
     expect(verify.code).toBe(0);
     const packages = await listPackages(stick);
