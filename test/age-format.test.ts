@@ -9,7 +9,8 @@ import { PRIVATE_KEY_FILE } from '../src/export/register-keys.js';
 import { HEAD_OFFICE_AGE_IDENTITY_FILE } from '../src/headoffice/head-office-keys.js';
 import { readIdentityFile, recipientProblem } from '../src/package/age-file.js';
 import { listPackages, type PackageVerdict, signManifest, verifyPackage } from '../src/package/index.js';
-import { runDaystick } from './support/shell-session.js';
+import { createDemoJournalFile } from '../src/journal/demo-journal.js';
+import { runDaystick, runShellScript } from './support/shell-session.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 
 // Format 2 against the real `age` CLI (/usr/bin/age): both directions, and every new rule on a damaged package.
@@ -276,4 +277,45 @@ test('version 1 stays readable: the fixture written before format 2 verifies and
   expect(imported.code).toBe(0);
   expect(imported.stdout).toMatch(new RegExp(`^${REGISTER} +${DAY} +day-close +40 imported +100%$`, 'm'));
   expect((await stat(join(stick, 'DAYSTICK', REGISTER, 'acks'))).isDirectory()).toBe(true);
+});
+
+test('after a scripted close of the reference shell nothing of the business data is greppable on the stick, and head office imports it without setup', async () => {
+  const dir = join(work, 'demo');
+  await mkdir(join(dir, 'sticks', 'STICK1'), { recursive: true });
+  await createDemoJournalFile(join(dir, 'journal.sqlite'), { start: '20260101', days: 3, receiptsPerDay: 20, seed: 'age', closedDays: 2 });
+  const close = await runShellScript(['--journal', 'journal.sqlite', '--stick-root', 'sticks', '--backup', 'off', '--wait-stick', '10'], ['close'], dir);
+  expect(close.code).toBe(0);
+  expect(close.promptIds).toContain('NOTE_2');
+  const identity = join(dir, '.daystick', 'headoffice-age-identity.txt');
+  expect((await stat(identity)).mode & 0o777).toBe(0o600);
+  const stick = join(dir, 'sticks', 'STICK1');
+  const { stdout: files } = await run('find', [stick, '-type', 'f']);
+  const data = files.trim().split('\n').filter((f) => f.endsWith('.zip.age'));
+  expect(data).toHaveLength(1);
+  expect(files).not.toMatch(/\.zip\n|AGE-SECRET-KEY/);
+  const zip = join(dir, 'head-office.zip');
+  await run('age', ['-d', '-i', identity, '-o', zip, data[0]!]);
+  const receipts = (await run('unzip', ['-p', zip, 'receipts.ndjson'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (await run('unzip', ['-p', zip, 'receipt-lines.ndjson'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const times = (await run('unzip', ['-p', zip, 'time-records.ndjson'])).stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const contents = JSON.parse((await run('unzip', ['-p', zip, 'contents.json'])).stdout);
+  const secrets = [
+    ...receipts.map((r) => r.receiptId as string),
+    ...times.map((t) => t.employeeId as string),
+    ...lines.slice(0, 20).map((l) => l.description as string),
+    String(contents.controlTotals.grossMinor),
+    'AGE-SECRET-KEY',
+  ];
+  expect(receipts.length).toBeGreaterThan(0);
+  for (const secret of new Set(secrets)) {
+    const found = await run('grep', ['-r', '-a', '-F', '-l', secret, stick]).then(
+      (r) => r.stdout,
+      (err: { code: number }) => (err.code === 1 ? '' : Promise.reject(err)),
+    );
+    expect({ secret, found }).toEqual({ secret, found: '' });
+  }
+  const imported = runDaystick(['import', stick, '--central', 'central.sqlite', '--head-office-customer', '10000'], dir);
+  expect(imported.stderr).toBe('');
+  expect(imported.code).toBe(0);
+  expect(imported.stdout).toMatch(new RegExp(`^10001-1 +\\d{8} +day-close +${receipts.length} imported +100%$`, 'm'));
 });
