@@ -282,7 +282,7 @@ test('version 1 stays readable: the fixture written before format 2 verifies and
 test('after a scripted close of the reference shell nothing of the business data is greppable on the stick, and head office imports it without setup', async () => {
   const dir = join(work, 'demo');
   await mkdir(join(dir, 'sticks', 'STICK1'), { recursive: true });
-  await createDemoJournalFile(join(dir, 'journal.sqlite'), { start: '20260101', days: 3, receiptsPerDay: 20, seed: 'age', closedDays: 2 });
+  await createDemoJournalFile(join(dir, 'journal.sqlite'), { start: '20260101', days: 3, receiptsPerDay: 20, seed: 'age', badRecords: 0, closedDays: 2 });
   const close = await runShellScript(['--journal', 'journal.sqlite', '--stick-root', 'sticks', '--backup', 'off', '--wait-stick', '10'], ['close'], dir);
   expect(close.code).toBe(0);
   expect(close.promptIds).toContain('NOTE_2');
