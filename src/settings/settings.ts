@@ -28,17 +28,7 @@ export const SettingsSchema = z
      * commas or line breaks; several while head office rotates its key. The
      * register holds only these, never a key that decrypts.
      */
-    headOfficeRecipients: z
-      .string()
-      .nullable()
-      .transform((text, ctx) => {
-        const list = (text ?? '').split(/[\s,]+/).filter((r) => r !== '');
-        for (const r of list) {
-          const problem = recipientProblem(r);
-          if (problem) ctx.addIssue({ code: 'custom', message: `"${r}" ${problem}` });
-        }
-        return list;
-      }),
+    headOfficeRecipients: z.string().nullable(),
     masterDataBackup: z.boolean(),
     backupStallSeconds: z.number().int().min(1).max(3600),
     includeTimeRecords: z.boolean(),
@@ -57,7 +47,11 @@ export const SettingsSchema = z
         message: 'is required when "Save transactions for the central" is on',
       });
     }
-    if (s.headOfficeRecipients.length === 0) {
+    for (const r of recipientList(s.headOfficeRecipients)) {
+      const problem = recipientProblem(r);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['headOfficeRecipients'], message: `"${r}" ${problem}` });
+    }
+    if (recipientList(s.headOfficeRecipients).length === 0) {
       // Without a recipient the day would travel in the clear: refused, not written unencrypted.
       ctx.addIssue({
         code: 'custom',
@@ -75,6 +69,11 @@ export const SettingsSchema = z
   });
 
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** The recipients of the setting, separated by spaces, commas or line breaks. */
+export function recipientList(text: string | null): string[] {
+  return (text ?? '').split(/[\s,]+/).filter((r) => r !== '');
+}
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
