@@ -28,7 +28,7 @@ export const SettingsSchema = z
      * commas or line breaks; several while head office rotates its key. The
      * register holds only these, never a key that decrypts.
      */
-    headOfficeRecipients: z.string().nullable(),
+    headOfficeRecipients: z.union([z.string(), z.null()]),
     masterDataBackup: z.boolean(),
     backupStallSeconds: z.number().int().min(1).max(3600),
     includeTimeRecords: z.boolean(),

@@ -79,7 +79,7 @@ describe('settings from the manifest', () => {
       const registerDir = join(host.media.root, 'STICK1', 'DAYSTICK', '10002-1');
       const manifestName = (await readdir(registerDir)).find((n) => n.endsWith('.manifest.json'))!;
       const folder = JSON.parse(await readFile(join(registerDir, manifestName), 'utf8'));
-      expect(folder).toMatchObject({ customerNumber: '10002', registerId: '1', includesTimeRecords: true });
+      expect(folder).toMatchObject({ customerNumber: '10002', registerId: '1', formatVersion: 2 });
     } finally {
       await removeTestDir(dir);
     }
