@@ -83,13 +83,13 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
     expect(first.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
 
     const central = join(dir, 'central.sqlite');
-    const imported = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000'], dir);
+    const imported = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000', '--identity', 'headoffice-age-identity.txt'], dir);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/^10001-1 +20260105 +day-close +25 imported +100%$/m);
     expect(centralCount(central, "SELECT COUNT(*) FROM receipts WHERE business_day = '20260105'")).toBe(25);
 
-    const again = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000'], dir);
+    const again = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000', '--identity', 'headoffice-age-identity.txt'], dir);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^10001-1 +20260105 +day-close +25 already-imported +100%$/m);
     expect(centralCount(central, 'SELECT COUNT(*) FROM receipts')).toBe(25);

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Disposable, RemovableMediaPort } from '../src/host/ports.js';
@@ -25,6 +27,7 @@ import {
   makeTestDir,
   RecordingDisplay,
   removeTestDir,
+  TEST_HEAD_OFFICE_IDENTITY,
   type TestHost,
   until,
 } from './support/test-host.js';
@@ -39,7 +42,10 @@ import {
 /** `daystick verify` in a child process, awaited: a blocked event loop here could stall the FUSE daemon's stick. */
 function daystickVerify(target: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [DAYSTICK_BIN, 'verify', target], { timeout: 60_000 }, (error, stdout, stderr) => {
+    // The test host's packages are encrypted to the tests' head-office recipient; verify checks them with its identity.
+    const identity = path.join(tmpdir(), `daystick-test-identity-${process.pid}.txt`);
+    writeFileSync(identity, `${TEST_HEAD_OFFICE_IDENTITY}\n`, { mode: 0o600 });
+    execFile(process.execPath, [DAYSTICK_BIN, 'verify', '--identity', identity, target], { timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, stdout, stderr });
     });

@@ -100,7 +100,7 @@ function closeSessions(kind: StickKind): void {
     // The backup was taken after the closing was recorded, so it holds Z 5.
     expect(registerDbCount(backup, 'SELECT MAX(z_number) FROM F_CLOSING')).toBe(5);
 
-    const verify = runDaystick(['verify', s.path], dir);
+    const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
     expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +25 receipts +OK/m);
     expect(verify.stdout).toMatch(/1 packages? checked: 1 whole, 0 with problems/);
     expect(verify.code).toBe(0);
@@ -113,7 +113,7 @@ function closeSessions(kind: StickKind): void {
     expect(run.promptIds).toContain('NOTE_2');
     expect(run.promptIds).not.toContain('NOTE_1');
     expect(existsSync(join(s.path, REGISTER_FOLDER, 'masterdata', BACKUP_FILE_NAME))).toBe(false);
-    expect(runDaystick(['verify', s.path], dir).code).toBe(0);
+    expect(runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir).code).toBe(0);
   });
 
   it('postpones a close when no stick comes within --wait-stick, and the next close carries both days', async () => {
@@ -138,7 +138,7 @@ function closeSessions(kind: StickKind): void {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/1 of 2 commands did not succeed/);
 
-    const verify = runDaystick(['verify', s.path], dir);
+    const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
     expect(verify.stdout).toMatch(/^20260105 .*day-close .*OK/m);
     expect(verify.stdout).toMatch(/2 packages? checked: 2 whole, 0 with problems/);
     expect(verify.code).toBe(0);
@@ -154,7 +154,7 @@ function closeSessions(kind: StickKind): void {
     const run = await session.finished();
     expect(run.code).toBe(0);
     expect(run.promptIds).toContain('NOTE_2');
-    expect(runDaystick(['verify', s.path], dir).code).toBe(0);
+    expect(runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir).code).toBe(0);
   });
 
   it('at end of input still finishes a close that waits for a stick', async () => {
@@ -166,7 +166,7 @@ function closeSessions(kind: StickKind): void {
     const run = await session.finished();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
-    expect(runDaystick(['verify', s.path], dir).code).toBe(0);
+    expect(runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir).code).toBe(0);
   });
 
   it('two sticks and input ending during the choice: the close postpones and neither stick is written', async () => {
@@ -194,7 +194,7 @@ function closeSessions(kind: StickKind): void {
     expect(run.stdout).toMatch(/^\[QUEUE_ENTRY\] Queued: 2 Jan 2026, time-recording data: no/m);
     expect(run.stdout).toContain('sent: 2 Jan 2026 and 5 Jan 2026');
 
-    const verify = runDaystick(['verify', s.path], dir);
+    const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
     expect(verify.stdout).toMatch(/^20260102 +10001-1 +re-send +25 receipts +OK/m);
     expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +25 receipts +OK/m);
     expect(verify.code).toBe(0);
@@ -214,7 +214,7 @@ function closeSessions(kind: StickKind): void {
     );
     expect(run.stdout).toMatch(/^\[NOTE_1\] Die Buchungsdaten für die Zentrale wurden auf dem USB-Stick gespeichert/m);
     expect(run.stdout).toMatch(/^\[NOTE_2\] .*Sie können den Stick jetzt entfernen\.$/m);
-    expect(runDaystick(['verify', s.path], dir).code).toBe(0);
+    expect(runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir).code).toBe(0);
   });
 }
 

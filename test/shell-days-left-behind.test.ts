@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
-import { listPackages, readEntryRecords } from '../src/package/index.js';
+import { readIdentityFile } from '../src/package/age-file.js';
+import { listPackages, readEntryRecords, verifyPackage } from '../src/package/index.js';
 import { DAYSTICK_BIN, promptIdsOf, runDaystick, type ShellRun } from './support/shell-session.js';
 
 /**
@@ -111,14 +112,20 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     expect(line(fixed, 'PLAN_DAYS')).toContain('3 days go to the USB stick: 3 Jan 2026, 5 Jan 2026 and 7 Jan 2026');
     expect(fixed.stdout).toContain('sent: 3 Jan 2026, 5 Jan 2026 and 7 Jan 2026; pending: -.');
 
-    const verify = runDaystick(['verify', stick], dir);
+    const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', stick], dir);
     expect(verify.stdout).toMatch(/^20260103 +10001-1 +re-send +220 receipts +OK/m);
     expect(verify.code).toBe(0);
     const packages = await listPackages(stick);
     const of = (day: string) => packages.filter((p) => p.businessDay === day && p.dataPath !== null);
     const quarantine = async (day: string) => {
       const rows: { source: string; reason: string; record: { receiptId?: string; postingId?: string } }[] = [];
-      for (const p of of(day)) for await (const r of readEntryRecords(p.dataPath!, 'quarantine.ndjson')) rows.push(r as never);
+      // The data files are encrypted to head office: read the zips as head office decrypts them.
+      const identities = await readIdentityFile(join(dir, 'headoffice-age-identity.txt'));
+      for (const p of of(day)) {
+        const plainDir = mkdtempSync(join(dir, 'plain-'));
+        const verdict = await verifyPackage(p, { identities, plainDir });
+        for await (const r of readEntryRecords(verdict.plainDataPath!, 'quarantine.ndjson')) rows.push(r as never);
+      }
       return rows;
     };
     const stray = await quarantine('20260107');

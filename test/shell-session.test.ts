@@ -187,7 +187,7 @@ describe('daystick shell, scripted questions', () => {
     expect(options).toHaveLength(2);
     const chosen = options[1]!.includes('BRAVO') ? 'BRAVO' : 'ALPHA';
     const other = chosen === 'BRAVO' ? 'ALPHA' : 'BRAVO';
-    expect(runDaystick(['verify', join(dir, 'sticks', chosen)], dir).code).toBe(0);
+    expect(runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', join(dir, 'sticks', chosen)], dir).code).toBe(0);
     expect(existsSync(join(dir, 'sticks', other, 'DAYSTICK'))).toBe(false);
   });
 });

@@ -193,10 +193,19 @@ test('an edited manifest without a new signature is a bad signature', async () =
   expect(codes(await verdictOf(copy.stick))).toEqual(['bad-signature']);
 });
 
-test('an unknown format version is refused before anything else', async () => {
+test('a version-1 manifest relabelled version 2 is no version-2 manifest', async () => {
   const copy = await copyOfGood();
   await resignedManifest(copy, (m) => {
     m.formatVersion = 2;
+  });
+  const v = await verdictOf(copy.stick);
+  expect(codes(v)).toEqual(['bad-manifest']);
+});
+
+test('an unknown format version is refused before anything else', async () => {
+  const copy = await copyOfGood();
+  await resignedManifest(copy, (m) => {
+    m.formatVersion = 3;
   });
   const v = await verdictOf(copy.stick);
   expect(codes(v)).toEqual(['unknown-format-version']);

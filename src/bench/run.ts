@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createDeflateRaw } from 'node:zlib';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { DEFLATE_LEVEL, writeDayPackage } from '../export/write-day-package.js';
 import { forEachEntry } from '../package/reader.js';
 import { closeBenchSection, runJournalReadChild } from './close-bench.js';
@@ -40,7 +41,7 @@ export interface CaseResult {
   outputBytes: number;
 }
 
-type CaseName = 'export' | 'baseline-stringify';
+type CaseName = 'export' | 'export-encrypted' | 'baseline-stringify';
 
 // ---------------------------------------------------------------- child side
 
@@ -55,8 +56,11 @@ async function runCase(name: CaseName, spec: SyntheticDaySpec, outDir: string): 
   const cpuBefore = process.cpuUsage();
   let ndjsonBytes = 0;
   let outputBytes = 0;
-  if (name === 'export') {
+  // Made before the clock starts: head office's key is not the register's work.
+  const recipients = name === 'export-encrypted' ? [await identityToRecipient(await generateX25519Identity())] : undefined;
+  if (name === 'export' || name === 'export-encrypted') {
     const written = await writeDayPackage({
+      ...(recipients ? { recipients } : {}),
       stickPath: outDir,
       identity: { customerNumber: '90001', registerId: '1' },
       businessDay: DAY,
@@ -176,7 +180,9 @@ const exportSection: BenchSection = {
   async run(work) {
     const largeA: CaseResult[] = [];
     const largeExport: CaseResult[] = [];
+    const largeEncrypted: CaseResult[] = [];
     const ratios: number[] = [];
+    const encryptionRatios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const dirA = join(work, `a-${round}`);
       const dirE = join(work, `e-${round}`);
@@ -184,9 +190,16 @@ const exportSection: BenchSection = {
       await mkdir(dirE);
       const a = await runChild('baseline-stringify', LARGE_DAY, dirA);
       const e = await runChild('export', LARGE_DAY, dirE);
+      const dirX = join(work, `x-${round}`);
+      await mkdir(dirX);
+      const x = await runChild('export-encrypted', LARGE_DAY, dirX);
+      await rm(dirX, { recursive: true, force: true });
       largeA.push(a);
       largeExport.push(e);
+      largeEncrypted.push(x);
       ratios.push(e.wallMs / a.wallMs);
+      encryptionRatios.push(x.wallMs / e.wallMs);
+      console.log(`  round ${round}: ${describeCase('export encrypted to head office (age, format 2)', x)}  = ${fmt(x.wallMs / e.wallMs, 2)}x export in the clear`);
       console.log(`  round ${round}: ${describeCase('baseline (a) JSON.stringify → file', a)}`);
       console.log(`  round ${round}: ${describeCase(`export (deflate level ${DEFLATE_LEVEL})`, e)}  = ${fmt(e.wallMs / a.wallMs, 2)}x (a)`);
       if (round < ROUNDS) await rm(dirA, { recursive: true, force: true });
@@ -219,6 +232,9 @@ const exportSection: BenchSection = {
     // Each round runs (a) and the export back to back, so the per-round ratio cancels the machine's drift.
     console.log(`  export                          median ${fmt(e, 0)} ms; median of per-round ratios ${fmt(median(ratios), 2)}x (a) [target ≤ 1.30x]`);
     console.log(`                                  per round ${ratios.map((r) => fmt(r, 2)).join(', ')}; ratio of medians ${fmt(e / a, 2)}x`);
+    console.log(
+      `  encryption (age) cost           median ${fmt(median(largeEncrypted.map((r) => r.wallMs)), 0)} ms; median of per-round ratios ${fmt(median(encryptionRatios), 2)}x export in the clear [target ≤ 1.10x]; CPU ${fmt(median(largeEncrypted.map((r) => r.cpuMs)) / eCpu, 2)}x; peak RSS ${fmt(Math.max(...largeEncrypted.map((r) => r.maxRssMiB)))} MiB`,
+    );
     console.log(`  CPU (all threads)               export ${fmt(eCpu, 0)} ms vs (a) ${fmt(aCpu, 0)} ms = ${fmt(eCpu / aCpu, 2)}x`);
     console.log(`  package size                    ${fmt(mib(largeExport[0]!.outputBytes), 2)} MiB (${fmt((100 * largeExport[0]!.outputBytes) / largeExport[0]!.ndjsonBytes, 1)}% of NDJSON)`);
     console.log(`  peak RSS large export           ${fmt(peak)} MiB [target < 200 MiB]; baseline (a) ${fmt(Math.max(...largeA.map((r) => r.maxRssMiB)))} MiB`);

@@ -74,6 +74,14 @@ export interface WriteDayRequest {
   timeRecording: TimeRecordingPort;
   /** Folder holding the register's signing key pair (the plugin's storage). */
   keyDir: string;
+  /**
+   * Head office's age X25519 recipients (`age1…`): the data file is
+   * encrypted to each of them (format version 2). Absent, the writer writes
+   * a version-1 package in the clear: only tests do that (version-1 damage
+   * tests and fixtures); the plugin always passes them and refuses to close
+   * without (settings field `headOfficeRecipients`).
+   */
+  recipients?: readonly string[];
   now: () => number;
   signal: AbortSignal;
   onProgress?: (done: number, total: number) => void;

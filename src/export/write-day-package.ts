@@ -6,6 +6,7 @@ import type { BusinessDay } from '../host/business-day.js';
 import { ControlTotalsAccumulator } from '../package/control-totals.js';
 import {
   DATA_SUFFIX,
+  DATA_SUFFIX_V1,
   type EntryName,
   MANIFEST_SUFFIX,
   PUBLIC_KEY_FILE,
@@ -14,7 +15,16 @@ import {
   packageStem,
   registerFolderName,
 } from '../package/layout.js';
-import { FORMAT_VERSION, type EntryInfo, type Manifest } from '../package/manifest.js';
+import {
+  CONTENTS_ENTRY,
+  type Contents,
+  type EntryInfo,
+  FORMAT_VERSION,
+  FORMAT_VERSION_1,
+  type ManifestV1,
+  type ManifestV2,
+} from '../package/manifest.js';
+import { encryptingStream } from '../package/age-file.js';
 import type { QuarantineSource } from '../package/rows.js';
 import { manifestSignatureValid, signManifest } from '../package/signing.js';
 import { ExportError, type WriteDayRequest, type WriteDayStep, type WrittenPackage } from './export-contract.js';
@@ -68,7 +78,9 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
   const registerDir = join(stickPath, STICK_ROOT_FOLDER, folderName);
   const packageId = randomUUID();
   const stem = packageStem(businessDay, packageId);
-  const dataPath = join(registerDir, stem + DATA_SUFFIX);
+  const recipients = request.recipients ?? null;
+  const dataName = stem + (recipients ? DATA_SUFFIX : DATA_SUFFIX_V1);
+  const dataPath = join(registerDir, dataName);
   const manifestPath = join(registerDir, stem + MANIFEST_SUFFIX);
   const signaturePath = join(registerDir, stem + SIGNATURE_SUFFIX);
 
@@ -99,7 +111,7 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       request.onTiming?.(name, now - stepStarted);
       stepStarted = now;
     };
-    const data = await writeDataZip(request, dataPath, spoolDir);
+    const data = await writeDataZip(request, dataPath, spoolDir, recipients, packageId);
     timed('data');
 
     step = 'reading the data file back';
@@ -109,23 +121,38 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       throw new ExportError('verify-failed', `the data file ${dataPath} read back from the stick differs from what was written`);
     }
 
-    const manifest: Manifest = {
-      formatVersion: FORMAT_VERSION,
-      packageId,
-      customerNumber: identity.customerNumber,
-      registerId: identity.registerId,
-      businessDay,
-      closingNumber: request.closingNumber,
-      createdAt: new Date(request.now()).toISOString(),
-      kind: request.kind,
-      includesTimeRecords: request.includeTimeRecords,
-      dataFile: { name: stem + DATA_SUFFIX, bytes: data.file.bytes, sha256: data.file.sha256 },
-      entries: data.entries,
-      controlTotals: data.controlTotals,
-      quarantined: data.quarantined,
-      signatureAlgorithm: 'Ed25519',
-      publicKeyId: keys.keyId,
-    };
+    const dataFile = { name: dataName, bytes: data.file.bytes, sha256: data.file.sha256 };
+    const manifest: ManifestV1 | ManifestV2 = recipients
+      ? {
+          formatVersion: FORMAT_VERSION,
+          packageId,
+          customerNumber: identity.customerNumber,
+          registerId: identity.registerId,
+          businessDay,
+          createdAt: new Date(request.now()).toISOString(),
+          kind: request.kind,
+          dataFile,
+          encryption: 'age',
+          signatureAlgorithm: 'Ed25519',
+          publicKeyId: keys.keyId,
+        }
+      : {
+          formatVersion: FORMAT_VERSION_1,
+          packageId,
+          customerNumber: identity.customerNumber,
+          registerId: identity.registerId,
+          businessDay,
+          closingNumber: request.closingNumber,
+          createdAt: new Date(request.now()).toISOString(),
+          kind: request.kind,
+          includesTimeRecords: request.includeTimeRecords,
+          dataFile,
+          entries: data.entries,
+          controlTotals: data.controlTotals,
+          quarantined: data.quarantined,
+          signatureAlgorithm: 'Ed25519',
+          publicKeyId: keys.keyId,
+        };
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
     const signatureText = signManifest(manifestBytes, keys.privateKeyPem);
 
@@ -173,7 +200,7 @@ async function placePublicKey(registerDir: string, publicKeyPem: string, signal:
 interface WrittenData {
   file: { bytes: number; sha256: string };
   entries: EntryInfo[];
-  controlTotals: Manifest['controlTotals'];
+  controlTotals: ManifestV1['controlTotals'];
   quarantined: number;
   exactKept: number;
   unbalanced: number;
@@ -189,7 +216,13 @@ interface WrittenData {
  * reaches the stick while the next journal source is still being read.
  * Memory stays flat for any day size.
  */
-async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir: string): Promise<WrittenData> {
+async function writeDataZip(
+  request: WriteDayRequest,
+  dataPath: string,
+  spoolDir: string,
+  recipients: readonly string[] | null,
+  packageId: string,
+): Promise<WrittenData> {
   const { businessDay, journal, timeRecording } = request;
   const internal = new AbortController();
   const signal = AbortSignal.any([request.signal, internal.signal]);
@@ -203,7 +236,10 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
   archive.on('error', onFirstError);
   archive.on('warning', onFirstError);
 
-  const writing = writeFileDurably(dataPath, archive, signal).catch((err) => {
+  // Version 2: the zip is encrypted as it streams, so no plaintext byte reaches the stick.
+  const writing = (recipients ? encryptingStream(archive, recipients) : Promise.resolve(archive))
+    .then((source) => writeFileDurably(dataPath, source, signal))
+    .catch((err) => {
     onFirstError(err);
     throw err;
   });
@@ -377,13 +413,30 @@ async function writeDataZip(request: WriteDayRequest, dataPath: string, spoolDir
       appendToZip(time, await time.end());
     }
     appendToZip(quarantine, await quarantine.end());
+    const controlTotals = totals.result();
+    if (recipients) {
+      // The business half of the manifest, last in the zip: inside the encryption (section 5.1).
+      const contents: Contents = {
+        formatVersion: FORMAT_VERSION,
+        packageId,
+        customerNumber: request.identity.customerNumber,
+        registerId: request.identity.registerId,
+        businessDay,
+        closingNumber: request.closingNumber,
+        includesTimeRecords: request.includeTimeRecords,
+        entries,
+        controlTotals,
+        quarantined: quarantine.records,
+      };
+      archive.append(Buffer.from(`${JSON.stringify(contents, null, 2)}\n`, 'utf8'), { name: CONTENTS_ENTRY, date, mode: 0o644 });
+    }
     request.onProgress?.(progressDone, progressTotal);
     // finalize()'s promise waits for the archive's end, which never comes if the file side failed; the
     // file pipeline below is what says the bytes arrived, and archive errors reach it as stream errors.
     archive.finalize().catch(() => undefined);
     return {
       entries,
-      controlTotals: totals.result(),
+      controlTotals,
       quarantined: quarantine.records,
       exactKept,
       unbalanced,

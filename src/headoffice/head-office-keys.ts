@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { AGE_IDENTITY_FILE } from '../package/age-file.js';
 import type { HeadOfficeSigningKey } from '../package/acknowledgement.js';
 import { loadOrCreatePrivateKeyPem } from '../package/ed25519-key-file.js';
 import { publicKeyIdOf } from '../package/signing.js';
@@ -33,3 +34,13 @@ export async function loadOrCreateHeadOfficeKey(folder: string): Promise<HeadOff
   const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   return { privateKeyPem, publicKeyPem, keyId: publicKeyIdOf(publicKeyPem), path };
 }
+
+/**
+ * Head office's age identity (the key that opens version-2 data files), by
+ * default in the key folder beside the central journal: the demo shell puts
+ * one there, so a newcomer's first import needs no setup. It is never
+ * written onto a stick; registers get only its recipient.
+ */
+export const HEAD_OFFICE_AGE_IDENTITY_FILE = AGE_IDENTITY_FILE;
+/** Where the reference shell puts the demo's head-office identity: beside its data folder (`./.daystick/data`). */
+export const DEMO_AGE_IDENTITY_PATH = `.daystick/${AGE_IDENTITY_FILE}`;

@@ -8,7 +8,16 @@ import type { LoggerPort } from '../host/ports.js';
 import { BackupRefusedError } from '../package/backup-manifest.js';
 import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from './central-settings.js';
 import type { CentralStore } from './central-store.js';
-import { type HeadOfficeKeyPair, defaultKeyFolder, loadOrCreateHeadOfficeKey } from './head-office-keys.js';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readIdentityFile } from '../package/age-file.js';
+import {
+  DEMO_AGE_IDENTITY_PATH,
+  HEAD_OFFICE_AGE_IDENTITY_FILE,
+  type HeadOfficeKeyPair,
+  defaultKeyFolder,
+  loadOrCreateHeadOfficeKey,
+} from './head-office-keys.js';
 import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { isPostgresUrl, openCentralStore } from './open-central-store.js';
@@ -26,6 +35,9 @@ const USAGE = `usage:
   --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
                               beside the SQLite file; required with PostgreSQL)
+  --identity FILE             head office's age identity, which opens the encrypted data files (default:
+                              ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, else the demo
+                              shell's ${DEMO_AGE_IDENTITY_PATH})
   --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
                               import refuses packages carrying it (0010000 and 10000 are the same number)
   --without-stock-postings    leave merchandise-management (stock) postings out
@@ -45,6 +57,7 @@ a conflict, an acknowledgement not written, a reconciliation it cannot fix, no p
 const ArgsSchema = z.strictObject({
   central: z.string({ error: '--central FILE|postgres://... is required' }).min(1, '--central must not be empty'),
   keys: z.string().min(1).optional(),
+  identity: z.string().min(1).optional(),
   'head-office-customer': z.string().min(1, '--head-office-customer must not be empty').optional(),
   'without-stock-postings': z.boolean().default(false),
   'accept-new-key': z.array(z.string().regex(/^[^-]+-.+$/, '--accept-new-key takes <customerNumber>-<registerId>')).default([]),
@@ -83,6 +96,7 @@ export function parseImportArgs(args: string[]): ImportArgs {
       options: {
         central: { type: 'string' },
         keys: { type: 'string' },
+        identity: { type: 'string' },
         'head-office-customer': { type: 'string' },
         'without-stock-postings': { type: 'boolean' },
         'accept-new-key': { type: 'string', multiple: true },
@@ -203,7 +217,23 @@ export async function runImportCommand(
       io.stderr.write(`daystick import: head-office key in ${keyFolder}: ${(err as Error).message}\n`);
       return 2;
     }
+    let identities: string[] = [];
+    const exists = (path: string) => access(path).then(() => true, () => false);
+    // Given, else beside the central journal, else the demo shell's (run from the same folder).
+    let identityFile: string | null = a.identity !== undefined ? resolve(a.identity) : join(keyFolder!, HEAD_OFFICE_AGE_IDENTITY_FILE);
+    if (a.identity === undefined && !(await exists(identityFile))) {
+      identityFile = (await exists(resolve(DEMO_AGE_IDENTITY_PATH))) ? resolve(DEMO_AGE_IDENTITY_PATH) : null;
+    }
+    if (identityFile !== null) {
+      try {
+        identities = await readIdentityFile(identityFile);
+      } catch (err) {
+        io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+        return 2;
+      }
+    }
     const options: ImportOptions = {
+      identities,
       withoutStockPostings: a['without-stock-postings'],
       headOfficeCustomerNumber,
       acceptNewKeyFor: a['accept-new-key'],

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { hashFile } from '../export/durable-file.js';
 import type { z } from 'zod';
@@ -97,6 +98,8 @@ export interface ImportOptions {
   acceptNewKeyFor?: readonly string[];
   /** Null: no acknowledgements are written (e.g. a read-only copy of a stick). */
   headOfficeKey: HeadOfficeSigningKey | null;
+  /** Head office's age identities, which open version-2 data files; without them such packages are refused. */
+  identities?: readonly string[];
   now?: () => Date;
   /** `manifest` is null until the package has passed verification. */
   onPhase?: (phase: 'verifying' | 'importing' | 'acknowledging', manifest: Manifest | null) => void;
@@ -124,6 +127,21 @@ export async function importPackage(
   store: CentralStore,
   location: PackageLocation,
   options: ImportOptions,
+): Promise<PackageImportResult> {
+  // A version-2 package's decrypted zip lives here, head office's own temp space (0700), for this import only.
+  const plainDir = await mkdtemp(join(tmpdir(), 'daystick-import-'));
+  try {
+    return await importVerifiedPackage(store, location, options, plainDir);
+  } finally {
+    await rm(plainDir, { recursive: true, force: true });
+  }
+}
+
+async function importVerifiedPackage(
+  store: CentralStore,
+  location: PackageLocation,
+  options: ImportOptions,
+  plainDir: string,
 ): Promise<PackageImportResult> {
   const now = options.now ?? (() => new Date());
   const base = { location, counts: null, conflicts: [], unbalanced: [], acknowledgement: { state: 'not-written' } as AckOutcome };
@@ -153,7 +171,14 @@ export async function importPackage(
     }
     return result;
   }
-  const verdict = await verifyPackage(location);
+  const verdict = await verifyPackage(location, { identities: options.identities ?? [], plainDir });
+  if (verdict.ok && !verdict.contentsChecked) {
+    const refusal: Refusal = {
+      code: 'decrypt-failed',
+      message: "the data file is encrypted to head office and no identity was given (--identity FILE): nothing imported",
+    };
+    return { ...base, manifest: null, status: 'refused', refusals: [refusal] };
+  }
   if (!verdict.ok || !verdict.manifest) {
     return { ...base, manifest: verdict.manifest, status: 'refused', refusals: verdict.problems.map((p) => ({ code: p.code, message: p.message })) };
   }
@@ -163,7 +188,7 @@ export async function importPackage(
 
   const manifestBytes = await readFile(location.manifestPath!);
   const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');
-  if (JSON.stringify(parseManifest(manifestBytes)) !== JSON.stringify(manifest)) {
+  if (JSON.stringify(parseManifest(manifestBytes)) !== JSON.stringify(verdict.stored)) {
     return {
       ...base,
       manifest,
@@ -189,7 +214,7 @@ export async function importPackage(
       if (storedNumber) throw new RefusedDuringImport(storedNumber);
       await pinRegisterKey(tx, manifest, publicKeyPem, importedAt, options.acceptNewKeyFor ?? []);
       await refuseReusedPackageId(tx, manifest, manifestSha256);
-      const result = await mergePackageRows(tx, location.dataPath!, manifest, provenance, options);
+      const result = await mergePackageRows(tx, verdict.plainDataPath ?? location.dataPath!, manifest, provenance, options);
       // The rows were read after verification: proving the file is still the verified one closes that gap before commit.
       const dataSha256 = (await hashFile(location.dataPath!)).sha256;
       if (dataSha256 !== manifest.dataFile.sha256) {

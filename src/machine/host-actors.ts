@@ -57,6 +57,8 @@ export interface DayCloseDeps {
   bus: PromptBus;
   store: StateStore;
   identity: RegisterIdentity;
+  /** Head office's age recipients: every package is encrypted to them (format 2). */
+  recipients: readonly string[];
   today: PlannedDay;
   /** Days written but unconfirmed by head office after this many closes go again. */
   unconfirmedResendAfterCloses: number;
@@ -197,6 +199,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             ...(presence.deviceId === null ? {} : { stickDeviceId: presence.deviceId }),
             stickListed: presence.stillListed,
             identity: deps.identity,
+            recipients: deps.recipients,
             businessDay: item.day,
             closingNumber: item.closingNumber ?? (await registerClosingNumber(host, item.day)),
             kind: item.kind,

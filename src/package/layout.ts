@@ -12,7 +12,10 @@ export const ACKS_FOLDER = 'acks';
 /** Every file still being written carries this suffix until its rename. */
 export const TEMP_SUFFIX = '.part';
 
-export const DATA_SUFFIX = '.zip';
+/** Version 1's data file, the zip in the clear (read, never written any more). */
+export const DATA_SUFFIX_V1 = '.zip';
+/** Version 2's data file: the zip encrypted to head office in the age format. */
+export const DATA_SUFFIX = '.zip.age';
 export const MANIFEST_SUFFIX = '.manifest.json';
 export const SIGNATURE_SUFFIX = '.manifest.sig';
 
@@ -87,6 +90,9 @@ export function parsePackageFileName(fileName: string): ParsedPackageFileName | 
   } else if (name.endsWith(DATA_SUFFIX)) {
     role = 'data';
     name = name.slice(0, -DATA_SUFFIX.length);
+  } else if (name.endsWith(DATA_SUFFIX_V1)) {
+    role = 'data';
+    name = name.slice(0, -DATA_SUFFIX_V1.length);
   } else {
     return null;
   }

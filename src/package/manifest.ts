@@ -7,7 +7,10 @@ import { ENTRY_NAMES, SAFE_NAME_PART } from './layout.js';
  * its manifest does. Readers refuse any formatVersion they do not know
  * before looking at the rest, so a future format never half-imports.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Head office still reads what registers wrote before the data was encrypted. */
+export const FORMAT_VERSION_1 = 1;
+export const KNOWN_FORMAT_VERSIONS: readonly number[] = [FORMAT_VERSION_1, FORMAT_VERSION];
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const Count = z.number().int().min(0);
@@ -46,8 +49,9 @@ export const ControlTotalsSchema = z.strictObject({
   byVatRate: z.array(VatRateTotalSchema),
 });
 
-export const ManifestSchema = z.strictObject({
-  formatVersion: z.literal(FORMAT_VERSION),
+/** Version 1: everything in the clear, in the manifest. */
+export const ManifestV1Schema = z.strictObject({
+  formatVersion: z.literal(FORMAT_VERSION_1),
   packageId: z.uuid(),
   customerNumber: NamePart,
   registerId: NamePart,
@@ -64,6 +68,68 @@ export const ManifestSchema = z.strictObject({
   publicKeyId: Sha256Hex,
 });
 
-export type Manifest = z.infer<typeof ManifestSchema>;
+const ManifestHead = {
+  packageId: z.uuid(),
+  customerNumber: NamePart,
+  registerId: NamePart,
+  businessDay: BusinessDaySchema,
+};
+
+/**
+ * Version 2 (section 3.2): only what a check without head office's key
+ * needs; the business half travels encrypted, as the zip's contents.json.
+ */
+export const ManifestV2Schema = z.strictObject({
+  formatVersion: z.literal(FORMAT_VERSION),
+  ...ManifestHead,
+  createdAt: z.iso.datetime({ offset: true }),
+  kind: z.enum(['day-close', 're-send']),
+  dataFile: z.strictObject({ name: z.string().min(1), bytes: Count, sha256: Sha256Hex }),
+  encryption: z.literal('age'),
+  signatureAlgorithm: z.literal('Ed25519'),
+  publicKeyId: Sha256Hex,
+});
+
+/** The zip's last entry in version 2 (section 5.1). */
+export const CONTENTS_ENTRY = 'contents.json';
+export const ContentsSchema = z.strictObject({
+  formatVersion: z.literal(FORMAT_VERSION),
+  ...ManifestHead,
+  closingNumber: z.number().int().min(0).nullable(),
+  includesTimeRecords: z.boolean(),
+  entries: z.array(EntryInfoSchema),
+  controlTotals: ControlTotalsSchema,
+  quarantined: Count,
+});
+
+export type ManifestV1 = z.infer<typeof ManifestV1Schema>;
+export type ManifestV2 = z.infer<typeof ManifestV2Schema>;
+export type Contents = z.infer<typeof ContentsSchema>;
+/**
+ * What a reader knows of a package once it is checked, in version 1's shape:
+ * a version-2 package's signed manifest joined with its decrypted contents.
+ */
+export type Manifest = Omit<ManifestV1, 'formatVersion'> & { formatVersion: 1 | 2 };
+
+/** A version-2 manifest joined with the contents.json it was checked against. */
+export function joinContents(manifest: ManifestV2, contents: Contents): Manifest {
+  return {
+    formatVersion: FORMAT_VERSION,
+    packageId: manifest.packageId,
+    customerNumber: manifest.customerNumber,
+    registerId: manifest.registerId,
+    businessDay: manifest.businessDay,
+    closingNumber: contents.closingNumber,
+    createdAt: manifest.createdAt,
+    kind: manifest.kind,
+    includesTimeRecords: contents.includesTimeRecords,
+    dataFile: manifest.dataFile,
+    entries: contents.entries,
+    controlTotals: contents.controlTotals,
+    quarantined: contents.quarantined,
+    signatureAlgorithm: manifest.signatureAlgorithm,
+    publicKeyId: manifest.publicKeyId,
+  };
+}
 export type EntryInfo = z.infer<typeof EntryInfoSchema>;
 export type ControlTotals = z.infer<typeof ControlTotalsSchema>;

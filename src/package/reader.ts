@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import yauzl from 'yauzl';
 import { type EntryName, PUBLIC_KEY_FILE, STICK_ROOT_FOLDER, parsePackageFileName } from './layout.js';
 import { jsonTextFacts, parsedKeyCount } from './json-text.js';
-import { FORMAT_VERSION, type Manifest, ManifestSchema } from './manifest.js';
+import { KNOWN_FORMAT_VERSIONS, type ManifestV1, ManifestV1Schema, type ManifestV2, ManifestV2Schema } from './manifest.js';
 
 /**
  * Reading packages from a stick or a folder, shared by `daystick verify` and
@@ -28,7 +28,10 @@ export interface PackageLocation {
   temporaryFiles: string[];
 }
 
-export type PackageFormatProblem = 'unknown-format-version' | 'bad-manifest';
+export type PackageFormatProblem = 'unknown-format-version' | 'bad-manifest' | 'bad-contents';
+
+/** A manifest as it lies on the stick: version 1 carries everything, version 2 only the keyless half. */
+export type StoredManifest = ManifestV1 | ManifestV2;
 
 export class PackageFormatError extends Error {
   constructor(
@@ -126,38 +129,10 @@ export async function listPackages(path: string): Promise<PackageLocation[]> {
  * Parses a manifest, refusing an unknown format version before anything
  * else: a newer writer may have changed what every other field means.
  */
-export function parseManifest(bytes: Buffer): Manifest {
-  if (!isUtf8(bytes)) throw new PackageFormatError('bad-manifest', 'manifest is not UTF-8');
-  const text = bytes.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new PackageFormatError('bad-manifest', `manifest is not JSON: ${(err as Error).message}`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new PackageFormatError('bad-manifest', 'manifest is not a JSON object');
-  }
-  // What every version shares (section 7): an object, no key twice, formatVersion written as an integer.
-  const facts = jsonTextFacts(text);
-  if (facts.keys !== parsedKeyCount(json)) {
-    throw new PackageFormatError('bad-manifest', 'manifest names a key twice');
-  }
-  const version = (json as { formatVersion?: unknown }).formatVersion;
-  if (!Number.isSafeInteger(version) || facts.fractionUnder === 'formatVersion') {
-    throw new PackageFormatError('bad-manifest', `manifest has no integer formatVersion (${JSON.stringify(version) ?? 'absent'})`);
-  }
-  if (version !== FORMAT_VERSION) {
-    throw new PackageFormatError(
-      'unknown-format-version',
-      `manifest has format version ${JSON.stringify(version)}, this reader knows only ${FORMAT_VERSION}`,
-    );
-  }
-  if (text.includes('\r')) throw new PackageFormatError('bad-manifest', 'manifest contains a CR: lines end in LF alone');
-  if (facts.fractionUnder !== null) {
-    throw new PackageFormatError('bad-manifest', `manifest field ${facts.fractionUnder}: a number is written with a fraction or exponent`);
-  }
-  const parsed = ManifestSchema.safeParse(json);
+export function parseManifest(bytes: Buffer): StoredManifest {
+  const json = checkedJsonObject(bytes, 'manifest', 'bad-manifest');
+  const version = json.formatVersion as number;
+  const parsed = (version === 1 ? ManifestV1Schema : ManifestV2Schema).safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new PackageFormatError(
@@ -168,7 +143,46 @@ export function parseManifest(bytes: Buffer): Manifest {
   return parsed.data;
 }
 
-export async function readManifest(manifestPath: string): Promise<{ manifest: Manifest; bytes: Buffer }> {
+/**
+ * Section 3's text rules, shared by the manifest and version 2's
+ * contents.json: UTF-8, one object, no key twice, an integer formatVersion
+ * this reader knows (checked before anything else), no CR, integers as digits.
+ */
+export function checkedJsonObject(bytes: Buffer, what: string, problem: 'bad-manifest' | 'bad-contents'): Record<string, unknown> {
+  if (!isUtf8(bytes)) throw new PackageFormatError(problem, `${what} is not UTF-8`);
+  const text = bytes.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new PackageFormatError(problem, `${what} is not JSON: ${(err as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new PackageFormatError(problem, `${what} is not a JSON object`);
+  }
+  // What every version shares (section 7): an object, no key twice, formatVersion written as an integer.
+  const facts = jsonTextFacts(text);
+  if (facts.keys !== parsedKeyCount(json)) {
+    throw new PackageFormatError(problem, `${what} names a key twice`);
+  }
+  const version = (json as { formatVersion?: unknown }).formatVersion;
+  if (!Number.isSafeInteger(version) || facts.fractionUnder === 'formatVersion') {
+    throw new PackageFormatError(problem, `${what} has no integer formatVersion (${JSON.stringify(version) ?? 'absent'})`);
+  }
+  if (!KNOWN_FORMAT_VERSIONS.includes(version as number)) {
+    throw new PackageFormatError(
+      problem === 'bad-manifest' ? 'unknown-format-version' : problem,
+      `${what} has format version ${JSON.stringify(version)}, this reader knows ${KNOWN_FORMAT_VERSIONS.join(' and ')}`,
+    );
+  }
+  if (text.includes('\r')) throw new PackageFormatError(problem, `${what} contains a CR: lines end in LF alone`);
+  if (facts.fractionUnder !== null) {
+    throw new PackageFormatError(problem, `${what} field ${facts.fractionUnder}: a number is written with a fraction or exponent`);
+  }
+  return json as Record<string, unknown>;
+}
+
+export async function readManifest(manifestPath: string): Promise<{ manifest: StoredManifest; bytes: Buffer }> {
   const bytes = await readFile(manifestPath);
   return { manifest: parseManifest(bytes), bytes };
 }

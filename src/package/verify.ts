@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashFile } from '../export/durable-file.js';
 import type yauzl from 'yauzl';
@@ -12,10 +13,19 @@ import {
   fastStockPostingOk,
   fastTimeRecordOk,
 } from './fast-checks.js';
-import { DATA_SUFFIX, ENTRY_NAMES, type EntryName, PUBLIC_KEY_FILE } from './layout.js';
+import { DecryptError, decryptFile } from './age-file.js';
+import { DATA_SUFFIX, DATA_SUFFIX_V1, ENTRY_NAMES, type EntryName, PUBLIC_KEY_FILE } from './layout.js';
 import { jsonTextFacts, parsedKeyCount } from './json-text.js';
-import type { Manifest } from './manifest.js';
-import { PackageFormatError, type PackageLocation, forEachEntry, ndjsonLines, readManifest } from './reader.js';
+import { CONTENTS_ENTRY, type Contents, ContentsSchema, type Manifest, type ManifestV2, joinContents } from './manifest.js';
+import {
+  PackageFormatError,
+  type PackageLocation,
+  type StoredManifest,
+  checkedJsonObject,
+  forEachEntry,
+  ndjsonLines,
+  readManifest,
+} from './reader.js';
 import {
   type PaymentRow,
   PaymentRowSchema,
@@ -45,6 +55,12 @@ export type PackageProblemCode =
   /** The data file is shorter than the manifest says. */
   | 'truncated'
   | 'data-hash-mismatch'
+  /** Version 2: no identity opens the data file, or its encrypted payload does not authenticate. */
+  | 'decrypt-failed'
+  /** Version 2: contents.json missing, not last, or not what section 5.1 says. */
+  | 'bad-contents'
+  /** Version 2: contents.json names another package, register or day than the signed manifest. */
+  | 'contents-mismatch'
   | 'unreadable-zip'
   /** A zip, but with what section 5 rules out: ZIP64, encryption, a compression other than deflate or stored. */
   | 'bad-zip'
@@ -69,9 +85,23 @@ export interface PackageProblem {
 
 export interface PackageVerdict {
   location: PackageLocation;
+  /** What the package says, in version 1's shape: null when the manifest is unreadable or a version-2 package was not decrypted. */
   manifest: Manifest | null;
+  /** The manifest as it lies on the stick. */
+  stored: StoredManifest | null;
+  /** False for a version-2 package checked without head office's identity: its zip was not looked at. */
+  contentsChecked: boolean;
+  /** Version 2 with `plainDir`: the decrypted zip, for the import to read; the caller removes it. */
+  plainDataPath: string | null;
   problems: PackageProblem[];
   ok: boolean;
+}
+
+export interface VerifyOptions {
+  /** Head office's age identities (`AGE-SECRET-KEY-1…`); without them a version-2 package's contents go unchecked. */
+  identities?: readonly string[];
+  /** Where to leave the decrypted zip of a version-2 package (else it is removed after the check). */
+  plainDir?: string;
 }
 
 /** Per entry: the row schema, and a fast check never laxer than it that spares zod on well-formed rows. */
@@ -90,11 +120,17 @@ const ROW_CHECKS: Record<EntryName, { schema: z.ZodType; fast: (row: unknown) =>
  * schema, and the control totals recomputed from the rows. It collects every
  * problem rather than stopping at the first, so a report names them all.
  */
-export async function verifyPackage(location: PackageLocation): Promise<PackageVerdict> {
+export async function verifyPackage(location: PackageLocation, options: VerifyOptions = {}): Promise<PackageVerdict> {
   const problems: PackageProblem[] = [];
+  let stored: StoredManifest | null = null;
+  let contentsChecked = true;
+  let plainDataPath: string | null = null;
   const verdict = (manifest: Manifest | null): PackageVerdict => ({
     location,
     manifest,
+    stored,
+    contentsChecked,
+    plainDataPath,
     problems,
     ok: problems.length === 0,
   });
@@ -108,10 +144,11 @@ export async function verifyPackage(location: PackageLocation): Promise<PackageV
     return verdict(null);
   }
 
-  let manifest: Manifest;
+  let manifest: StoredManifest;
   let manifestBytes: Buffer;
   try {
     ({ manifest, bytes: manifestBytes } = await readManifest(location.manifestPath));
+    stored = manifest;
   } catch (err) {
     if (err instanceof PackageFormatError) {
       problems.push({ code: err.problem, message: err.message });
@@ -123,9 +160,12 @@ export async function verifyPackage(location: PackageLocation): Promise<PackageV
   if (manifest.businessDay !== location.businessDay || manifest.packageId !== location.packageId) {
     problems.push({ code: 'misplaced', message: `manifest names day ${manifest.businessDay} package ${manifest.packageId}, the file is ${location.stem}` });
   }
-  if (manifest.dataFile.name !== `${location.stem}${DATA_SUFFIX}`) {
-    problems.push({ code: 'misplaced', message: `manifest names data file ${manifest.dataFile.name}, its own is ${location.stem}${DATA_SUFFIX}` });
+  const ownData = `${location.stem}${manifest.formatVersion === 1 ? DATA_SUFFIX_V1 : DATA_SUFFIX}`;
+  if (manifest.dataFile.name !== ownData) {
+    problems.push({ code: 'misplaced', message: `manifest names data file ${manifest.dataFile.name}, its own is ${ownData}` });
   }
+  // A version-2 folder entry of the other version's name is not this package's data file.
+  if (location.dataPath && !location.dataPath.endsWith(ownData)) location = { ...location, dataPath: null };
   if (`${manifest.customerNumber}-${manifest.registerId}` !== location.registerFolder) {
     problems.push({
       code: 'misplaced',
@@ -140,32 +180,130 @@ export async function verifyPackage(location: PackageLocation): Promise<PackageV
 
   if (!location.dataPath) {
     problems.push({ code: 'missing-data', message: `data file ${manifest.dataFile.name} is missing` });
+    return verdict(manifest.formatVersion === 1 ? manifest : null);
+  }
+  if (manifest.formatVersion === 1) {
+    const entryProblems: PackageProblem[] = [];
+    await checkEntries(location.dataPath, manifest, entryProblems);
+    await checkDataFile(location.dataPath, manifest, problems, entryProblems.some((p) => p.code === 'unreadable-zip'));
+    problems.push(...entryProblems);
     return verdict(manifest);
   }
-  const entryProblems: PackageProblem[] = [];
-  await checkEntries(location.dataPath, manifest, entryProblems);
-  const size = (await stat(location.dataPath)).size;
+
+  // Version 2: what a check without head office's key can see, then (with it) the decrypted zip.
+  await checkDataFile(location.dataPath, manifest, problems, false);
+  if (!options.identities || options.identities.length === 0) {
+    contentsChecked = false;
+    return verdict(null);
+  }
+  const dir = options.plainDir ?? (await mkdtemp(join(tmpdir(), 'daystick-plain-')));
+  const plain = join(dir, `${location.stem}.zip`);
+  let joined: Manifest | null = null;
+  try {
+    joined = await checkEncryptedContents(location.dataPath, plain, manifest, options.identities, problems);
+    if (options.plainDir && joined) plainDataPath = plain;
+  } finally {
+    if (!plainDataPath) await rm(plain, { force: true });
+    if (!options.plainDir) await rm(dir, { recursive: true, force: true });
+  }
+  return verdict(joined);
+}
+
+/**
+ * Decrypts a version-2 data file and checks its zip like a version-1 one,
+ * against contents.json. Null when decryption or contents.json failed (the
+ * entry checks have nothing to compare with).
+ */
+async function checkEncryptedContents(
+  dataPath: string,
+  plain: string,
+  manifest: ManifestV2,
+  identities: readonly string[],
+  problems: PackageProblem[],
+): Promise<Manifest | null> {
+  try {
+    await decryptFile(dataPath, plain, identities);
+  } catch (err) {
+    if (!(err instanceof DecryptError)) throw err;
+    problems.push({ code: 'decrypt-failed', message: err.message });
+    return null;
+  }
+  let contents: Contents;
+  try {
+    contents = await readContents(plain);
+  } catch (err) {
+    if (err instanceof PackageFormatError) {
+      problems.push({ code: err.problem === 'unknown-format-version' ? 'bad-contents' : err.problem, message: err.message });
+      return null;
+    }
+    problems.push({ code: 'unreadable-zip', message: `the decrypted data file cannot be read as a zip: ${(err as Error).message}` });
+    return null;
+  }
+  for (const field of ['packageId', 'customerNumber', 'registerId', 'businessDay'] as const) {
+    if (contents[field] !== manifest[field]) {
+      problems.push({
+        code: 'contents-mismatch',
+        message: `${CONTENTS_ENTRY} names ${field} ${contents[field]}, the signed manifest ${manifest[field]}`,
+      });
+    }
+  }
+  const joined = joinContents(manifest, contents);
+  await checkEntries(plain, joined, problems);
+  return joined;
+}
+
+/** contents.json, which must be the zip's last entry (section 5.1). */
+async function readContents(plainZip: string): Promise<Contents> {
+  let last: { name: string; bytes: Buffer | null } | null = null;
+  await forEachEntry(plainZip, async (name, content) => {
+    if (name !== CONTENTS_ENTRY) {
+      content.resume();
+      last = { name, bytes: null };
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of content) chunks.push(c as Buffer);
+    last = { name, bytes: Buffer.concat(chunks) };
+  });
+  const found = last as { name: string; bytes: Buffer | null } | null;
+  if (!found || found.bytes === null) {
+    throw new PackageFormatError('bad-contents', `${CONTENTS_ENTRY} is not the last entry of the data file`);
+  }
+  const json = checkedJsonObject(found.bytes, CONTENTS_ENTRY, 'bad-contents');
+  const parsed = ContentsSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new PackageFormatError('bad-contents', `${CONTENTS_ENTRY} field ${first?.path.join('.') || '(root)'}: ${first?.message}`);
+  }
+  return parsed.data;
+}
+
+async function checkDataFile(
+  dataPath: string,
+  manifest: StoredManifest,
+  problems: PackageProblem[],
+  unreadable: boolean,
+): Promise<void> {
+  const size = (await stat(dataPath)).size;
   if (size !== manifest.dataFile.bytes) {
     // A zip keeps its directory at the end, so a cut-off copy is the one that is short and no longer opens.
-    const cutOff = size < manifest.dataFile.bytes && entryProblems.some((p) => p.code === 'unreadable-zip');
+    const cutOff = size < manifest.dataFile.bytes && (unreadable || manifest.formatVersion !== 1);
     problems.push(
       cutOff
         ? { code: 'truncated', message: `data file has only ${size} of ${manifest.dataFile.bytes} bytes` }
         : { code: 'data-hash-mismatch', message: `data file has ${size} bytes, manifest says ${manifest.dataFile.bytes}` },
     );
   } else {
-    const sha = (await hashFile(location.dataPath)).sha256;
+    const sha = (await hashFile(dataPath)).sha256;
     if (sha !== manifest.dataFile.sha256) {
       problems.push({ code: 'data-hash-mismatch', message: 'data file SHA-256 differs from the manifest' });
     }
   }
-  problems.push(...entryProblems);
-  return verdict(manifest);
 }
 
 async function checkSignature(
   location: PackageLocation,
-  manifest: Manifest,
+  manifest: StoredManifest,
   manifestBytes: Buffer,
   problems: PackageProblem[],
 ): Promise<void> {
@@ -304,6 +442,11 @@ async function checkEntries(dataPath: string, manifest: Manifest, problems: Pack
     await forEachEntry(
       dataPath,
       async (name, content) => {
+        if (name === CONTENTS_ENTRY && manifest.formatVersion !== 1) {
+          // Read and checked before (readContents); being last is its rule, not a section-5 entry's.
+          content.resume();
+          return;
+        }
         if (seen.has(name) || !(ENTRY_NAMES as readonly string[]).includes(name)) {
           problems.push({ code: 'unexpected-entry', entry: name, message: `entry ${name} is not part of the format or appears twice` });
           content.resume();

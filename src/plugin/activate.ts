@@ -9,7 +9,7 @@ import type { CommandInput, DayCloseRequest, DayCloseResult, Host, PluginInstanc
 import { dayCloseMachine } from '../machine/day-close-machine.js';
 import { backupWorkDir, hostActors } from '../machine/host-actors.js';
 import { PromptBus } from '../prompts/prompt-bus.js';
-import { parseSettings } from '../settings/settings.js';
+import { parseSettings, recipientList } from '../settings/settings.js';
 import { StateStore } from '../state/state-store.js';
 import { checkedJournal, checkedTimeRecording } from './journal-summary-check.js';
 import { handleCommand } from './manager-commands.js';
@@ -153,6 +153,7 @@ export async function activate(host: Host): Promise<PluginInstance> {
           bus,
           store,
           identity,
+          recipients: recipientList(settings.headOfficeRecipients),
           today: {
             day: req.businessDay,
             kind: 'day-close',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recipientProblem } from '../package/age-file.js';
 
 export const CustomerNumber = z.string().regex(/^[0-9]{1,12}$/, 'a customer number is 1 to 12 digits');
 
@@ -22,6 +23,12 @@ export const SettingsSchema = z
     customerNumber: CustomerNumber.nullable(),
     registerId: z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'a register id is 1 to 16 letters, digits or _'),
     headOfficeCustomerNumber: CustomerNumber.nullable(),
+    /**
+     * Head office's age X25519 recipients (`age1…`), separated by spaces,
+     * commas or line breaks; several while head office rotates its key. The
+     * register holds only these, never a key that decrypts.
+     */
+    headOfficeRecipients: z.union([z.string(), z.null()]),
     masterDataBackup: z.boolean(),
     backupStallSeconds: z.number().int().min(1).max(3600),
     includeTimeRecords: z.boolean(),
@@ -40,6 +47,18 @@ export const SettingsSchema = z
         message: 'is required when "Save transactions for the central" is on',
       });
     }
+    for (const r of recipientList(s.headOfficeRecipients)) {
+      const problem = recipientProblem(r);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['headOfficeRecipients'], message: `"${r}" ${problem}` });
+    }
+    if (recipientList(s.headOfficeRecipients).length === 0) {
+      // Without a recipient the day would travel in the clear: refused, not written unencrypted.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headOfficeRecipients'],
+        message: 'is required when "Save transactions for the central" is on: the day is written only encrypted to head office',
+      });
+    }
     if (s.headOfficeCustomerNumber === null) {
       ctx.addIssue({
         code: 'custom',
@@ -50,6 +69,11 @@ export const SettingsSchema = z
   });
 
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** The recipients of the setting, separated by spaces, commas or line breaks. */
+export function recipientList(text: string | null): string[] {
+  return (text ?? '').split(/[\s,]+/).filter((r) => r !== '');
+}
 
 export class SettingsError extends Error {
   override name = 'SettingsError';

@@ -12,6 +12,7 @@ import { RegisterClosings } from '../journal/register-closings.js';
 import { SqliteJournalPort } from '../journal/sqlite-journal-port.js';
 import { SqliteMasterDataBackup } from '../journal/sqlite-master-data-backup.js';
 import { SqliteTimeRecordingPort } from '../journal/sqlite-time-recording-port.js';
+import { AGE_IDENTITY_FILE, loadOrCreateIdentityFile } from '../package/age-file.js';
 import { activate, checkHostCompatibility, readManifest } from '../plugin/index.js';
 import { createRemovableMedia } from '../stick/index.js';
 import { LineInput } from './line-input.js';
@@ -86,6 +87,10 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
   const manifest = await readManifest(MANIFEST_PATH);
   checkHostCompatibility(manifest, { apiVersion: SHELL_API_VERSION, hostVersion: SHELL_HOST_VERSION });
   const settings = buildShellSettings(manifest, await readSettingsFile(manifest, options.data), options);
+  if (settings.headOfficeRecipients === null || settings.headOfficeRecipients === undefined) {
+    // The demo's head office: its identity beside the data (never on a stick), its recipient in the demo settings.
+    settings.headOfficeRecipients = await loadOrCreateIdentityFile(join(dirname(options.data), AGE_IDENTITY_FILE));
+  }
   const language = settings.language === 'de' ? 'de' : 'en';
 
   const lines = createInterface({ input: process.stdin, output: scripted ? undefined : out, terminal: !scripted });

@@ -1,3 +1,4 @@
+import { TEST_HEAD_OFFICE_RECIPIENT } from '../support/test-host.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 describe('settings from the manifest', () => {
   test('a host passing only some settings gets the manifest defaults for the rest', async () => {
     const manifest = await readManifest(MANIFEST);
-    const given = { saveTransactionsForCentral: true, customerNumber: '10001', headOfficeCustomerNumber: '10000' };
+    const given = { saveTransactionsForCentral: true, customerNumber: '10001', headOfficeCustomerNumber: '10000', headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT };
     expect(parseSettings(given, manifestDefaults(manifest))).toEqual({
       ...given,
       registerId: '1',
@@ -67,7 +68,7 @@ describe('settings from the manifest', () => {
     const dir = await makeTestDir('contract-defaults');
     try {
       const host = await createTestHost({ dir, days: { '20260105': { receipts: 3 } } });
-      const partial = { saveTransactionsForCentral: true, customerNumber: '10002', headOfficeCustomerNumber: '10000' };
+      const partial = { saveTransactionsForCentral: true, customerNumber: '10002', headOfficeCustomerNumber: '10000', headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT };
       const plugin = await activate({ ...host, settings: partial });
       await host.media.insert('STICK1');
       const result = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 1 });
@@ -78,7 +79,7 @@ describe('settings from the manifest', () => {
       const registerDir = join(host.media.root, 'STICK1', 'DAYSTICK', '10002-1');
       const manifestName = (await readdir(registerDir)).find((n) => n.endsWith('.manifest.json'))!;
       const folder = JSON.parse(await readFile(join(registerDir, manifestName), 'utf8'));
-      expect(folder).toMatchObject({ customerNumber: '10002', registerId: '1', includesTimeRecords: true });
+      expect(folder).toMatchObject({ customerNumber: '10002', registerId: '1', formatVersion: 2 });
     } finally {
       await removeTestDir(dir);
     }

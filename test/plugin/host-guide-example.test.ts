@@ -1,3 +1,4 @@
+import { TEST_HEAD_OFFICE_IDENTITY, TEST_HEAD_OFFICE_RECIPIENT } from '../support/test-host.js';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ describe("the host guide's example host", () => {
       storageDir: join(dir, 'storage'),
       stickRoots: [join(dir, 'sticks')],
       // Only what this register's clerk set: everything else comes from the manifest's defaults.
-      settings: { saveTransactionsForCentral: true, customerNumber: '10001', headOfficeCustomerNumber: '10000' },
+      settings: { saveTransactionsForCentral: true, customerNumber: '10001', headOfficeCustomerNumber: '10000', headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT },
       print: (line) => screen.push(line),
       log: (level, message) => {
         if (level === 'warn' || level === 'error') warnings.push(message);
@@ -72,7 +73,7 @@ describe("the host guide's example host", () => {
     const registerDir = join(stick, 'DAYSTICK', '10001-1');
     const packages = await listPackages(stick);
     expect(packages).toHaveLength(1);
-    const verdict = await verifyPackage(packages[0]!);
+    const verdict = await verifyPackage(packages[0]!, { identities: [TEST_HEAD_OFFICE_IDENTITY] });
     expect(verdict.problems).toEqual([]);
     expect(verdict.ok).toBe(true);
     const manifest = verdict.manifest!;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { PROMPTS } from '../../src/prompts/catalog.js';
 import { PromptBus } from '../../src/prompts/prompt-bus.js';
 import { renderPrompt } from '../../src/prompts/render.js';
-import { parseSettings } from '../../src/settings/settings.js';
+import { parseSettings, recipientList } from '../../src/settings/settings.js';
 import { MemoryLogger, REGISTER_SETTINGS, RecordingDisplay } from '../support/test-host.js';
 
 const placeholders = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -66,6 +66,14 @@ describe('settings', () => {
     [{ customerNumber: 'abc' }, /customerNumber: a customer number is 1 to 12 digits/],
     [{ customerNumber: null }, /customerNumber: is required when "Save transactions for the central" is on/],
     [{ headOfficeCustomerNumber: null }, /headOfficeCustomerNumber: is required/],
+    // Without a recipient the day would go in the clear: the plugin refuses instead.
+    [{ headOfficeRecipients: null }, /headOfficeRecipients: is required when "Save transactions for the central" is on/],
+    [{ headOfficeRecipients: '  ' }, /headOfficeRecipients: is required/],
+    [{ headOfficeRecipients: 'age1notarecipient' }, /headOfficeRecipients: "age1notarecipient" is not an age X25519 recipient/],
+    [
+      { headOfficeRecipients: `${REGISTER_SETTINGS.headOfficeRecipients}, AGE-SECRET-KEY-1P53DCW9LH29ZSUE8XA2R2SHLEXKX4Q5MUYTPQDXSDFPSL6Z3ASRSEMDXNL` },
+      /headOfficeRecipients: "AGE-SECRET-KEY-1.*is not an age X25519 recipient/,
+    ],
     [{ language: 'fr' }, /language: /],
     [{ masterDataBackup: 'yes' }, /masterDataBackup: /],
     [{ unknownSwitch: true }, /Unrecognized key.*unknownSwitch/],
@@ -78,6 +86,13 @@ describe('settings', () => {
     [{ keepConfirmedDays: 2.5 }, /keepConfirmedDays: /],
   ])('%o is refused by name', (change, message) => {
     expect(() => parseSettings({ ...REGISTER_SETTINGS, ...change })).toThrow(message);
+  });
+
+  test('several recipients for key rotation, separated by spaces, commas or lines', async () => {
+    const { stdout } = await import('node:child_process').then((cp) => ({ stdout: cp.execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) }));
+    const second = /public key: (age1[0-9a-z]+)/.exec(stdout)![1]!;
+    const s = parseSettings({ ...REGISTER_SETTINGS, headOfficeRecipients: `${REGISTER_SETTINGS.headOfficeRecipients},\n ${second}` });
+    expect(recipientList(s.headOfficeRecipients)).toEqual([REGISTER_SETTINGS.headOfficeRecipients, second]);
   });
 
   test('with the switch off, no customer numbers are needed', () => {

@@ -151,11 +151,16 @@ export class CountingClock implements ClockPort {
   }
 }
 
+/** Head office's age key pair for tests (a test key, never used elsewhere): registers get the recipient, readers the identity. */
+export const TEST_HEAD_OFFICE_IDENTITY = 'AGE-SECRET-KEY-1P53DCW9LH29ZSUE8XA2R2SHLEXKX4Q5MUYTPQDXSDFPSL6Z3ASRSEMDXNL';
+export const TEST_HEAD_OFFICE_RECIPIENT = 'age1xp9xlytnt0vevyjnft97xf6sau0ldkxwlvk6jyd652yzn8l2m5lsgkjga4';
+
 export const REGISTER_SETTINGS = {
   saveTransactionsForCentral: true,
   customerNumber: '10001',
   registerId: '1',
   headOfficeCustomerNumber: '10000',
+  headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT,
   masterDataBackup: false,
   backupStallSeconds: 60,
   includeTimeRecords: true,
