@@ -37,7 +37,12 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 describe('settings from the manifest', () => {
   test('a host passing only some settings gets the manifest defaults for the rest', async () => {
     const manifest = await readManifest(MANIFEST);
-    const given = { saveTransactionsForCentral: true, customerNumber: '10001', headOfficeCustomerNumber: '10000', headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT };
+    const given = {
+      saveTransactionsForCentral: true,
+      customerNumber: '10001',
+      headOfficeCustomerNumber: '10000',
+      headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT,
+    };
     expect(parseSettings(given, manifestDefaults(manifest))).toEqual({
       ...given,
       registerId: '1',
@@ -68,7 +73,12 @@ describe('settings from the manifest', () => {
     const dir = await makeTestDir('contract-defaults');
     try {
       const host = await createTestHost({ dir, days: { '20260105': { receipts: 3 } } });
-      const partial = { saveTransactionsForCentral: true, customerNumber: '10002', headOfficeCustomerNumber: '10000', headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT };
+      const partial = {
+        saveTransactionsForCentral: true,
+        customerNumber: '10002',
+        headOfficeCustomerNumber: '10000',
+        headOfficeRecipients: TEST_HEAD_OFFICE_RECIPIENT,
+      };
       const plugin = await activate({ ...host, settings: partial });
       await host.media.insert('STICK1');
       const result = await plugin.onDayClose({ businessDay: '20260105', closingNumber: 1 });
@@ -92,7 +102,11 @@ describe('settings from the manifest', () => {
     for (const [key, declared] of Object.entries(manifest.settings)) {
       const prop = json.properties[key]!;
       // A nullable setting is `anyOf: [the value, null]` in JSON Schema.
-      const value = (prop.anyOf as Record<string, unknown>[] | undefined)?.find((p) => p.type !== 'null') ?? prop;
+      // (zod writes a plain nullable string as `type: ["string", "null"]`).
+      const plain: Record<string, unknown> = Array.isArray(prop.type)
+        ? { ...prop, type: (prop.type as string[]).find((t) => t !== 'null') }
+        : prop;
+      const value = (prop.anyOf as Record<string, unknown>[] | undefined)?.find((p) => p.type !== 'null') ?? plain;
       const expected: Record<string, unknown> = { key };
       const found: Record<string, unknown> = { key };
       if (declared.type === 'integer') {
