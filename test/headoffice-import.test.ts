@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -500,7 +500,9 @@ test('a missing folder is a failure with its cause, not an empty success', async
   const work = await mkdtemp(join(tmpdir(), 'daystick-headoffice-missing-'));
   try {
     const result = await runImport([join(work, 'no-such-stick'), '--central', join(work, 'c.sqlite'), '--head-office-customer', HEAD_OFFICE]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
+    // Nothing was opened or created for a path that is not there (README exit-code table: 2).
+    expect(existsSync(join(work, 'c.sqlite'))).toBe(false);
     expect(result.err).toContain('cannot read');
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -7,8 +7,21 @@ import type { Disposable, RemovableMediaPort } from '../src/host/ports.js';
 import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { activate } from '../src/plugin/activate.js';
 import { createRemovableMedia } from '../src/stick/index.js';
-import { describeWithFuse, makeFatImage, type MountedStick, mountStick, releaseAllSticks, unmountStick } from './support/fuse-stick.js';
-import { createTestHost, makeTestDir, removeTestDir, type TestHost } from './support/test-host.js';
+import {
+  describeWithFuse,
+  makeFatImage,
+  type MountedStick,
+  mountStick,
+  releaseAllSticks,
+  unmountStick,
+} from './support/fuse-stick.js';
+import {
+  createTestHost,
+  makeTestDir,
+  removeTestDir,
+  type TestHost,
+  testHeadOfficeIdentityFile,
+} from './support/test-host.js';
 
 /**
  * The whole loop on a real FAT32 stick: the register closes a day onto the
@@ -35,7 +48,10 @@ describeWithFuse('register → stick → head office → stick → register', ['
     dir = await makeTestDir('headoffice-roundtrip');
     root = path.join(dir, 'media');
     await mkdir(root);
-    host = await createTestHost({ dir, days: { '20260104': { receipts: 30 }, '20260105': { receipts: 60, badRecords: 1 } } });
+    host = await createTestHost({
+      dir,
+      days: { '20260104': { receipts: 30 }, '20260105': { receipts: 60, badRecords: 1 } },
+    });
     media = createRemovableMedia({ stickRoots: [root], pollMs: 100, logger: host.logger });
   });
   afterEach(async () => {
@@ -76,10 +92,36 @@ describeWithFuse('register → stick → head office → stick → register', ['
     const office = await mountStick(image, path.join(dir, 'office'));
     const imported = new Captured();
     const stderr = new Captured();
-    expect(await runImportCommand([office.mountPoint, '--central', central, '--head-office-customer', '10000'], { stdout: imported, stderr })).toBe(0);
+    expect(
+      await runImportCommand(
+        [
+          office.mountPoint,
+          '--central',
+          central,
+          '--head-office-customer',
+          '10000',
+          '--identity',
+          testHeadOfficeIdentityFile(),
+        ],
+        { stdout: imported, stderr },
+      ),
+    ).toBe(0);
     expect(imported.text).toContain('1 package(s): 1 imported');
     const again = new Captured();
-    expect(await runImportCommand([office.mountPoint, '--central', central, '--head-office-customer', '10000'], { stdout: again, stderr })).toBe(0);
+    expect(
+      await runImportCommand(
+        [
+          office.mountPoint,
+          '--central',
+          central,
+          '--head-office-customer',
+          '10000',
+          '--identity',
+          testHeadOfficeIdentityFile(),
+        ],
+        { stdout: again, stderr },
+      ),
+    ).toBe(0);
     expect(again.text).toContain('1 package(s): 0 imported, 1 already imported');
     expect(stderr.text).toBe('');
     const acks = await readAcknowledgements(path.join(office.mountPoint, 'DAYSTICK', '10001-1'));

@@ -9,9 +9,23 @@ import type { Disposable, RemovableMediaPort } from '../src/host/ports.js';
 import { activate } from '../src/plugin/activate.js';
 import { createRemovableMedia } from '../src/stick/index.js';
 import { REGISTER_FOLDER } from './plugin/plugin-helpers.js';
-import { describeWithFuse, makeFatImage, type MountedStick, mountStick, releaseAllSticks, unmountStick } from './support/fuse-stick.js';
+import {
+  describeWithFuse,
+  makeFatImage,
+  type MountedStick,
+  mountStick,
+  releaseAllSticks,
+  unmountStick,
+} from './support/fuse-stick.js';
 import { DAYSTICK_BIN } from './support/shell-session.js';
-import { createTestHost, makeTestDir, type REGISTER_SETTINGS, removeTestDir, type TestHost } from './support/test-host.js';
+import {
+  createTestHost,
+  makeTestDir,
+  type REGISTER_SETTINGS,
+  removeTestDir,
+  type TestHost,
+  testHeadOfficeIdentityFile,
+} from './support/test-host.js';
 
 /**
  * The round trip closes (docs/stick-format.md 9.3): the register closes onto a
@@ -115,10 +129,21 @@ describeWithFuse('the register releases what head office confirmed, on a real FA
     const office = await mountStick(image, path.join(dir, 'office'));
     try {
       const out = new Captured();
-      const code = await runImportCommand([office.mountPoint, '--central', central, '--head-office-customer', '10000'], {
-        stdout: out,
-        stderr: out,
-      });
+      const code = await runImportCommand(
+        [
+          office.mountPoint,
+          '--central',
+          central,
+          '--head-office-customer',
+          '10000',
+          '--identity',
+          testHeadOfficeIdentityFile(),
+        ],
+        {
+          stdout: out,
+          stderr: out,
+        },
+      );
       return { code, out: out.text };
     } finally {
       await unmountStick(office);
@@ -197,7 +222,9 @@ describeWithFuse('the register releases what head office confirmed, on a real FA
       expect(await ackDays(folder)).toEqual([day(1), day(4)]);
       expect(await digestTree(path.join(mountPoint, 'DAYSTICK', '99999-7'))).toEqual(foreign);
     });
-    const verify = await onStick(async (_folder, mountPoint) => daystickVerify(path.join(mountPoint, 'DAYSTICK', '10001-1')));
+    const verify = await onStick(async (_folder, mountPoint) =>
+      daystickVerify(path.join(mountPoint, 'DAYSTICK', '10001-1')),
+    );
     expect(verify.stdout).toContain('4 packages checked: 4 whole, 0 with problems');
     expect(verify.code).toBe(0);
   }, 180_000);
@@ -208,7 +235,10 @@ describeWithFuse('the register releases what head office confirmed, on a real FA
     expect((await atHeadOffice()).code).toBe(0);
     let shown = await closeDays([day(2)]);
     expect(shown.map((p) => p.id)).toEqual(expect.arrayContaining(['ACKS_CONFIRMED', 'CONFIRMED_DAYS_CLEARED']));
-    expect(await onStick(async (folder) => [await manifestDays(folder), await ackDays(folder)])).toEqual([[day(2)], []]);
+    expect(await onStick(async (folder) => [await manifestDays(folder), await ackDays(folder)])).toEqual([
+      [day(2)],
+      [],
+    ]);
 
     // The register's state is gone (restored without it); its key is still its own, so the folder is still its.
     expect((await atHeadOffice()).code).toBe(0);
@@ -235,10 +265,12 @@ describeWithFuse('the register releases what head office confirmed, on a real FA
         },
       };
       await expect(releasePackage(folder, pkg, fs)).rejects.toThrow('power cut');
-      expect((await readdir(folder)).filter((n) => n.startsWith(day(1))).map((n) => n.slice(45)).sort()).toEqual([
-        '.manifest.sig',
-        '.zip',
-      ]);
+      expect(
+        (await readdir(folder))
+          .filter((n) => n.startsWith(day(1)))
+          .map((n) => n.slice(45))
+          .sort(),
+      ).toEqual(['.manifest.sig', '.zip.age']);
       expect(await ackDays(folder)).toEqual([day(1)]);
     });
     const verify = await onStick(async (folder) => daystickVerify(folder));
@@ -263,7 +295,9 @@ describeWithFuse('the register releases what head office confirmed, on a real FA
     } finally {
       await plugin.dispose();
     }
-    expect(host.display.shown.filter((p) => p.id === 'STATUS_CONFIRMED').map((p) => p.params.day)).toEqual(['2026-01-01']);
+    expect(host.display.shown.filter((p) => p.id === 'STATUS_CONFIRMED').map((p) => p.params.day)).toEqual([
+      '2026-01-01',
+    ]);
   }, 180_000);
 
   test('a month of daily round trips: the stick stays bounded, every day is in the central journal once and confirmed', async () => {
@@ -279,10 +313,14 @@ describeWithFuse('the register releases what head office confirmed, on a real FA
     // At most the kept confirmed days plus the day just written.
     expect(Math.max(...counts)).toBe(keep + 1);
     expect(counts.at(-1)).toBe(keep + 1);
-    expect(await onStick(async (folder) => (await readdir(path.join(folder, 'acks'))).filter((n) => n.endsWith('.ack.json')).length)).toBe(
-      keep,
+    expect(
+      await onStick(
+        async (folder) => (await readdir(path.join(folder, 'acks'))).filter((n) => n.endsWith('.ack.json')).length,
+      ),
+    ).toBe(keep);
+    expect(await centralPackages()).toEqual(
+      Array.from({ length: days }, (_, i) => ({ business_day: day(i + 1), n: 1 })),
     );
-    expect(await centralPackages()).toEqual(Array.from({ length: days }, (_, i) => ({ business_day: day(i + 1), n: 1 })));
     const store = await openCentralStore(central);
     try {
       const rows = await store.all<{ business_day: string; n: number }>(

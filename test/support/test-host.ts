@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusinessDay } from '../../src/host/business-day.js';
@@ -75,7 +76,15 @@ export class FolderSticks implements RemovableMediaPort {
   async insert(label: string, extra: Partial<StickInfo> = {}): Promise<StickInfo> {
     const mountPath = join(this.root, label);
     await mkdir(mountPath, { recursive: true });
-    const stick: StickInfo = { id: mountPath, mountPath, label, fsType: null, readOnly: false, freeBytes: null, ...extra };
+    const stick: StickInfo = {
+      id: mountPath,
+      mountPath,
+      label,
+      fsType: null,
+      readOnly: false,
+      freeBytes: null,
+      ...extra,
+    };
     this.present.set(stick.id, stick);
     for (const l of [...this.inserted]) l(stick);
     return stick;
@@ -220,4 +229,14 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000, what =
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+let identityFile: string | undefined;
+/** TEST_HEAD_OFFICE_IDENTITY in a 0600 file, as head office keeps it, for `--identity`. */
+export function testHeadOfficeIdentityFile(): string {
+  if (!identityFile) {
+    identityFile = join(tmpdir(), `daystick-test-identity-${process.pid}.txt`);
+    writeFileSync(identityFile, `${TEST_HEAD_OFFICE_IDENTITY}\n`, { mode: 0o600 });
+  }
+  return identityFile;
 }
