@@ -34,7 +34,8 @@ export interface CentralStore extends CentralQueries {
   close(): Promise<void>;
 }
 
-export type CentralStoreProblem = 'cannot-open' | 'newer-schema' | 'not-a-central-journal';
+/** `unreachable`: the server did not answer (down, restarting, wrong host or port); worth trying again later, unlike the others. */
+export type CentralStoreProblem = 'cannot-open' | 'unreachable' | 'newer-schema' | 'not-a-central-journal';
 
 export class CentralStoreError extends Error {
   override name = 'CentralStoreError';
