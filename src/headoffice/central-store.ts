@@ -1,4 +1,5 @@
 import type { CentralTable, Dialect } from './central-schema.js';
+import type { BulkSession } from './postgres-bulk-merge.js';
 
 export type SqlValue = string | number | null;
 
@@ -18,6 +19,8 @@ export interface CentralQueries {
     rows: readonly SqlValue[][],
     onConflict: 'fail' | 'ignore',
   ): Promise<number>;
+  /** Present inside a PostgreSQL transaction: records are staged with COPY and merged in one statement per table. */
+  readonly bulk?: BulkSession;
 }
 
 export interface CentralStore extends CentralQueries {

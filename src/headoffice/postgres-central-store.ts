@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { CentralTable } from './central-schema.js';
 import {
   type CentralQueries,
@@ -9,6 +12,7 @@ import {
   type SqlValue,
 } from './central-store.js';
 import { applyMigrations } from './migrate.js';
+import type { BulkSession } from './postgres-bulk-merge.js';
 
 const INT8_OID = 20;
 /** PostgreSQL caps a statement at 65535 bind parameters; stay well below it. */
@@ -80,6 +84,8 @@ export interface PostgresStoreOptions {
   /** Told before every retry, so the person at the import sees why it pauses. */
   onRetry?: (notice: RetryNotice) => void;
   maxAttempts?: number;
+  /** Merge with the batched lookups and INSERTs of the SQLite path instead of COPY (comparisons, the bench). */
+  rowByRow?: boolean;
 }
 
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -124,6 +130,7 @@ export class PostgresCentralStore implements CentralStore {
   readonly dialect = 'postgres' as const;
   private readonly queue = new ConnectionQueue();
   private readonly queries: CentralQueries;
+  private readonly txQueries: CentralQueries;
   private client: pg.Client;
   private broken = false;
   private readonly maxAttempts: number;
@@ -162,6 +169,21 @@ export class PostgresCentralStore implements CentralStore {
         return inserted;
       },
     };
+    const bulk: BulkSession = {
+      query: async <T>(sql: string, params: SqlValue[] = []) => (await this.client.query(sql, params)).rows as T[],
+      copyIn: (table, columns, write) => this.copyIn(table, columns, write),
+    };
+    this.txQueries = options.rowByRow ? this.queries : { ...this.queries, bulk };
+  }
+
+  /** Rows into `table` through `COPY … FROM STDIN`: one round trip for any number of rows. */
+  private async copyIn(table: string, columns: readonly string[], write: (out: Writable) => Promise<void>): Promise<void> {
+    const stream = this.client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+    const done = Promise.race([once(stream, 'finish'), once(stream, 'error').then(([err]) => Promise.reject(err))]);
+    // A server error ends the COPY early: the writer must not wait for a drain that never comes.
+    await Promise.race([write(stream), done]);
+    stream.end();
+    await done;
   }
 
   private static newClient(connectionString: string): pg.Client {
@@ -258,7 +280,7 @@ export class PostgresCentralStore implements CentralStore {
     try {
       // Two head-office machines importing the same register wait for each other instead of racing on unique keys.
       await this.client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
-      const result = await work(this.queries);
+      const result = await work(this.txQueries);
       await this.client.query('COMMIT');
       return result;
     } catch (err) {
