@@ -40,7 +40,7 @@ export interface BulkSession {
 }
 
 /** COPY text format: backslash, tab, newline and carriage return escaped, NULL as \N. */
-function copyField(v: SqlValue): string {
+export function copyField(v: SqlValue): string {
   if (v === null) return '\\N';
   if (typeof v === 'number') return String(v);
   return /[\\\t\n\r]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : v;
@@ -48,7 +48,7 @@ function copyField(v: SqlValue): string {
 
 const COPY_CHUNK = 256 * 1024;
 
-async function writeLines(out: Writable, lines: Iterable<string>): Promise<void> {
+export async function writeLines(out: Writable, lines: Iterable<string>): Promise<void> {
   let buffer = '';
   const push = async (text: string) => {
     if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
