@@ -225,7 +225,8 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
       stop = true;
       const kills = await killer;
       expect({ status: result.status, refusals: result.refusals }).toEqual({ status: 'failed', refusals: [expect.anything()] });
-      // Two attempts, each ended by the server; a reused backend pid can make two kills look like one.
+      expect({ message: result.refusals[0]!.message, notices }).toEqual({ message: expect.stringContaining('kept failing'), notices: ['connection-lost'] });
+      // Each attempt ended by the server (the notices say two ran); a reused backend pid can make two kills look like one.
       expect(kills).toBeGreaterThanOrEqual(1);
       expect(result.manifest?.businessDay).toBe(BIG);
       expect(result.refusals.map((r) => r.code)).toEqual(['import-failed']);

@@ -52,12 +52,16 @@ export type RetryCause = 'connection-lost' | 'serialisation' | 'deadlock' | 'con
 const CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 const NETWORK_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
+/** Duck-typed, not `instanceof`: socket errors can come from another realm (a test runner's VM context). */
 function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || NETWORK_ERRNOS.has(code))) return true;
-  if (err instanceof AggregateError) return err.errors.some(isConnectionError);
-  return /Connection terminated|not queryable|connection error|timeout expired/i.test(err.message);
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; errors?: unknown; cause?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || NETWORK_ERRNOS.has(e.code))) return true;
+  if (Array.isArray(e.errors) && e.errors.some(isConnectionError)) return true;
+  if (e.cause !== undefined && e.cause !== err && isConnectionError(e.cause)) return true;
+  if (typeof e.message !== 'string') return false;
+  // A COPY stream passes the socket's failure on by its message only (`write ECONNRESET`).
+  return /Connection terminated|not queryable|connection error|timeout expired|\bE(CONNRESET|PIPE|CONNREFUSED|TIMEDOUT)\b/i.test(e.message);
 }
 
 export function retryCause(err: unknown): RetryCause | null {
