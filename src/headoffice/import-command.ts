@@ -56,7 +56,7 @@ a conflict, an acknowledgement not written, a reconciliation it cannot fix, no p
 3 the central journal's PostgreSQL server cannot be reached (nothing imported; watching keeps trying instead)
 
 PostgreSQL: what the connection string leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE
-(e.g. postgres:///central with PGHOST set); ?sslmode=require|verify-full turns on TLS. A dropped connection, a deadlock
+(e.g. postgres:///central with PGHOST set); ?sslmode=verify-full (or no-verify) turns on TLS. A dropped connection, a deadlock
 or a serialisation failure rolls the package back and runs it again (said on screen); no acknowledgement before it is in.
 `;
 
