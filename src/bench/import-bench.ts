@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { writeDayPackage } from '../export/index.js';
 import {
   LINE_COLUMNS,
@@ -16,6 +17,7 @@ import type { CentralStore, SqlValue } from '../headoffice/central-store.js';
 import { loadOrCreateHeadOfficeKey } from '../headoffice/head-office-keys.js';
 import { type PackageImportResult, importPackage } from '../headoffice/import-package.js';
 import { openCentralStore } from '../headoffice/open-central-store.js';
+import { copyField, writeLines } from '../headoffice/postgres-bulk-merge.js';
 import type { BusinessDay } from '../host/business-day.js';
 import { createDemoJournalFile } from '../journal/demo-journal.js';
 import { openJournalDatabase } from '../journal/open-journal.js';
@@ -95,12 +97,14 @@ async function writeLargeDay(work: string): Promise<{ location: PackageLocation;
   }
 }
 
-/** The baseline: every row of the package read and inserted as it is, in one transaction, nothing checked. */
-async function plainBulkInsert(store: CentralStore, dataPath: string): Promise<number> {
+type Plan = { entry: EntryName; table: Parameters<CentralStore['insertMany']>[0]; columns: readonly string[]; values: (r: Record<string, unknown>) => SqlValue[] };
+
+/** The package's rows as they are, mapped onto the journal's columns: what both baselines put into the tables. */
+function baselinePlans(): Plan[] {
   const source = 'baseline';
   const at = new Date().toISOString();
   const reg = [CUSTOMER, REGISTER];
-  const plans: { entry: EntryName; table: Parameters<CentralStore['insertMany']>[0]; columns: readonly string[]; values: (r: Record<string, unknown>) => SqlValue[] }[] = [
+  return [
     {
       entry: 'receipts.ndjson',
       table: 'receipts',
@@ -132,9 +136,13 @@ async function plainBulkInsert(store: CentralStore, dataPath: string): Promise<n
       values: (t) => [...reg, t.recordId, t.businessDay, t.employeeId, t.kind, t.at, '', source, at] as SqlValue[],
     },
   ];
+}
+
+/** The baseline: every row of the package read and inserted as it is, in one transaction, nothing checked. */
+async function plainBulkInsert(store: CentralStore, dataPath: string): Promise<number> {
   return store.transaction('baseline', async (tx) => {
     let rows = 0;
-    for (const plan of plans) {
+    for (const plan of baselinePlans()) {
       let batch: SqlValue[][] = [];
       for await (const row of readEntryRecords(dataPath, plan.entry)) {
         batch.push(plan.values(row as Record<string, unknown>));
@@ -149,6 +157,34 @@ async function plainBulkInsert(store: CentralStore, dataPath: string): Promise<n
   });
 }
 
+/** PostgreSQL's floor: the same rows as the plain bulk insert, through plain COPY in one transaction, nothing checked or merged. */
+async function plainCopy(central: string, dataPath: string): Promise<number> {
+  await withStore(central, async () => undefined); // the schema, as the import would find it
+  const client = new pg.Client({ connectionString: central });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    let rows = 0;
+    for (const plan of baselinePlans()) {
+      const stream = client.query(copyFrom(`COPY ${plan.table} (${plan.columns.join(', ')}) FROM STDIN`));
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('finish', () => resolve());
+        stream.on('error', reject);
+      });
+      const lines: string[] = [];
+      for await (const row of readEntryRecords(dataPath, plan.entry)) lines.push(`${plan.values(row as Record<string, unknown>).map(copyField).join('\t')}\n`);
+      await writeLines(stream, lines);
+      stream.end();
+      await done;
+      rows += lines.length;
+    }
+    await client.query('COMMIT');
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
 async function withStore<T>(central: string, use: (store: CentralStore) => Promise<T>): Promise<T> {
   const store = await openCentralStore(central);
   try {
@@ -158,12 +194,13 @@ async function withStore<T>(central: string, use: (store: CentralStore) => Promi
   }
 }
 
-function describeImport(label: string, t: Timed<PackageImportResult>, receipts: number, records: number, baselineMs: number): string {
+function describeImport(label: string, t: Timed<PackageImportResult>, receipts: number, records: number, baselineMs: number, copyMs: number | null): string {
   const c = t.value.counts;
   const what = c ? `${c.receiptsNew} new, ${c.receiptsAlreadyPresent} already there` : `status ${t.value.status}`;
   return (
     `  ${label.padEnd(52)} ${fmt(t.ms, 0).padStart(7)} ms  ${fmt(receipts / (t.ms / 1000), 0).padStart(7)} receipts/s  ` +
-    `${fmt(records / (t.ms / 1000) / 1000, 0).padStart(5)}k rec/s  = ${fmt(t.ms / baselineMs, 2)}x baseline  (${what})`
+    `${fmt(records / (t.ms / 1000) / 1000, 0).padStart(5)}k rec/s  = ${fmt(t.ms / baselineMs, 2)}x baseline` +
+    `${copyMs === null ? '' : `, ${fmt(t.ms / copyMs, 2)}x plain COPY`}  (${what})`
   );
 }
 
@@ -172,18 +209,29 @@ async function benchBackend(
   centralFor: (name: string) => Promise<{ central: string; drop(): Promise<void> }>,
   pkg: { location: PackageLocation; records: number; receipts: number },
   work: string,
+  withCopy = false,
 ): Promise<void> {
   const key = await loadOrCreateHeadOfficeKey(join(work, 'ho-keys'));
   const options = { withoutStockPostings: false, headOfficeCustomerNumber: null, headOfficeKey: key };
   const base = await centralFor('baseline');
+  const copyTarget = withCopy ? await centralFor('copy') : null;
   const importTarget = await centralFor('import');
+  const baselineLine = (what: string, ms: number) =>
+    console.log(
+      `  ${`${label}: ${what}`.padEnd(52)} ${fmt(ms, 0).padStart(7)} ms  ` +
+        `${fmt(pkg.receipts / (ms / 1000), 0).padStart(7)} receipts/s  ${fmt(pkg.records / (ms / 1000) / 1000, 0).padStart(5)}k rec/s`,
+    );
   try {
     const baseline = await withStore(base.central, (store) => timed(() => plainBulkInsert(store, pkg.location.dataPath!)));
     if (baseline.value !== pkg.records) throw new Error(`baseline inserted ${baseline.value} rows, the day has ${pkg.records}`);
-    console.log(
-      `  ${`${label}: baseline plain bulk insert`.padEnd(52)} ${fmt(baseline.ms, 0).padStart(7)} ms  ` +
-        `${fmt(pkg.receipts / (baseline.ms / 1000), 0).padStart(7)} receipts/s  ${fmt(pkg.records / (baseline.ms / 1000) / 1000, 0).padStart(5)}k rec/s`,
-    );
+    baselineLine('baseline plain bulk insert', baseline.ms);
+    let copyMs: number | null = null;
+    if (copyTarget) {
+      const copied = await timed(() => plainCopy(copyTarget.central, pkg.location.dataPath!));
+      if (copied.value !== pkg.records) throw new Error(`plain COPY stored ${copied.value} rows, the day has ${pkg.records}`);
+      baselineLine('plain COPY of the same rows', copied.ms);
+      copyMs = copied.ms;
+    }
     await withStore(importTarget.central, async (store) => {
       let verifiedAt = 0;
       let startedAt = 0;
@@ -197,14 +245,15 @@ async function benchBackend(
       };
       const first = await timed(() => importPackage(store, pkg.location, phases));
       if (first.value.status !== 'imported') throw new Error(`bench import ended ${first.value.status}: ${JSON.stringify(first.value.refusals)}`);
-      console.log(describeImport(`${label}: import (verify + dedupe + insert + ack)`, first, pkg.receipts, pkg.records, baseline.ms));
+      console.log(describeImport(`${label}: import (verify + dedupe + insert + ack)`, first, pkg.receipts, pkg.records, baseline.ms, copyMs));
       console.log(`    of which verifying the package (the verifier's full read): ${fmt(verifiedAt - startedAt, 0)} ms`);
       const again = await timed(() => importPackage(store, pkg.location, options));
       if (again.value.status !== 'already-imported') throw new Error(`bench re-import ended ${again.value.status}`);
-      console.log(describeImport(`${label}: re-import, everything already there`, again, pkg.receipts, pkg.records, baseline.ms));
+      console.log(describeImport(`${label}: re-import, everything already there`, again, pkg.receipts, pkg.records, baseline.ms, copyMs));
     });
   } finally {
     await base.drop();
+    await copyTarget?.drop();
     await importTarget.drop();
   }
 }
@@ -260,6 +309,7 @@ export const importBenchSection: ImportBenchSection = {
       },
       await copies('postgres'),
       work,
+      true,
     );
   },
 };

@@ -1,4 +1,5 @@
 import type { CentralTable, Dialect } from './central-schema.js';
+import type { BulkSession } from './postgres-bulk-merge.js';
 
 export type SqlValue = string | number | null;
 
@@ -18,6 +19,8 @@ export interface CentralQueries {
     rows: readonly SqlValue[][],
     onConflict: 'fail' | 'ignore',
   ): Promise<number>;
+  /** Present inside a PostgreSQL transaction: records are staged with COPY and merged in one statement per table. */
+  readonly bulk?: BulkSession;
 }
 
 export interface CentralStore extends CentralQueries {
@@ -34,7 +37,8 @@ export interface CentralStore extends CentralQueries {
   close(): Promise<void>;
 }
 
-export type CentralStoreProblem = 'cannot-open' | 'newer-schema' | 'not-a-central-journal';
+/** `unreachable`: the server did not answer (down, restarting, wrong host or port); worth trying again later, unlike the others. */
+export type CentralStoreProblem = 'cannot-open' | 'unreachable' | 'newer-schema' | 'not-a-central-journal';
 
 export class CentralStoreError extends Error {
   override name = 'CentralStoreError';

@@ -7,7 +7,7 @@ import { type BusinessDay, BusinessDaySchema } from '../host/business-day.js';
 import type { LoggerPort } from '../host/ports.js';
 import { BackupRefusedError } from '../package/backup-manifest.js';
 import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from './central-settings.js';
-import type { CentralStore } from './central-store.js';
+import { type CentralStore, CentralStoreError } from './central-store.js';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIdentityFile } from '../package/age-file.js';
@@ -21,6 +21,7 @@ import {
 import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { isPostgresUrl, openCentralStore } from './open-central-store.js';
+import type { PostgresStoreOptions, RetryCause } from './postgres-central-store.js';
 import { type ListObserver, ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
 import type { ReconcileReport } from './reconcile.js';
 
@@ -51,7 +52,12 @@ const USAGE = `usage:
 
 exit status: 0 all imported or already there; 1 something needs attention (a package refused or failed,
 a conflict, an acknowledgement not written, a reconciliation it cannot fix, no package under PATH);
-2 bad command line, PATH missing or not a folder, or central journal
+2 bad command line, PATH missing or not a folder, or central journal;
+3 the central journal's PostgreSQL server cannot be reached (nothing imported; watching keeps trying instead)
+
+PostgreSQL: what the connection string leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE
+(e.g. postgres:///central with PGHOST set); ?sslmode=verify-full (or no-verify) turns on TLS. A dropped connection, a deadlock
+or a serialisation failure rolls the package back and runs it again (said on screen); no acknowledgement before it is in.
 `;
 
 const ArgsSchema = z.strictObject({
@@ -192,12 +198,20 @@ export async function runImportCommand(
     io.stderr.write(`daystick import --reconcile --dry-run: the central journal ${a.central} does not exist; nothing was created\n`);
     return 2;
   }
+  const list = new ProcessingList(io.stdout, io.companion?.observer);
+  const postgresOptions: PostgresStoreOptions = {
+    onRetry: (n) =>
+      list.note(
+        `central journal: ${RETRY_WORDS[n.cause]} while importing for ${n.lockKey.replace(/^register:/, 'register ')}; ` +
+          `rolled back, nothing of it stored; trying again in ${(n.delayMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.maxAttempts})`,
+      ),
+  };
   let store: CentralStore;
   try {
-    store = await openCentralStore(a.central);
+    store = await openWithBackoff(a, postgresOptions, list, io);
   } catch (err) {
     io.stderr.write(`daystick import: ${(err as Error).message}\n`);
-    return 2;
+    return err instanceof CentralStoreError && err.problem === 'unreachable' ? 3 : 2;
   }
   try {
     let headOfficeCustomerNumber: string;
@@ -239,7 +253,6 @@ export async function runImportCommand(
       acceptNewKeyFor: a['accept-new-key'],
       headOfficeKey: key,
     };
-    const list = new ProcessingList(io.stdout, io.companion?.observer);
     list.note(
       `central journal: ${store.description} (${store.dialect}), head office's customer number ${headOfficeCustomerNumber}; ` +
         `acknowledgements signed with key ${key.keyId.slice(0, 16)}…`,
@@ -274,6 +287,55 @@ async function isFolder(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const RETRY_WORDS: Record<RetryCause, string> = {
+  'connection-lost': 'the connection to the server was lost',
+  serialisation: 'PostgreSQL reported a serialisation failure with another importer',
+  deadlock: 'PostgreSQL broke a deadlock with another importer',
+  'concurrent-insert': 'another importer stored the same record at the same moment',
+};
+
+const OPEN_BACKOFF_MAX_MS = 60_000;
+
+/**
+ * Opens the central journal. Watching sticks is meant to run unattended, so
+ * there a server that does not answer yet is tried again with a growing pause
+ * (said each time) until it answers or watching is stopped; a one-off import
+ * says so and ends with exit status 3.
+ */
+async function openWithBackoff(a: ImportArgs, options: PostgresStoreOptions, list: ProcessingList, io: ImportCommandIo): Promise<CentralStore> {
+  const watching = a.path === null && a.reconcile === undefined;
+  let delayMs = 1000;
+  for (;;) {
+    try {
+      return await openCentralStore(a.central, options);
+    } catch (err) {
+      if (!watching || !(err instanceof CentralStoreError) || err.problem !== 'unreachable' || io.signal?.aborted) throw err;
+      list.note(`${err.message}; watching waits and tries again in ${Math.round(delayMs / 1000)} s (Ctrl-C ends)`);
+      const stopped = await abortableSleep(delayMs, io.signal);
+      if (stopped) throw err;
+      delayMs = Math.min(OPEN_BACKOFF_MAX_MS, delayMs * 2);
+    }
+  }
+}
+
+/** True when stopped (signal, SIGINT, SIGTERM) before the time was up. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (stopped: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      process.off('SIGINT', onAbort);
+      process.off('SIGTERM', onAbort);
+      resolve(stopped);
+    };
+    const onAbort = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    process.once('SIGINT', onAbort);
+    process.once('SIGTERM', onAbort);
+  });
 }
 
 async function runOnce(store: CentralStore, path: string, options: ImportOptions, list: ProcessingList, io: ImportCommandIo): Promise<RunTally> {

@@ -1,4 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { CentralTable } from './central-schema.js';
 import {
   type CentralQueries,
@@ -8,6 +12,7 @@ import {
   type SqlValue,
 } from './central-store.js';
 import { applyMigrations } from './migrate.js';
+import type { BulkSession } from './postgres-bulk-merge.js';
 
 const INT8_OID = 20;
 /** PostgreSQL caps a statement at 65535 bind parameters; stay well below it. */
@@ -41,16 +46,108 @@ export function redactedConnectionString(url: string): string {
   }
 }
 
-/** The central journal on a PostgreSQL server, for chains that outgrow one machine; the same schema as the SQLite file. */
+/** Why a transaction is worth running again, or null when the error is the answer. */
+export type RetryCause = 'connection-lost' | 'serialisation' | 'deadlock' | 'concurrent-insert';
+
+const CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const NETWORK_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** Duck-typed, not `instanceof`: socket errors can come from another realm (a test runner's VM context). */
+function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; errors?: unknown; cause?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || NETWORK_ERRNOS.has(e.code))) return true;
+  if (Array.isArray(e.errors) && e.errors.some(isConnectionError)) return true;
+  if (e.cause !== undefined && e.cause !== err && isConnectionError(e.cause)) return true;
+  if (typeof e.message !== 'string') return false;
+  // A COPY stream passes the socket's failure on by its message only (`write ECONNRESET`).
+  return /Connection terminated|not queryable|connection error|timeout expired|\bE(CONNRESET|PIPE|CONNREFUSED|TIMEDOUT)\b/i.test(e.message);
+}
+
+export function retryCause(err: unknown): RetryCause | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  // PostgreSQL's own advice: these transactions failed only because of another one and succeed when run again.
+  if (code === '40001') return 'serialisation';
+  if (code === '40P01') return 'deadlock';
+  // Another importer inserted the same key first; running again re-reads and finds it already there (same hash) or a conflict.
+  if (code === '23505') return 'concurrent-insert';
+  return isConnectionError(err) ? 'connection-lost' : null;
+}
+
+export interface RetryNotice {
+  /** The transaction's lock name, e.g. `register:40123-2`: which register's package is retried. */
+  lockKey: string;
+  cause: RetryCause;
+  message: string;
+  attempt: number;
+  maxAttempts: number;
+  delayMs: number;
+}
+
+export interface PostgresStoreOptions {
+  /** Told before every retry, so the person at the import sees why it pauses. */
+  onRetry?: (notice: RetryNotice) => void;
+  maxAttempts?: number;
+  /** Merge with the batched lookups and INSERTs of the SQLite path instead of COPY (comparisons, the bench). */
+  rowByRow?: boolean;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 8;
+const MAX_DELAY_MS = 10_000;
+
+/** Exponential from half a second, capped, with jitter so importers that collided do not collide again in step. */
+function backoffMs(attempt: number): number {
+  const base = Math.min(MAX_DELAY_MS, 500 * 2 ** (attempt - 1));
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+/** Says what went wrong at connect time in words, with the errno kept for the log-minded. */
+export function describeConnectError(err: unknown, description: string): CentralStoreError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const detail = err instanceof AggregateError ? err.errors.map((e: Error) => e.message).join('; ') : (err as Error).message;
+  if (isConnectionError(err)) {
+    const why =
+      code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'its host name is not found'
+        : code === '57P03'
+          ? 'the server is starting up or shutting down'
+          : 'nothing answers at that host and port (is the PostgreSQL server running, are host and port right?)';
+    return new CentralStoreError('unreachable', `the central journal ${description} cannot be reached: ${why} [${detail}]`, { cause: err });
+  }
+  return new CentralStoreError('cannot-open', `cannot connect to central journal ${description}: ${detail}`, { cause: err });
+}
+
+/**
+ * The central journal on a PostgreSQL server, for chains that outgrow one
+ * machine; the same schema as the SQLite file. Connection settings come from
+ * the connection string and, for whatever it leaves out, from the usual
+ * PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE variables (node-pg
+ * reads them; `sslmode=require|verify-full` in the string turns on TLS).
+ *
+ * Every transaction is retried when PostgreSQL says it may be (serialisation
+ * failure, deadlock), when another importer won a race on a unique key, and
+ * when the connection dropped: the connection is opened afresh and the whole
+ * package runs again from its file, so a package is either all in or not at
+ * all, and no acknowledgement is written until it is in.
+ */
 export class PostgresCentralStore implements CentralStore {
   readonly dialect = 'postgres' as const;
   private readonly queue = new ConnectionQueue();
   private readonly queries: CentralQueries;
+  private readonly txQueries: CentralQueries;
+  private client: pg.Client;
+  private broken = false;
+  private readonly maxAttempts: number;
 
   private constructor(
-    private readonly client: pg.Client,
+    private readonly connectionString: string,
+    client: pg.Client,
     readonly description: string,
+    private readonly options: PostgresStoreOptions,
   ) {
+    this.client = client;
+    this.watch(client);
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.queries = {
       all: async <T>(sql: string, params: readonly SqlValue[] = []) =>
         (await this.client.query(numbered(sql), params as SqlValue[])).rows as T[],
@@ -76,56 +173,124 @@ export class PostgresCentralStore implements CentralStore {
         return inserted;
       },
     };
+    const bulk: BulkSession = {
+      query: async <T>(sql: string, params: SqlValue[] = []) => (await this.client.query(sql, params)).rows as T[],
+      copyIn: (table, columns, write) => this.copyIn(table, columns, write),
+    };
+    this.txQueries = options.rowByRow ? this.queries : { ...this.queries, bulk };
   }
 
-  static async open(connectionString: string): Promise<PostgresCentralStore> {
-    const description = redactedConnectionString(connectionString);
-    const client = new pg.Client({ connectionString, types: typeParsers });
+  /** Rows into `table` through `COPY … FROM STDIN`: one round trip for any number of rows. */
+  private async copyIn(table: string, columns: readonly string[], write: (out: Writable) => Promise<void>): Promise<void> {
+    const stream = this.client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+    const done = Promise.race([once(stream, 'finish'), once(stream, 'error').then(([err]) => Promise.reject(err))]);
+    // A server error ends the COPY early: the writer must not wait for a drain that never comes.
+    await Promise.race([write(stream), done]);
+    stream.end();
+    await done;
+  }
+
+  private static newClient(connectionString: string): pg.Client {
+    // keepAlive: a connection cut without a reset (cable, NAT) surfaces as an error instead of a hang.
+    return new pg.Client({ connectionString, types: typeParsers, keepAlive: true });
+  }
+
+  private watch(client: pg.Client): void {
     // A dropped server connection must surface as an error of the running import, not crash the process.
+    const mark = () => {
+      if (client === this.client) this.broken = true;
+    };
+    client.on('error', mark);
+    client.on('end', mark);
+  }
+
+  static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresCentralStore> {
+    const description = redactedConnectionString(connectionString);
+    const client = PostgresCentralStore.newClient(connectionString);
     client.on('error', () => undefined);
     try {
       await client.connect();
     } catch (err) {
-      throw new CentralStoreError('cannot-open', `cannot connect to central journal ${description}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw describeConnectError(err, description);
     }
-    const store = new PostgresCentralStore(client, description);
+    const store = new PostgresCentralStore(connectionString, client, description, options);
     try {
       await store.transaction('daystick-migrate', (tx) => applyMigrations(tx, 'postgres'));
     } catch (err) {
-      await client.end().catch(() => undefined);
+      await store.client.end().catch(() => undefined);
       throw err;
     }
     return store;
   }
 
+  /** A fresh connection in place of one that died; the old one is closed quietly. */
+  private async ensureConnected(): Promise<void> {
+    if (!this.broken) return;
+    const old = this.client;
+    old.end().catch(() => undefined);
+    const client = PostgresCentralStore.newClient(this.connectionString);
+    client.on('error', () => undefined);
+    await client.connect();
+    this.client = client;
+    this.broken = false;
+    this.watch(client);
+  }
+
+  private async once<T>(work: () => Promise<T>): Promise<T> {
+    await this.ensureConnected();
+    try {
+      return await work();
+    } catch (err) {
+      if (isConnectionError(err)) this.broken = true;
+      throw err;
+    }
+  }
+
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.queue.run(() => this.queries.all<T>(sql, params));
+    return this.queue.run(() => this.once(() => this.queries.all<T>(sql, params)));
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    return this.queue.run(() => this.queries.run(sql, params));
+    return this.queue.run(() => this.once(() => this.queries.run(sql, params)));
   }
 
   insertMany(table: CentralTable, columns: readonly string[], rows: readonly SqlValue[][], onConflict: 'fail' | 'ignore') {
-    return this.queue.run(() => this.queries.insertMany(table, columns, rows, onConflict));
+    return this.queue.run(() => this.once(() => this.queries.insertMany(table, columns, rows, onConflict)));
   }
 
   transaction<T>(lockKey: string, work: (tx: CentralQueries) => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
-      await this.client.query('BEGIN');
-      try {
-        // Two head-office machines importing the same register wait for each other instead of racing on unique keys.
-        await this.client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
-        const result = await work(this.queries);
-        await this.client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await this.client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.once(() => this.attempt(lockKey, work));
+        } catch (err) {
+          const cause = retryCause(err);
+          if (cause === null) throw err;
+          const message = (err as Error).message;
+          if (attempt >= this.maxAttempts) {
+            const what = cause === 'connection-lost' ? 'the connection to the central journal kept failing' : `PostgreSQL kept refusing it (${cause})`;
+            throw new Error(`${what}: ${message} (tried ${attempt} times)`, { cause: err });
+          }
+          const delayMs = backoffMs(attempt);
+          this.options.onRetry?.({ lockKey, cause, message, attempt, maxAttempts: this.maxAttempts, delayMs });
+          await sleep(delayMs);
+        }
       }
     });
+  }
+
+  private async attempt<T>(lockKey: string, work: (tx: CentralQueries) => Promise<T>): Promise<T> {
+    await this.client.query('BEGIN');
+    try {
+      // Two head-office machines importing the same register wait for each other instead of racing on unique keys.
+      await this.client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
+      const result = await work(this.txQueries);
+      await this.client.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (!isConnectionError(err)) await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   async schemaVersion(): Promise<number> {
@@ -134,6 +299,6 @@ export class PostgresCentralStore implements CentralStore {
   }
 
   async close(): Promise<void> {
-    await this.queue.run(() => this.client.end());
+    await this.queue.run(() => this.client.end().catch(() => undefined));
   }
 }

@@ -1,6 +1,7 @@
 import type { StockPosting, TimeRecord } from '../host/records.js';
 import type { CentralTable } from './central-schema.js';
 import type { CentralQueries, SqlValue } from './central-store.js';
+import { BulkMerge, type BulkKind, type BulkRecord } from './postgres-bulk-merge.js';
 import {
   LINE_COLUMNS,
   PAYMENT_COLUMNS,
@@ -46,6 +47,9 @@ interface RecordKind<T> {
   dayOf(record: T): string;
   hashOf(record: T): string;
   insert(tx: CentralQueries, items: { record: T; hash: string }[], p: Provenance): Promise<void>;
+  /** The same rows as `insert` writes, for the PostgreSQL bulk merge. */
+  bulk: BulkKind;
+  bulkRows(record: T, hash: string, p: Provenance): { values: SqlValue[]; children: SqlValue[][][] };
 }
 
 export const RECEIPTS: RecordKind<ReceiptBundle> = {
@@ -60,6 +64,20 @@ export const RECEIPTS: RecordKind<ReceiptBundle> = {
     await tx.insertMany('receipt_lines', LINE_COLUMNS, items.flatMap((i) => i.record.lines.map((l) => lineValues(l, p))), 'fail');
     await tx.insertMany('payments', PAYMENT_COLUMNS, items.flatMap((i) => i.record.payments.map((x) => paymentValues(x, p))), 'fail');
   },
+  bulk: {
+    recordType: 'receipt',
+    table: 'receipts',
+    idColumn: 'receipt_id',
+    columns: RECEIPT_COLUMNS,
+    children: [
+      { table: 'receipt_lines', columns: LINE_COLUMNS },
+      { table: 'payments', columns: PAYMENT_COLUMNS },
+    ],
+  },
+  bulkRows: (b, hash, p) => ({
+    values: receiptValues(b, hash, p),
+    children: [b.lines.map((l) => lineValues(l, p)), b.payments.map((x) => paymentValues(x, p))],
+  }),
 };
 
 export const STOCK_POSTINGS: RecordKind<StockPosting> = {
@@ -72,6 +90,8 @@ export const STOCK_POSTINGS: RecordKind<StockPosting> = {
   async insert(tx, items, p) {
     await tx.insertMany('stock_postings', STOCK_POSTING_COLUMNS, items.map((i) => stockPostingValues(i.record, i.hash, p)), 'fail');
   },
+  bulk: { recordType: 'stock-posting', table: 'stock_postings', idColumn: 'posting_id', columns: STOCK_POSTING_COLUMNS, children: [] },
+  bulkRows: (s, hash, p) => ({ values: stockPostingValues(s, hash, p), children: [] }),
 };
 
 export const TIME_RECORDS: RecordKind<TimeRecord> = {
@@ -84,9 +104,13 @@ export const TIME_RECORDS: RecordKind<TimeRecord> = {
   async insert(tx, items, p) {
     await tx.insertMany('time_records', TIME_RECORD_COLUMNS, items.map((i) => timeRecordValues(i.record, i.hash, p)), 'fail');
   },
+  bulk: { recordType: 'time-record', table: 'time_records', idColumn: 'record_id', columns: TIME_RECORD_COLUMNS, children: [] },
+  bulkRows: (t, hash, p) => ({ values: timeRecordValues(t, hash, p), children: [] }),
 };
 
 const BATCH = 500;
+/** Records per COPY into the staging tables: large enough to stream, small enough to keep memory flat. */
+const BULK_BATCH = 5000;
 const CONFLICT_SAMPLES = 20;
 
 /**
@@ -102,25 +126,47 @@ export class RecordMerger<T> {
   /** Ids this run already decided, so a record repeated within one package is judged against its first copy. */
   private readonly decided = new Map<string, string>();
   readonly tally: MergeTally = { inserted: 0, alreadyPresent: 0, conflicts: 0, conflictSamples: [] };
+  private readonly bulk: BulkMerge | null;
 
   constructor(
     private readonly tx: CentralQueries,
     private readonly kind: RecordKind<T>,
     private readonly provenance: Provenance,
-  ) {}
+  ) {
+    this.bulk = tx.bulk ? new BulkMerge(tx.bulk, kind.bulk, provenance) : null;
+  }
 
   async add(record: T): Promise<void> {
     this.pending.push(record);
-    if (this.pending.length >= BATCH) await this.flush();
+    if (this.pending.length >= (this.bulk ? BULK_BATCH : BATCH)) await this.flush();
   }
 
   async finish(): Promise<MergeTally> {
     await this.flush();
+    if (this.bulk) {
+      const r = await this.bulk.merge();
+      this.tally.inserted += r.inserted;
+      this.tally.alreadyPresent += r.alreadyPresent;
+      this.tally.conflicts += r.conflicts;
+      for (const s of r.samples) this.tally.conflictSamples.push({ recordType: this.kind.recordType, ...s });
+    }
     return this.tally;
+  }
+
+  private async stage(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const { kind, provenance: p } = this;
+    const records: BulkRecord[] = batch.map((record) => {
+      const hash = kind.hashOf(record);
+      return { ...kind.bulkRows(record, hash, p), json: JSON.stringify(record) };
+    });
+    await this.bulk!.stage(records);
   }
 
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
+    if (this.bulk) return this.stage();
     const batch = this.pending;
     this.pending = [];
     const { kind, provenance: p } = this;
