@@ -29,14 +29,14 @@ const USAGE = `usage:
   daystick import PATH --central FILE|postgres://...   import every package under PATH once, then exit
   daystick import --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
                                                       watch for sticks (and the backup folder) until Ctrl-C
-  daystick import --reconcile BACKUP_FOLDER --from YYYYMMDD --customer N --register R --central ... [--dry-run]
+  daystick import --reconcile BACKUP_FOLDER --from YYYYMMDD --customer N --register R --central ... [--identity FILE] [--dry-run]
                                                       data synchronisation from a date, out of the register's signed
                                                       master-data backup (DAYSTICK/<C>-<R>/masterdata on its stick)
 
   --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
                               beside the SQLite file; required with PostgreSQL)
-  --identity FILE             head office's age identity, which opens the encrypted data files (default:
+  --identity FILE             head office's age identity, which opens the encrypted data files and backups (default:
                               ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, else the demo
                               shell's ${DEMO_AGE_IDENTITY_PATH})
   --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
