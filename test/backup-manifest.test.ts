@@ -18,7 +18,9 @@ import {
  * cleanup, and each check of 10.2 with a backup damaged in exactly that way.
  */
 const IDENTITY = { customerNumber: '51000', registerId: '3' };
-const FILE = 'register-backup.sqlite';
+const FILE = 'register-backup.sqlite.age';
+/** What the register's backup puts on the stick: age ciphertext, so it starts with age's header. */
+const AGE_FILE_BYTES = Buffer.concat([Buffer.from('age-encryption.org/v1\n'), Buffer.alloc(4096 - 22, 7)]);
 
 let work: string;
 let folder: string;
@@ -42,7 +44,7 @@ beforeEach(async () => {
   folder = join(work, 'DAYSTICK', '51000-3', 'masterdata');
   await mkdir(folder, { recursive: true });
   keyDir = join(work, 'keys');
-  await writeFile(join(folder, FILE), Buffer.alloc(4096, 7));
+  await writeFile(join(folder, FILE), AGE_FILE_BYTES);
   const key = await loadOrCreateRegisterKeyPair(keyDir);
   pinned = { publicKeyId: key.keyId, publicKeyPem: key.publicKeyPem };
 });
@@ -84,17 +86,24 @@ describe('committing a backup', () => {
       businessDay: '20261022',
       kind: 'master-data-backup',
       publicKeyId: pinned.publicKeyId,
+      encryption: 'age',
     });
     expect(manifest.file).toEqual({
       name: FILE,
       bytes: 4096,
-      sha256: (await import('node:crypto')).createHash('sha256').update(Buffer.alloc(4096, 7)).digest('hex'),
+      sha256: (await import('node:crypto')).createHash('sha256').update(AGE_FILE_BYTES).digest('hex'),
     });
     expect(await refusal()).toBe('accepted');
     // The bytes read are the bytes checked: the copy equals the file.
     const copyTo = join(work, 'checked');
     await openCheckedBackup({ path: join(folder, FILE), ...IDENTITY, pinnedKey: async () => pinned, copyTo });
-    expect((await readFile(copyTo)).equals(Buffer.alloc(4096, 7))).toBe(true);
+    expect((await readFile(copyTo)).equals(AGE_FILE_BYTES)).toBe(true);
+  });
+
+  test('a clear file (no age header) is never committed and is removed', async () => {
+    await writeFile(join(folder, FILE), Buffer.alloc(4096, 7));
+    await expect(commit()).rejects.toThrow('is not encrypted to head office');
+    expect(await readdir(folder)).toEqual([]);
   });
 
   test('a file on the stick that is not what the backup reported leaves no backup at all', async () => {
@@ -129,7 +138,9 @@ describe('what a reader of a backup refuses (10.2)', () => {
     const text = await manifestText();
     const cases = [
       text.replace('"kind"', '"kind": "master-data-backup",\n  "kind"'),
-      text.replace('"formatVersion": 1', '"formatVersion": 1.0'),
+      text.replace('"formatVersion": 2', '"formatVersion": 2.0'),
+      text.replace('"encryption": "age"', '"encryption": "none"'),
+      text.replace('  "encryption": "age",\n', ''),
       text.replace(/\n/g, '\r\n'),
       text.replace('"kind"', '"extra": true,\n  "kind"'),
       text.replace(`"name": "${FILE}"`, '"name": "../register-backup.sqlite"'),
@@ -144,12 +155,14 @@ describe('what a reader of a backup refuses (10.2)', () => {
     }
   });
 
-  test('unknown-format-version', async () => {
-    await writeFile(
-      join(folder, BACKUP_MANIFEST_FILE),
-      (await manifestText()).replace('"formatVersion": 1', '"formatVersion": 2'),
-    );
-    expect(await refusal()).toBe('unknown-format-version');
+  test('unknown-format-version: a later one, and 1 (the clear backup before encryption)', async () => {
+    for (const version of ['3', '1']) {
+      await writeFile(
+        join(folder, BACKUP_MANIFEST_FILE),
+        (await manifestText()).replace('"formatVersion": 2', `"formatVersion": ${version}`),
+      );
+      expect(await refusal()).toBe('unknown-format-version');
+    }
   });
 
   test("identity-mismatch: the typed customer number is not the manifest's, not even with leading zeros", async () => {

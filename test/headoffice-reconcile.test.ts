@@ -1,6 +1,7 @@
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { commitBackup } from '../src/export/backup-manifest-writer.js';
 import { writeDayPackage } from '../src/export/index.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
@@ -13,6 +14,7 @@ import { openJournalDatabase } from '../src/journal/open-journal.js';
 import { SqliteJournalPort } from '../src/journal/sqlite-journal-port.js';
 import { SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
 import { SqliteTimeRecordingPort } from '../src/journal/sqlite-time-recording-port.js';
+import { encryptingStream, loadOrCreateIdentityFile } from '../src/package/age-file.js';
 import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE } from '../src/package/backup-manifest.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 
@@ -43,6 +45,9 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
   let database: TestDatabase | null = null;
   /** The register's master-data backup folder, as head office gets it on a stick or in its backup folder. */
   let backupFolder: string;
+  /** Head office's age identity file: the backup on the stick is ciphertext to it. */
+  let identityFile: string;
+  let encrypt: (plain: Readable) => Promise<Readable>;
 
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), `daystick-reconcile-${backend}-`));
@@ -52,6 +57,9 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     } else {
       central = join(work, 'central.sqlite');
     }
+    identityFile = join(work, 'headoffice-age-identity.txt');
+    const recipient = await loadOrCreateIdentityFile(identityFile);
+    encrypt = (plain) => encryptingStream(plain, [recipient]);
     const journalPath = join(work, 'register.sqlite');
     await createDemoJournalFile(journalPath, {
       start: DAYS[0]!,
@@ -81,7 +89,13 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
         });
       }
       backupFolder = join(work, 'backup');
-      const written = await new SqliteMasterDataBackup(db).run(backupFolder, new AbortController().signal);
+      const written = await new SqliteMasterDataBackup(db).run(
+        backupFolder,
+        new AbortController().signal,
+        undefined,
+        undefined,
+        encrypt,
+      );
       await commitBackup({
         folder: backupFolder,
         identity: { customerNumber: CUSTOMER, registerId: REGISTER },
@@ -132,6 +146,8 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     REGISTER,
     '--central',
     central,
+    '--identity',
+    identityFile,
   ];
 
   test("receipts missing centrally come back; a conflicting one and the register's own unreadable records are reported", async () => {
@@ -263,9 +279,9 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
   });
 
   test('a backup file changed after the register signed it is refused', async () => {
-    const file = join(backupFolder, 'register-backup.sqlite');
+    const file = join(backupFolder, 'register-backup.sqlite.age');
     const bytes = await readFile(file);
-    // One byte deep inside the database: still an SQLite file, no longer the one signed.
+    // One byte deep inside the ciphertext: still an age file, no longer the one signed.
     bytes[bytes.length - 100] = (bytes[bytes.length - 100]! + 1) % 256;
     await writeFile(file, bytes);
     await expectRefused(reconcileArgs(DAYS[0]!), 'data-hash-mismatch');
@@ -274,12 +290,12 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
   test('a manifest signed by another key, or changed after signing, or missing, is refused', async () => {
     const original = await readFile(join(backupFolder, BACKUP_MANIFEST_FILE));
     const originalSignature = await readFile(join(backupFolder, BACKUP_SIGNATURE_FILE));
-    const bytes = (await readFile(join(backupFolder, 'register-backup.sqlite'))).length;
+    const bytes = (await readFile(join(backupFolder, 'register-backup.sqlite.age'))).length;
     await commitBackup({
       folder: backupFolder,
       identity: { customerNumber: CUSTOMER, registerId: REGISTER },
       businessDay: DAYS[2]!,
-      written: { files: ['register-backup.sqlite'], bytes },
+      written: { files: ['register-backup.sqlite.age'], bytes },
       keyDir: join(work, 'another-register-keys'),
       now: () => Date.UTC(2026, 9, 23),
       signal: new AbortController().signal,
@@ -298,11 +314,43 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     await expectRefused(reconcileArgs(DAYS[0]!), 'missing-manifest');
   });
 
+  test('a backup that does not open with the identity given is refused by name (decrypt-failed), nothing inserted', async () => {
+    const stranger = join(work, 'stranger-identity.txt');
+    await loadOrCreateIdentityFile(stranger);
+    const args = reconcileArgs(DAYS[0]!);
+    args[args.indexOf(identityFile)] = stranger;
+    const err = await expectRefused(args, 'decrypt-failed');
+    expect(err).toContain("does not open with head office's identity");
+  });
+
+  test('a backup file that is not on the stick as age ciphertext is never committed by the register', async () => {
+    const clear = join(work, 'clear-backup');
+    const db = openJournalDatabase(join(work, 'register.sqlite'), { readonly: false });
+    try {
+      const written = await new SqliteMasterDataBackup(db).run(clear, new AbortController().signal);
+      await expect(
+        commitBackup({
+          folder: clear,
+          identity: { customerNumber: CUSTOMER, registerId: REGISTER },
+          businessDay: DAYS[2]!,
+          written,
+          keyDir: join(work, 'register-keys'),
+          now: () => Date.UTC(2026, 9, 23),
+          signal: new AbortController().signal,
+        }),
+      ).rejects.toThrow('is not encrypted to head office');
+    } finally {
+      db.close();
+    }
+    // Nothing of it stays to pass for a backup.
+    expect(await readdir(clear)).toEqual([]);
+  });
+
   test('a backup of a register head office never imported is refused: no key to check it against', async () => {
     const other = join(work, 'other-backup');
     const db = openJournalDatabase(join(work, 'register.sqlite'), { readonly: false });
     try {
-      const written = await new SqliteMasterDataBackup(db).run(other, new AbortController().signal);
+      const written = await new SqliteMasterDataBackup(db).run(other, new AbortController().signal, undefined, undefined, encrypt);
       await commitBackup({
         folder: other,
         identity: { customerNumber: '51009', registerId: REGISTER },

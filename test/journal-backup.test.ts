@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { JOURNAL_TABLES } from '../src/journal/journal-schema.js';
 import { openJournalDatabase } from '../src/journal/open-journal.js';
-import { BACKUP_FILE_NAME, SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
+import { BACKUP_FILE_NAME, ENCRYPTED_SUFFIX, SqliteMasterDataBackup } from '../src/journal/sqlite-master-data-backup.js';
+import { decryptFile, encryptingStream, loadOrCreateIdentityFile, readIdentityFile } from '../src/package/age-file.js';
 import { describeWithFuse, makeFatImage, mountStick, pullStick, releaseAllSticks } from './support/fuse-stick.js';
 
 function tableContents(db: Database.Database): string {
@@ -33,6 +34,33 @@ describe('master-data backup with SQLite online backup', () => {
   afterAll(() => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('with encrypt, only age ciphertext reaches the target, and it decrypts to the same rows', async () => {
+    const target = join(dir, 'stick', 'encrypted');
+    const identityFile = join(dir, 'headoffice-age-identity.txt');
+    const recipient = await loadOrCreateIdentityFile(identityFile);
+    const result = await new SqliteMasterDataBackup(db, 16).run(
+      target,
+      new AbortController().signal,
+      undefined,
+      join(dir, 'work'),
+      (plain) => encryptingStream(plain, [recipient]),
+    );
+    const name = `${BACKUP_FILE_NAME}${ENCRYPTED_SUFFIX}`;
+    expect(result.files).toEqual([name]);
+    expect(readdirSync(target)).toEqual([name]);
+    const onStick = readFileSync(join(target, name));
+    expect(result.bytes).toBe(onStick.length);
+    expect(onStick.subarray(0, 22).toString('latin1')).toBe('age-encryption.org/v1\n');
+    const someReceiptId = db.prepare('SELECT receipt_id FROM F_RECEIPT LIMIT 1').pluck().get() as string;
+    expect(onStick.includes('SQLite format 3')).toBe(false);
+    expect(onStick.includes(someReceiptId)).toBe(false);
+    const clear = join(dir, 'decrypted.sqlite');
+    await decryptFile(join(target, name), clear, await readIdentityFile(identityFile));
+    const copy = new Database(clear, { readonly: true, fileMustExist: true });
+    expect(tableContents(copy)).toBe(tableContents(db));
+    copy.close();
   });
 
   it('writes an openable copy with the same rows and reports progress up to the total', async () => {

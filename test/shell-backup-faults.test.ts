@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
-import { BACKUP_FILE_NAME } from '../src/journal/sqlite-master-data-backup.js';
+import { BACKUP_FILE_NAME, ENCRYPTED_SUFFIX } from '../src/journal/sqlite-master-data-backup.js';
+import { backupValue } from './support/decrypted-backup.js';
 import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE } from '../src/package/backup-manifest.js';
 import {
   describeWithFuse,
@@ -23,7 +23,9 @@ import { makeTestDir, removeTestDir } from './support/test-host.js';
  * database is about 20 MB, so the backup is still running when the test acts.
  */
 
-const PART = `${BACKUP_FILE_NAME}.part`;
+/** The backup as it lies on the stick: age ciphertext to head office. */
+const BACKUP = `${BACKUP_FILE_NAME}${ENCRYPTED_SUFFIX}`;
+const PART = `${BACKUP}.part`;
 const SHELL_ARGS = ['--journal', 'journal.sqlite', '--data', 'data', '--stick-root', 'sticks', '--wait-stick', '20'];
 
 async function sizeOf(file: string): Promise<number> {
@@ -42,14 +44,6 @@ async function waitUntil(what: string, condition: () => Promise<boolean>, timeou
   }
 }
 
-function maxZ(file: string): unknown {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT MAX(z_number) FROM F_CLOSING').pluck().get();
-  } finally {
-    db.close();
-  }
-}
 
 describeWithFuse('the master-data backup on a real FAT32 stick that goes away', ['fat32'], () => {
   let dir: string;
@@ -108,7 +102,7 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
   test('pulled mid-backup: the old backup is already gone, the next close replaces the leftover .part', async () => {
     const first = await close();
     expect(first.promptIds).toContain('NOTE_2');
-    expect(maxZ(path.join(backupDir, BACKUP_FILE_NAME))).toBe(3);
+    expect(await backupValue(path.join(backupDir, BACKUP), path.join(dir, 'headoffice-age-identity.txt'), 'SELECT MAX(z_number) FROM F_CLOSING')).toBe(3);
 
     const second = await closeUntilBackupIsWriting();
     await pullStick(mount);
@@ -127,8 +121,8 @@ describeWithFuse('the master-data backup on a real FAT32 stick that goes away', 
     expect(third.promptIds).toContain('NOTE_2');
     expect(third.promptIds).not.toContain('BACKUP_FAILED');
     // Committed like a package: the signed manifest is there, the .part is gone.
-    expect((await readdir(backupDir)).sort()).toEqual([BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE, BACKUP_FILE_NAME].sort());
-    expect(maxZ(path.join(backupDir, BACKUP_FILE_NAME))).toBe(5);
+    expect((await readdir(backupDir)).sort()).toEqual([BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE, BACKUP].sort());
+    expect(await backupValue(path.join(backupDir, BACKUP), path.join(dir, 'headoffice-age-identity.txt'), 'SELECT MAX(z_number) FROM F_CLOSING')).toBe(5);
     const log = await readFile(path.join(dir, 'data', 'daystick-shell.log'), 'utf8');
     expect(log).toContain('removed leftovers of an interrupted master-data backup');
   }, 300_000);

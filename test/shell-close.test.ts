@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { businessDayOf } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
-import { BACKUP_FILE_NAME } from '../src/journal/sqlite-master-data-backup.js';
+import { BACKUP_FILE_NAME, ENCRYPTED_SUFFIX } from '../src/journal/sqlite-master-data-backup.js';
+import { backupValue } from './support/decrypted-backup.js';
 import { showDay } from '../src/prompts/render.js';
 import { describeWithFuse } from './support/fuse-stick.js';
 import {
@@ -25,14 +25,6 @@ import {
  */
 const REGISTER_FOLDER = join('DAYSTICK', '10001-1');
 
-function registerDbCount(path: string, sql: string): unknown {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare(sql).pluck().get();
-  } finally {
-    db.close();
-  }
-}
 
 function indexOfId(ids: string[], id: string): number {
   const i = ids.indexOf(id);
@@ -95,10 +87,11 @@ function closeSessions(kind: StickKind): void {
     expect(run.stdout).toContain('Day close 5 Jan 2026: Z 5 recorded (27 receipts).');
     expect(run.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
 
-    const backup = join(s.path, REGISTER_FOLDER, 'masterdata', BACKUP_FILE_NAME);
-    expect(registerDbCount(backup, 'SELECT COUNT(*) FROM F_RECEIPT')).toBe(5 * 25 + 2);
+    const backup = join(s.path, REGISTER_FOLDER, 'masterdata', `${BACKUP_FILE_NAME}${ENCRYPTED_SUFFIX}`);
+    const identity = join(dir, 'headoffice-age-identity.txt');
+    expect(await backupValue(backup, identity, 'SELECT COUNT(*) FROM F_RECEIPT')).toBe(5 * 25 + 2);
     // The backup was taken after the closing was recorded, so it holds Z 5.
-    expect(registerDbCount(backup, 'SELECT MAX(z_number) FROM F_CLOSING')).toBe(5);
+    expect(await backupValue(backup, identity, 'SELECT MAX(z_number) FROM F_CLOSING')).toBe(5);
 
     const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
     expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +25 receipts +OK/m);
@@ -112,7 +105,9 @@ function closeSessions(kind: StickKind): void {
     expect(run.code).toBe(0);
     expect(run.promptIds).toContain('NOTE_2');
     expect(run.promptIds).not.toContain('NOTE_1');
-    expect(existsSync(join(s.path, REGISTER_FOLDER, 'masterdata', BACKUP_FILE_NAME))).toBe(false);
+    for (const name of [BACKUP_FILE_NAME, `${BACKUP_FILE_NAME}${ENCRYPTED_SUFFIX}`]) {
+      expect(existsSync(join(s.path, REGISTER_FOLDER, 'masterdata', name))).toBe(false);
+    }
     expect(runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir).code).toBe(0);
   });
 

@@ -1,5 +1,7 @@
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { activate } from 'daystick';
@@ -167,7 +169,7 @@ export function createMinimalHost(options: MinimalHostOptions): { host: Host; cl
 
   // SQLite opens no file on the stick (its locks fail on FAT): the snapshot is taken locally, then copied over.
   const backup: MasterDataBackupPort = {
-    async run(targetDir, signal, onProgress, workDir = options.storageDir) {
+    async run(targetDir, signal, onProgress, workDir = options.storageDir, encrypt) {
       await mkdir(workDir, { recursive: true });
       const snapshot = join(workDir, 'register-backup.sqlite');
       try {
@@ -180,9 +182,12 @@ export function createMinimalHost(options: MinimalHostOptions): { host: Host; cl
         });
         signal.throwIfAborted();
         await mkdir(targetDir, { recursive: true });
-        await copyFile(snapshot, join(targetDir, 'register-backup.sqlite'));
+        // Only the plugin's encrypting stream reaches the stick: a lost stick reveals nothing.
+        const name = encrypt ? 'register-backup.sqlite.age' : 'register-backup.sqlite';
+        const plain = createReadStream(snapshot);
+        await pipeline(encrypt ? await encrypt(plain) : plain, createWriteStream(join(targetDir, name)));
         onProgress?.(1, 1);
-        return { files: ['register-backup.sqlite'], bytes: (await stat(snapshot)).size };
+        return { files: [name], bytes: (await stat(join(targetDir, name))).size };
       } finally {
         await rm(snapshot, { force: true });
       }

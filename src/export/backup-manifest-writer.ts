@@ -1,7 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BusinessDay } from '../host/business-day.js';
 import {
+  AGE_HEADER,
   BACKUP_MANIFEST_FILE,
   BACKUP_MANIFEST_VERSION,
   BACKUP_SIGNATURE_FILE,
@@ -40,6 +41,18 @@ export interface CommitBackupRequest {
  * signature and, last, the manifest. Any failure removes manifest, signature
  * and backup file, in that order, so what is left never passes for a backup.
  */
+async function startsWithAgeHeader(path: string): Promise<boolean> {
+  const header = Buffer.from(AGE_HEADER);
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(header.length);
+    const { bytesRead } = await file.read(head, 0, header.length, 0);
+    return bytesRead === header.length && head.equals(header);
+  } finally {
+    await file.close();
+  }
+}
+
 export async function commitBackup(request: CommitBackupRequest): Promise<BackupManifest> {
   const { folder, written, signal } = request;
   const manifestPath = join(folder, BACKUP_MANIFEST_FILE);
@@ -57,6 +70,12 @@ export async function commitBackup(request: CommitBackupRequest): Promise<Backup
     );
   const backupPath = join(folder, fileName.data);
   try {
+    // A host that ignored `encrypt` left the clear database: never committed, and removed below.
+    if (!(await startsWithAgeHeader(backupPath))) {
+      throw new BackupCommitError(
+        `the register's backup file ${fileName.data} is not encrypted to head office (no age header); it was not committed`,
+      );
+    }
     const onStick = await hashFile(backupPath, request.onRead);
     if (onStick.bytes !== written.bytes) {
       throw new BackupCommitError(
@@ -73,6 +92,7 @@ export async function commitBackup(request: CommitBackupRequest): Promise<Backup
       businessDay: request.businessDay,
       createdAt: new Date(request.now()).toISOString(),
       file: { name: fileName.data, bytes: onStick.bytes, sha256: onStick.sha256 },
+      encryption: 'age',
       signatureAlgorithm: 'Ed25519',
       publicKeyId: key.keyId,
     };

@@ -29,14 +29,14 @@ const USAGE = `usage:
   daystick import PATH --central FILE|postgres://...   import every package under PATH once, then exit
   daystick import --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
                                                       watch for sticks (and the backup folder) until Ctrl-C
-  daystick import --reconcile BACKUP_FOLDER --from YYYYMMDD --customer N --register R --central ... [--dry-run]
+  daystick import --reconcile BACKUP_FOLDER --from YYYYMMDD --customer N --register R --central ... [--identity FILE] [--dry-run]
                                                       data synchronisation from a date, out of the register's signed
                                                       master-data backup (DAYSTICK/<C>-<R>/masterdata on its stick)
 
   --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
   --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
                               beside the SQLite file; required with PostgreSQL)
-  --identity FILE             head office's age identity, which opens the encrypted data files (default:
+  --identity FILE             head office's age identity, which opens the encrypted data files and backups (default:
                               ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, else the demo
                               shell's ${DEMO_AGE_IDENTITY_PATH})
   --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
@@ -223,28 +223,20 @@ export async function runImportCommand(
       io.stderr.write(`daystick import: ${(err as Error).message}\n`);
       return 2;
     }
-    if (a.reconcile !== undefined) return await runReconcile(store, a, headOfficeCustomerNumber, io);
+    let identities: string[];
+    try {
+      identities = await headOfficeIdentities(a.identity, keyFolder);
+    } catch (err) {
+      io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (a.reconcile !== undefined) return await runReconcile(store, a, headOfficeCustomerNumber, identities, io);
     let key: HeadOfficeKeyPair;
     try {
       key = await loadOrCreateHeadOfficeKey(keyFolder!);
     } catch (err) {
       io.stderr.write(`daystick import: head-office key in ${keyFolder}: ${(err as Error).message}\n`);
       return 2;
-    }
-    let identities: string[] = [];
-    const exists = (path: string) => access(path).then(() => true, () => false);
-    // Given, else beside the central journal, else the demo shell's (run from the same folder).
-    let identityFile: string | null = a.identity !== undefined ? resolve(a.identity) : join(keyFolder!, HEAD_OFFICE_AGE_IDENTITY_FILE);
-    if (a.identity === undefined && !(await exists(identityFile))) {
-      identityFile = (await exists(resolve(DEMO_AGE_IDENTITY_PATH))) ? resolve(DEMO_AGE_IDENTITY_PATH) : null;
-    }
-    if (identityFile !== null) {
-      try {
-        identities = await readIdentityFile(identityFile);
-      } catch (err) {
-        io.stderr.write(`daystick import: ${(err as Error).message}\n`);
-        return 2;
-      }
     }
     const options: ImportOptions = {
       identities,
@@ -279,6 +271,17 @@ export async function runImportCommand(
   } finally {
     await store.close();
   }
+}
+
+/** Given, else beside the central journal, else the demo shell's (run from the same folder); none found is no identity. */
+async function headOfficeIdentities(given: string | undefined, keyFolder: string | null): Promise<string[]> {
+  const exists = (path: string) => access(path).then(() => true, () => false);
+  let identityFile: string | null =
+    given !== undefined ? resolve(given) : keyFolder !== null ? join(keyFolder, HEAD_OFFICE_AGE_IDENTITY_FILE) : null;
+  if (given === undefined && (identityFile === null || !(await exists(identityFile)))) {
+    identityFile = (await exists(resolve(DEMO_AGE_IDENTITY_PATH))) ? resolve(DEMO_AGE_IDENTITY_PATH) : null;
+  }
+  return identityFile === null ? [] : readIdentityFile(identityFile);
 }
 
 async function isFolder(path: string): Promise<boolean> {
@@ -387,7 +390,13 @@ async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptio
   }
 }
 
-async function runReconcile(store: CentralStore, a: ImportArgs, headOfficeCustomerNumber: string, io: ImportCommandIo): Promise<number> {
+async function runReconcile(
+  store: CentralStore,
+  a: ImportArgs,
+  headOfficeCustomerNumber: string,
+  identities: readonly string[],
+  io: ImportCommandIo,
+): Promise<number> {
   let report: ReconcileReport;
   const { reconcileRegister } = await import('./reconcile.js');
   try {
@@ -398,6 +407,7 @@ async function runReconcile(store: CentralStore, a: ImportArgs, headOfficeCustom
       registerId: a.register!,
       withoutStockPostings: a['without-stock-postings'],
       headOfficeCustomerNumber,
+      identities,
       dryRun: a['dry-run'],
     });
   } catch (err) {

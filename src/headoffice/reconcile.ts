@@ -8,7 +8,13 @@ import { ReceiptSchema, StockPostingSchema, TimeRecordSchema } from '../host/rec
 import { openJournalDatabase } from '../journal/open-journal.js';
 import { SqliteJournalPort } from '../journal/sqlite-journal-port.js';
 import { SqliteTimeRecordingPort } from '../journal/sqlite-time-recording-port.js';
-import { type BackupManifest, openCheckedBackup, type PinnedRegisterKey } from '../package/backup-manifest.js';
+import { DecryptError, decryptFile } from '../package/age-file.js';
+import {
+  type BackupManifest,
+  BackupRefusedError,
+  openCheckedBackup,
+  type PinnedRegisterKey,
+} from '../package/backup-manifest.js';
 import { sameCustomerNumber } from '../settings/settings.js';
 import type { ReceiptBundle } from './central-rows.js';
 import { storedHeadOfficeCustomerNumber } from './central-settings.js';
@@ -32,6 +38,8 @@ export interface ReconcileOptions {
   registerId: string;
   withoutStockPostings: boolean;
   headOfficeCustomerNumber: string | null;
+  /** Head office's age identities: the backup file is ciphertext to them (docs/stick-format.md 10). */
+  identities: readonly string[];
   /** Compare and count only: the central journal is read, never written. */
   dryRun?: boolean;
   now?: () => Date;
@@ -138,13 +146,36 @@ export async function reconcileRegister(store: CentralStore, options: ReconcileO
       customerNumber: options.customerNumber,
       registerId: options.registerId,
       pinnedKey: (customer, register) => pinnedRegisterKey(store, customer, register),
-      copyTo: join(scratch, 'register-backup'),
+      copyTo: join(scratch, 'register-backup.age'),
     });
-    db = openJournalDatabase(checked.copyPath, { readonly: true });
+    const clear = join(scratch, 'register-backup.sqlite');
+    await decryptBackup(checked.copyPath, clear, options.identities);
+    db = openJournalDatabase(clear, { readonly: true });
     return await reconcileDatabase(store, db, checked.manifest, options, now, dryRun);
   } finally {
     db?.close();
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The checked ciphertext, decrypted into head office's private folder; refused by name when it does not open. */
+async function decryptBackup(from: string, to: string, identities: readonly string[]): Promise<void> {
+  if (identities.length === 0) {
+    throw new BackupRefusedError(
+      'decrypt-failed',
+      "the backup is encrypted to head office and no identity was found (--identity FILE); nothing was imported",
+    );
+  }
+  try {
+    await decryptFile(from, to, identities);
+  } catch (err) {
+    if (err instanceof DecryptError) {
+      throw new BackupRefusedError(
+        'decrypt-failed',
+        `the backup does not open with head office's identity (${err.message}); nothing was imported`,
+      );
+    }
+    throw err;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { BusinessDay } from './business-day.js';
 
 /**
@@ -122,12 +123,18 @@ export interface MasterDataBackupPort {
    * only local folder the backup may keep working copies in; it lies in the
    * plugin's storage and is emptied at every start, so a killed register
    * leaves no copy of its database behind in a shared temp folder.
+   *
+   * `encrypt`, when given, wraps the stream of the backup's bytes: only its
+   * output may reach `targetDir` (a lost stick must reveal nothing, so the
+   * clear bytes never touch it, not even as a `.part`), and the file is
+   * named with `.age` appended. The plugin always gives it.
    */
   run(
     targetDir: string,
     signal: AbortSignal,
     onProgress?: (done: number, total: number) => void,
     workDir?: string,
+    encrypt?: (plain: Readable) => Promise<Readable>,
   ): Promise<BackupResult>;
 }
 

@@ -10,6 +10,8 @@ import { TEMP_SUFFIX } from '../package/layout.js';
 
 /** File name of the register database's copy below the plugin's backup folder. */
 export const BACKUP_FILE_NAME = 'register-backup.sqlite';
+/** Appended to the name when the port is given `encrypt` (docs/stick-format.md 10). */
+export const ENCRYPTED_SUFFIX = '.age';
 
 export class MasterDataBackupError extends Error {
   override name = 'MasterDataBackupError';
@@ -38,10 +40,12 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
     signal: AbortSignal,
     onProgress?: (done: number, total: number) => void,
     workDir?: string,
+    encrypt?: (plain: Readable) => Promise<Readable>,
   ): Promise<BackupResult> {
     signal.throwIfAborted();
     await mkdir(targetDir, { recursive: true });
-    const finalPath = join(targetDir, BACKUP_FILE_NAME);
+    const fileName = encrypt ? `${BACKUP_FILE_NAME}${ENCRYPTED_SUFFIX}` : BACKUP_FILE_NAME;
+    const finalPath = join(targetDir, fileName);
     // Without a workDir (a tool, a test) the system temp folder is the only local place there is.
     const scratchParent = workDir ?? tmpdir();
     await mkdir(scratchParent, { recursive: true });
@@ -73,7 +77,9 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
           yield chunk as Buffer;
         }
       }
-      const written = await writeFileDurably(finalPath, Readable.from(chunks()), signal);
+      const plain = Readable.from(chunks());
+      // Encrypted on the way: the stick only ever receives the stream's output.
+      const written = await writeFileDurably(finalPath, encrypt ? await encrypt(plain) : plain, signal);
       signal.throwIfAborted();
       const reread = await hashFile(finalPath, report);
       if (reread.sha256 !== written.sha256 || reread.bytes !== written.bytes) {
@@ -83,7 +89,7 @@ export class SqliteMasterDataBackup implements MasterDataBackupPort {
         );
       }
       onProgress?.(3 * totalPages, 3 * totalPages);
-      return { files: [BACKUP_FILE_NAME], bytes: written.bytes };
+      return { files: [fileName], bytes: written.bytes };
     } catch (err) {
       await rm(finalPath + TEMP_SUFFIX, { force: true }).catch(() => undefined);
       if (signal.aborted) throw signal.reason;

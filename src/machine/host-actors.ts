@@ -23,6 +23,7 @@ import { formatDay } from '../prompts/render.js';
 import { type AcknowledgementReading, ackFileTarget, readAcknowledgements } from '../package/acknowledgement.js';
 import { type PackageOnStick, packagesOnStick, type ReleaseFs, releasePackage, removeAcksOf } from '../export/release-packages.js';
 import { registerFolderName, STICK_ROOT_FOLDER } from '../package/layout.js';
+import { encryptingStream } from '../package/age-file.js';
 import {
   applyAcknowledgements,
   type BookedDayCounts,
@@ -339,6 +340,7 @@ async function runBackup(deps: DayCloseDeps, stick: StickInfo, signal: AbortSign
         bus.progress('BACKUP_PROGRESS', {}, done, total);
       },
       backupWorkDir(host.storage.dir),
+      (plain) => encryptingStream(plain, deps.recipients),
     );
     inner.signal.throwIfAborted();
     await commitBackup({

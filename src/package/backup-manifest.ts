@@ -19,7 +19,10 @@ import { manifestSignatureValid, publicKeyIdOf, signatureFileProblem } from './s
  */
 export const BACKUP_MANIFEST_FILE = 'backup.manifest.json';
 export const BACKUP_SIGNATURE_FILE = 'backup.manifest.sig';
-export const BACKUP_MANIFEST_VERSION = 1;
+/** 2: the backup file is age ciphertext to head office (`encryption: "age"`); 1 was the clear file. */
+export const BACKUP_MANIFEST_VERSION = 2;
+/** age's header line: a backup file that does not start with it is not encrypted and is never committed. */
+export const AGE_HEADER = 'age-encryption.org/v1\n';
 /** Section 10's folder; the writer's `BACKUP_FOLDER` (src/export) names the same. */
 const BACKUP_FOLDER_NAME = 'masterdata';
 
@@ -50,6 +53,7 @@ export const BackupManifestSchema = z.strictObject({
     bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     sha256: Sha256Hex,
   }),
+  encryption: z.literal('age'),
   signatureAlgorithm: z.literal('Ed25519'),
   publicKeyId: Sha256Hex,
 });
@@ -68,7 +72,8 @@ export type BackupProblem =
   | 'missing-signature'
   | 'bad-signature'
   | 'missing-data'
-  | 'data-hash-mismatch';
+  | 'data-hash-mismatch'
+  | 'decrypt-failed';
 
 export class BackupRefusedError extends Error {
   override name = 'BackupRefusedError';

@@ -109,7 +109,7 @@ describe("the host guide's example host", () => {
     expect((await readdir(join(registerDir, 'masterdata'))).sort()).toEqual([
       'backup.manifest.json',
       'backup.manifest.sig',
-      'register-backup.sqlite',
+      'register-backup.sqlite.age',
     ]);
     expect(await readdir(join(dir, 'storage', 'backup-work')).catch(() => [])).toEqual([]);
   });

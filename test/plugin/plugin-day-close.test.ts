@@ -1,4 +1,4 @@
-import { cp, readdir, rm } from 'node:fs/promises';
+import { cp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateRegisterKeyPair } from '../../src/export/register-keys.js';
 import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE, openCheckedBackup } from '../../src/package/backup-manifest.js';
@@ -60,7 +60,7 @@ describe('plugin day close against folder sticks and the real package writer', (
     expect((await readdir(backupFolder)).sort()).toEqual([
       BACKUP_MANIFEST_FILE,
       BACKUP_SIGNATURE_FILE,
-      'masterdata.sqlite',
+      'masterdata.sqlite.age',
     ]);
     // Committed by the register's own key, for the day that was closed: what head office checks against its pin.
     const key = await loadOrCreateRegisterKeyPair(host.storage.dir);
@@ -71,7 +71,9 @@ describe('plugin day close against folder sticks and the real package writer', (
       pinnedKey: async () => ({ publicKeyId: key.keyId, publicKeyPem: key.publicKeyPem }),
       copyTo: join(dir, 'checked-backup'),
     });
-    expect(checked.manifest).toMatchObject({ businessDay: '20260105', file: { name: 'masterdata.sqlite', bytes: 19 } });
+    expect(checked.manifest).toMatchObject({ businessDay: '20260105', encryption: 'age', file: { name: 'masterdata.sqlite.age' } });
+    // Ciphertext on the stick: the host's clear text is not in it.
+    expect((await readFile(join(backupFolder, 'masterdata.sqlite.age'))).includes('master data backup')).toBe(false);
     await plugin.dispose();
   });
 

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { BusinessDay } from '../../src/host/business-day.js';
 import type { Host } from '../../src/host/plugin-api.js';
 import type {
@@ -106,7 +107,13 @@ export class FileBackup implements MasterDataBackupPort {
   failWith: Error | null = null;
   /** When set, the backup waits for this promise before finishing (lets a test pull the stick meanwhile). */
   gate: Promise<void> | null = null;
-  async run(targetDir: string, signal: AbortSignal) {
+  async run(
+    targetDir: string,
+    signal: AbortSignal,
+    _onProgress?: (done: number, total: number) => void,
+    _workDir?: string,
+    encrypt?: (plain: Readable) => Promise<Readable>,
+  ) {
     this.runs++;
     if (this.failWith) throw this.failWith;
     const abort = new Promise<never>((_, reject) => {
@@ -114,9 +121,12 @@ export class FileBackup implements MasterDataBackupPort {
       signal.addEventListener('abort', () => reject(signal.reason));
     });
     if (this.gate) await Promise.race([this.gate, abort]);
-    const file = 'masterdata.sqlite';
-    await writeFile(join(targetDir, file), 'master data backup\n');
-    return { files: [file], bytes: 19 };
+    // As a host must: only the plugin's encrypting stream reaches the stick.
+    const plain = Readable.from([Buffer.from('master data backup\n')]);
+    const file = encrypt ? 'masterdata.sqlite.age' : 'masterdata.sqlite';
+    const bytes = Buffer.concat(await (encrypt ? await encrypt(plain) : plain).toArray());
+    await writeFile(join(targetDir, file), bytes);
+    return { files: [file], bytes: bytes.length };
   }
 }
 
