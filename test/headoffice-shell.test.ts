@@ -6,7 +6,13 @@ import Database from 'better-sqlite3';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { describeWithFuse } from './support/fuse-stick.js';
-import { DAYSTICK_BIN, type InsertedStick, insertStick, killLiveShells, runShellScript } from './support/shell-session.js';
+import {
+  DAYSTICK_BIN,
+  type InsertedStick,
+  insertStick,
+  killLiveShells,
+  runShellScript,
+} from './support/shell-session.js';
 
 /**
  * The issue's "done": a day closed by the reference shell onto a FUSE-mounted
@@ -46,7 +52,12 @@ function runDaystick(args: string[], cwd: string): Promise<{ code: number | null
 function centralCount(path: string, sql: string, ...params: unknown[]): number {
   const db = new Database(path, { readonly: true });
   try {
-    return Number(db.prepare(sql).pluck().get(...params));
+    return Number(
+      db
+        .prepare(sql)
+        .pluck()
+        .get(...params),
+    );
   } finally {
     db.close();
   }
@@ -83,13 +94,37 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
     expect(first.stdout).toContain('Day close 5 Jan 2026 finished: sent; sent: 5 Jan 2026; pending: -.');
 
     const central = join(dir, 'central.sqlite');
-    const imported = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000', '--identity', 'headoffice-age-identity.txt'], dir);
+    const imported = await runDaystick(
+      [
+        'import',
+        stick.path,
+        '--central',
+        central,
+        '--head-office-customer',
+        '10000',
+        '--identity',
+        'headoffice-age-identity.txt',
+      ],
+      dir,
+    );
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/^10001-1 +20260105 +day-close +25 imported +100%$/m);
     expect(centralCount(central, "SELECT COUNT(*) FROM receipts WHERE business_day = '20260105'")).toBe(25);
 
-    const again = await runDaystick(['import', stick.path, '--central', central, '--head-office-customer', '10000', '--identity', 'headoffice-age-identity.txt'], dir);
+    const again = await runDaystick(
+      [
+        'import',
+        stick.path,
+        '--central',
+        central,
+        '--head-office-customer',
+        '10000',
+        '--identity',
+        'headoffice-age-identity.txt',
+      ],
+      dir,
+    );
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^10001-1 +20260105 +day-close +25 already-imported +100%$/m);
     expect(centralCount(central, 'SELECT COUNT(*) FROM receipts')).toBe(25);
@@ -103,22 +138,55 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
 
     // Head office lost three receipts of the day; the register's master-data backup on the stick brings them back.
     const db = new Database(central);
-    const lost = db.prepare("SELECT receipt_id FROM receipts WHERE business_day = '20260105' ORDER BY receipt_no LIMIT 3").pluck().all() as string[];
-    for (const id of lost) for (const table of ['receipt_lines', 'payments', 'receipts']) db.prepare(`DELETE FROM ${table} WHERE receipt_id = ?`).run(id);
+    const lost = db
+      .prepare("SELECT receipt_id FROM receipts WHERE business_day = '20260105' ORDER BY receipt_no LIMIT 3")
+      .pluck()
+      .all() as string[];
+    for (const id of lost)
+      for (const table of ['receipt_lines', 'payments', 'receipts'])
+        db.prepare(`DELETE FROM ${table} WHERE receipt_id = ?`).run(id);
     db.close();
     // The issue's story: a mistyped customer number. The signed backup manifest names the register, so nothing goes in.
     const backupDir = join(stick.path, REGISTER_DIR, 'masterdata');
     const mistyped = await runDaystick(
-      ['import', '--reconcile', backupDir, '--from', '20260101', '--customer', '10010', '--register', '1', '--central', central],
+      [
+        'import',
+        '--reconcile',
+        backupDir,
+        '--from',
+        '20260101',
+        '--customer',
+        '10010',
+        '--register',
+        '1',
+        '--central',
+        central,
+      ],
       dir,
     );
     expect(mistyped.code).toBe(1);
-    expect(mistyped.stderr).toContain('backup refused (identity-mismatch): this backup belongs to customer number 10001, register 1');
+    expect(mistyped.stderr).toContain(
+      'backup refused (identity-mismatch): this backup belongs to customer number 10001, register 1',
+    );
     expect(centralCount(central, 'SELECT COUNT(*) FROM receipts')).toBe(22);
     expect(centralCount(central, 'SELECT COUNT(*) FROM registers')).toBe(1);
 
     const reconciled = await runDaystick(
-      ['import', '--reconcile', join(stick.path, REGISTER_DIR, 'masterdata'), '--from', '20260105', '--customer', '10001', '--register', '1', '--central', central],
+      [
+        'import',
+        '--reconcile',
+        join(stick.path, REGISTER_DIR, 'masterdata'),
+        '--from',
+        '20260105',
+        '--customer',
+        '10001',
+        '--register',
+        '1',
+        '--central',
+        central,
+        '--identity',
+        'headoffice-age-identity.txt',
+      ],
       dir,
     );
     expect(reconciled.stderr).toBe('');
