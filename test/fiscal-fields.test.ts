@@ -6,7 +6,6 @@ import type Database from 'better-sqlite3';
 import { writeDayPackage } from '../src/export/index.js';
 import { settleHeadOfficeCustomerNumber } from '../src/headoffice/central-settings.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
-import { runImportCommand } from '../src/headoffice/import-command.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import type { BusinessDay } from '../src/host/business-day.js';
 import type { JournalPort } from '../src/host/ports.js';
@@ -22,6 +21,7 @@ import { activate } from '../src/plugin/activate.js';
 import { manifestsOn } from './plugin/plugin-helpers.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 import { createTestHost, makeTestDir, removeTestDir } from './support/test-host.js';
+import { runImport } from './support/run-import.js';
 
 /**
  * The security module's (TSE) data of German registers, from the register's
@@ -44,21 +44,6 @@ const TSE_COLUMNS = [
   'tse_time_format',
   'tse_error',
 ];
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function runImport(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Captured();
-  const stderr = new Captured();
-  const code = await runImportCommand(args, { stdout, stderr });
-  return { code, out: stdout.text, err: stderr.text };
-}
 
 async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -18,6 +18,7 @@ import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { listPackages } from '../src/package/reader.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
+import { Captured, runImport } from './support/run-import.js';
 
 const CUSTOMER = '40123';
 const HEAD_OFFICE = '99999';
@@ -29,21 +30,6 @@ const DAYS = {
   [DAY1]: { receipts: 240, badRecords: 3, timeRecords: 12 },
   [DAY2]: { receipts: 150, stockPostings: 40, timeRecords: 6 },
 };
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function runImport(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Captured();
-  const stderr = new Captured();
-  const code = await runImportCommand(args, { stdout, stderr });
-  return { code, out: stdout.text, err: stderr.text };
-}
 
 interface RegisterSide {
   journal: JournalPort;

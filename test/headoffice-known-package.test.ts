@@ -7,12 +7,12 @@ import { loadOrCreateRegisterKeyPair } from '../src/export/register-keys.js';
 import type { BusinessDay } from '../src/host/business-day.js';
 import { settleHeadOfficeCustomerNumber } from '../src/headoffice/central-settings.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
-import { runImportCommand } from '../src/headoffice/import-command.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { signManifest } from '../src/package/signing.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
+import { runImport } from './support/run-import.js';
 
 /**
  * Issue 13, item 2: a package head office already holds is recognised from
@@ -26,21 +26,6 @@ const FOLDER = `${CUSTOMER}-${REGISTER}`;
 const DAY = '20260105' as BusinessDay;
 const EMPTY_DAY = '20260106' as BusinessDay;
 const STOCK_DAY = '20260107' as BusinessDay;
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function runImport(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Captured();
-  const stderr = new Captured();
-  const code = await runImportCommand(args, { stdout, stderr });
-  return { code, out: stdout.text, err: stderr.text };
-}
 
 async function centralFingerprint(store: CentralStore): Promise<string> {
   const parts: string[] = [];

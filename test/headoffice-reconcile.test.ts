@@ -6,7 +6,6 @@ import { commitBackup } from '../src/export/backup-manifest-writer.js';
 import { writeDayPackage } from '../src/export/index.js';
 import type { CentralStore } from '../src/headoffice/central-store.js';
 import { centralDaySummary } from '../src/headoffice/central-summary.js';
-import { runImportCommand } from '../src/headoffice/import-command.js';
 import { openCentralStore } from '../src/headoffice/open-central-store.js';
 import type { BusinessDay } from '../src/host/business-day.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
@@ -17,27 +16,13 @@ import { SqliteTimeRecordingPort } from '../src/journal/sqlite-time-recording-po
 import { encryptingStream, loadOrCreateIdentityFile } from '../src/package/age-file.js';
 import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE } from '../src/package/backup-manifest.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
+import { runImport } from './support/run-import.js';
 
 const CUSTOMER = '51000';
 const REGISTER = '3';
 const DAYS = ['20261020', '20261021', '20261022'] as BusinessDay[];
 const RECEIPTS_PER_DAY = 120;
 const BAD_RECORDS = 2;
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-async function runImport(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Captured();
-  const stderr = new Captured();
-  const code = await runImportCommand(args, { stdout, stderr });
-  return { code, out: stdout.text, err: stderr.text };
-}
 
 function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
   let work: string;
