@@ -22,6 +22,7 @@ import {
   type TestHost,
   testHeadOfficeIdentityFile,
 } from './support/test-host.js';
+import { Captured } from './support/run-import.js';
 
 /**
  * The whole loop on a real FAT32 stick: the register closes a day onto the
@@ -29,14 +30,6 @@ import {
  * leaves its receipt on the stick, and at the register's next close the day
  * shows as confirmed.
  */
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
 
 describeWithFuse('register → stick → head office → stick → register', ['fat32'], () => {
   let dir: string;

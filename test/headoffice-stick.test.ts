@@ -13,6 +13,7 @@ import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { listPackages } from '../src/package/reader.js';
 import { describeWithFuse, makeFatImage, type MountedStick, mountStick, releaseAllSticks, unmountStick } from './support/fuse-stick.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
+import { Captured } from './support/run-import.js';
 
 // Head office against a real FUSE-mounted FAT32 stick: the stick as the register left it, acks written onto it.
 
@@ -20,14 +21,6 @@ const CUSTOMER = '40123';
 const REGISTER = '5';
 const DAY1 = '20260302' as BusinessDay;
 const DAY2 = '20260303' as BusinessDay;
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
 
 let work: string;
 beforeEach(async () => {

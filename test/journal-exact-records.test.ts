@@ -15,6 +15,7 @@ import { renderPrompt } from '../src/prompts/render.js';
 import { listPackages, readEntryRecords, verifyPackage } from '../src/package/index.js';
 import { QuarantineRowSchema } from '../src/package/rows.js';
 import { createTestHost, removeTestDir } from './support/test-host.js';
+import { Captured } from './support/run-import.js';
 
 /**
  * Records travel exactly as the journal holds them: a real SQLite journal,
@@ -78,14 +79,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
 
 async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
   const out: unknown[] = [];

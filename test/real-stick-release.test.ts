@@ -26,6 +26,7 @@ import {
   type TestHost,
   testHeadOfficeIdentityFile,
 } from './support/test-host.js';
+import { Captured } from './support/run-import.js';
 
 /**
  * The round trip closes (docs/stick-format.md 9.3): the register closes onto a
@@ -33,14 +34,6 @@ import {
  * next close the register removes what head office confirmed, keeping the
  * newest `keepConfirmedDays` days, and nothing it cannot vouch for.
  */
-
-class Captured {
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
 
 const day = (n: number) => `202601${String(n).padStart(2, '0')}`;
 
