@@ -229,7 +229,8 @@ export async function createTestHost(options: {
 }
 
 export async function removeTestDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  // Retries ENOTEMPTY: once, in CI, a writer's late temp-file cleanup raced this teardown (note, stop 19).
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 /** Waits until `predicate` holds, polling; fails the test after `timeoutMs` instead of hanging. */
