@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findGaps, loadGrid } from '../src/console/console-queries.js';
-import type { CentralStore, SqlValue } from '../src/headoffice/central-store.js';
-import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import type { CentralStore, SqlValue } from '../src/central/central-store.js';
+import { openCentralStore } from '../src/central/open-central-store.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 
 // The console's gap queries on both real back ends, over rows as the import stores them.

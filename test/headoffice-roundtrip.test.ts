@@ -1,8 +1,8 @@
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { centralDaySummary } from '../src/headoffice/central-summary.js';
+import { centralDaySummary } from '../src/central/central-summary.js';
 import { runImportCommand } from '../src/headoffice/import-command.js';
-import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import { openCentralStore } from '../src/central/open-central-store.js';
 import type { Disposable, RemovableMediaPort } from '../src/host/ports.js';
 import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { activate } from '../src/plugin/activate.js';

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CENTRAL_MIGRATIONS, CENTRAL_SCHEMA_VERSION, CENTRAL_TABLES, RECEIPT_TSE_COLUMNS } from '../src/headoffice/central-schema.js';
-import { CentralStoreError } from '../src/headoffice/central-store.js';
-import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import { CENTRAL_MIGRATIONS, CENTRAL_SCHEMA_VERSION, CENTRAL_TABLES, RECEIPT_TSE_COLUMNS } from '../src/central/central-schema.js';
+import { CentralStoreError } from '../src/central/central-store.js';
+import { openCentralStore } from '../src/central/open-central-store.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDayPackage } from '../src/export/index.js';
 import type { BusinessDay } from '../src/host/business-day.js';
-import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import { openCentralStore } from '../src/central/open-central-store.js';
 import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { DAYSTICK_BIN } from './support/shell-session.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';

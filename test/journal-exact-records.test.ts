@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { writeDayPackage } from '../src/export/index.js';
 import type { JournalPort } from '../src/host/ports.js';
 import { runImportCommand } from '../src/headoffice/import-command.js';
-import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import { openCentralStore } from '../src/central/open-central-store.js';
 import { createDemoJournalFile } from '../src/journal/demo-journal.js';
 import { openJournalDatabase } from '../src/journal/open-journal.js';
 import { SqliteJournalPort } from '../src/journal/sqlite-journal-port.js';

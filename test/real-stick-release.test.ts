@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { packagesOnStick, releasePackage } from '../src/export/release-packages.js';
 import { runImportCommand } from '../src/headoffice/import-command.js';
-import { openCentralStore } from '../src/headoffice/open-central-store.js';
+import { openCentralStore } from '../src/central/open-central-store.js';
 import type { Disposable, RemovableMediaPort } from '../src/host/ports.js';
 import { activate } from '../src/plugin/activate.js';
 import { createRemovableMedia } from '../src/stick/index.js';

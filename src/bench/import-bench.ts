@@ -12,12 +12,12 @@ import {
   RECEIPT_COLUMNS,
   STOCK_POSTING_COLUMNS,
   TIME_RECORD_COLUMNS,
-} from '../headoffice/central-rows.js';
-import type { CentralStore, SqlValue } from '../headoffice/central-store.js';
+} from '../central/central-rows.js';
+import type { CentralStore, SqlValue } from '../central/central-store.js';
 import { loadOrCreateHeadOfficeKey } from '../headoffice/head-office-keys.js';
 import { type PackageImportResult, importPackage } from '../headoffice/import-package.js';
-import { openCentralStore } from '../headoffice/open-central-store.js';
-import { copyField, writeLines } from '../headoffice/postgres-bulk-merge.js';
+import { openCentralStore } from '../central/open-central-store.js';
+import { copyField, writeLines } from '../central/postgres-bulk-merge.js';
 import type { BusinessDay } from '../host/business-day.js';
 import { createDemoJournalFile } from '../journal/demo-journal.js';
 import { openJournalDatabase } from '../journal/open-journal.js';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { writeDayPackage } from '../export/index.js';
 import { loadOrCreateHeadOfficeKey } from '../headoffice/head-office-keys.js';
 import { importPackage } from '../headoffice/import-package.js';
-import { openCentralStore } from '../headoffice/open-central-store.js';
+import { openCentralStore } from '../central/open-central-store.js';
 import type { BusinessDay } from '../host/business-day.js';
 import { type AcknowledgementReading, readAcknowledgements } from '../package/acknowledgement.js';
 import { ACKS_FOLDER, STICK_ROOT_FOLDER } from '../package/layout.js';

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { CentralStore } from '../headoffice/central-store.js';
+import type { CentralStore } from '../central/central-store.js';
 import { type ImportCommandIo, parseImportArgs, runImportCommand } from '../headoffice/import-command.js';
-import { isPostgresUrl, openCentralStore } from '../headoffice/open-central-store.js';
+import { isPostgresUrl, openCentralStore } from '../central/open-central-store.js';
 import { AccessTokenError, type TokenCheck, isLoopback, loadAccessTokenFile, writeAccessTokenFile } from './console-access.js';
 import { LiveProcessing } from './console-live.js';
 import { buildConsoleServer } from './console-server.js';

@@ -1,4 +1,4 @@
-import type { CentralQueries } from '../headoffice/central-store.js';
+import type { CentralQueries } from '../central/central-store.js';
 import type { CellStatus } from './console-text.js';
 
 /**

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { CentralQueries } from '../headoffice/central-store.js';
+import type { CentralQueries } from '../central/central-store.js';
 import { type TokenCheck, presentedToken } from './console-access.js';
 import type { LiveProcessing } from './console-live.js';
 import { addDays, daysBetween, findGaps, loadDay, loadGrid } from './console-queries.js';

@@ -12,7 +12,7 @@ import {
 } from '../package/backup-manifest.js';
 import { TEMP_SUFFIX } from '../package/layout.js';
 import { manifestSignatureValid, signManifest } from '../package/signing.js';
-import { hashFile, writeFileDurably } from './durable-file.js';
+import { hashFile, writeFileDurably } from '../durable/durable-file.js';
 import type { RegisterIdentity } from './export-contract.js';
 import { loadOrCreateRegisterKeyPair } from './register-keys.js';
 

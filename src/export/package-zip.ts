@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Transform, TransformCallback } from 'node:stream';
 import { Archiver, type ArchiverOptions } from 'archiver';
 import ZipStream, { type ZipArchiveEntry } from 'zip-stream';
-import { MeterTransform } from './durable-file.js';
+import { MeterTransform } from '../durable/durable-file.js';
 import type { DeflatedEntry } from './entry-deflater.js';
 import { ExportError } from './export-contract.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ackFileTarget } from '../package/acknowledgement.js';
 import { ACKS_FOLDER, isDataFileOf, packageFileNames, parsePackageFileName } from '../package/layout.js';
-import { fsyncFolder } from './durable-file.js';
+import { fsyncFolder } from '../durable/durable-file.js';
 
 /** A committed package in a register folder: its manifest is there (section 2 of docs/stick-format.md). */
 export interface PackageOnStick {

@@ -29,7 +29,7 @@ import type { QuarantineSource } from '../package/rows.js';
 import { manifestSignatureValid, signManifest } from '../package/signing.js';
 import { ExportError, type WriteDayRequest, type WriteDayStep, type WrittenPackage } from './export-contract.js';
 import { JournalReadError, toExportError } from './fs-failure.js';
-import { hashFile, writeFileDurably } from './durable-file.js';
+import { hashFile, writeFileDurably } from '../durable/durable-file.js';
 import { checkReceipt, checkStockPosting, checkTimeRecord } from './record-checks.js';
 import { type DeflatedEntry, EntryDeflater } from './entry-deflater.js';
 import { PackageZipArchive } from './package-zip.js';

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { type BusinessDay, BusinessDaySchema } from '../host/business-day.js';
 import type { LoggerPort } from '../host/ports.js';
 import { BackupRefusedError } from '../package/backup-manifest.js';
-import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from './central-settings.js';
-import { type CentralStore, CentralStoreError } from './central-store.js';
+import { knownHeadOfficeCustomerNumber, settleHeadOfficeCustomerNumber } from '../central/central-settings.js';
+import { type CentralStore, CentralStoreError } from '../central/central-store.js';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIdentityFile } from '../package/age-file.js';
@@ -20,8 +20,8 @@ import {
 } from './head-office-keys.js';
 import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
-import { isPostgresUrl, openCentralStore } from './open-central-store.js';
-import type { PostgresStoreOptions, RetryCause } from './postgres-central-store.js';
+import { isPostgresUrl, openCentralStore } from '../central/open-central-store.js';
+import type { PostgresStoreOptions, RetryCause } from '../central/postgres-central-store.js';
 import { type ListObserver, ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
 import type { ReconcileReport } from './reconcile.js';
 

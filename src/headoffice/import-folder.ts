@@ -1,5 +1,5 @@
 import { type PackageLocation, listPackages } from '../package/reader.js';
-import type { CentralStore } from './central-store.js';
+import type { CentralStore } from '../central/central-store.js';
 import { type ImportOptions, type PackageImportResult, importPackage } from './import-package.js';
 import type { ProcessingList } from './processing-list.js';
 

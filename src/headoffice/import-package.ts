@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { hashFile } from '../export/durable-file.js';
+import { hashFile } from '../durable/durable-file.js';
 import type { z } from 'zod';
 import type { StockPosting, TimeRecord } from '../host/records.js';
 import {
@@ -38,9 +38,9 @@ import {
 import { publicKeyIdOf } from '../package/signing.js';
 import { verifyPackage } from '../package/verify.js';
 import { sameCustomerNumber } from '../settings/settings.js';
-import { storedHeadOfficeCustomerNumber } from './central-settings.js';
-import type { CentralQueries, CentralStore } from './central-store.js';
-import type { Provenance, ReceiptBundle } from './central-rows.js';
+import { storedHeadOfficeCustomerNumber } from '../central/central-settings.js';
+import type { CentralQueries, CentralStore } from '../central/central-store.js';
+import type { Provenance, ReceiptBundle } from '../central/central-rows.js';
 import { recogniseKnownPackage } from './known-package.js';
 import { type ConflictReport, RECEIPTS, RecordMerger, STOCK_POSTINGS, TIME_RECORDS } from './record-merger.js';
 

@@ -5,7 +5,7 @@ import { type AckCounts, AckCountsSchema, type AckStatus } from '../package/ackn
 import type { Manifest } from '../package/manifest.js';
 import { type PackageLocation, parseManifest } from '../package/reader.js';
 import { verifyPackage } from '../package/verify.js';
-import type { CentralQueries } from './central-store.js';
+import type { CentralQueries } from '../central/central-store.js';
 import type { ConflictReport, RecordType } from './record-merger.js';
 
 /**

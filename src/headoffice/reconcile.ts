@@ -16,10 +16,10 @@ import {
   type PinnedRegisterKey,
 } from '../package/backup-manifest.js';
 import { sameCustomerNumber } from '../settings/settings.js';
-import type { ReceiptBundle } from './central-rows.js';
-import { storedHeadOfficeCustomerNumber } from './central-settings.js';
-import type { CentralQueries, CentralStore } from './central-store.js';
-import { type CentralDaySummary, centralDaySummary } from './central-summary.js';
+import type { ReceiptBundle } from '../central/central-rows.js';
+import { storedHeadOfficeCustomerNumber } from '../central/central-settings.js';
+import type { CentralQueries, CentralStore } from '../central/central-store.js';
+import { type CentralDaySummary, centralDaySummary } from '../central/central-summary.js';
 import { LICENCE_MESSAGE } from './import-package.js';
 import {
   type ConflictReport,

@@ -1,7 +1,7 @@
 import type { StockPosting, TimeRecord } from '../host/records.js';
-import type { CentralTable } from './central-schema.js';
-import type { CentralQueries, SqlValue } from './central-store.js';
-import { BulkMerge, type BulkKind, type BulkRecord } from './postgres-bulk-merge.js';
+import type { CentralTable } from '../central/central-schema.js';
+import type { CentralQueries, SqlValue } from '../central/central-store.js';
+import { BulkMerge, type BulkKind, type BulkRecord } from '../central/postgres-bulk-merge.js';
 import {
   LINE_COLUMNS,
   PAYMENT_COLUMNS,
@@ -18,7 +18,7 @@ import {
   stockPostingValues,
   timeRecordContentHash,
   timeRecordValues,
-} from './central-rows.js';
+} from '../central/central-rows.js';
 
 export type RecordType = 'receipt' | 'stock-posting' | 'time-record';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Disposable, LoggerPort, RemovableMediaPort, StickInfo } from '../host/ports.js';
 import { ACKS_FOLDER, PUBLIC_KEY_FILE } from '../package/layout.js';
 import { type PackageLocation, listPackages, readManifest } from '../package/reader.js';
-import type { CentralStore } from './central-store.js';
+import type { CentralStore } from '../central/central-store.js';
 import { importPackages } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { type ProcessingList, type RunTally, addToTally, describeTally, emptyTally } from './processing-list.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { hashFile, writeFileDurably } from '../export/durable-file.js';
+import { hashFile, writeFileDurably } from '../durable/durable-file.js';
 import type { BackupResult, MasterDataBackupPort } from '../host/ports.js';
 import { TEMP_SUFFIX } from '../package/layout.js';
 

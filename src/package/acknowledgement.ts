@@ -2,7 +2,7 @@ import { createPublicKey, sign, verify } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { writeFileDurably } from '../export/durable-file.js';
+import { writeFileDurably } from '../durable/durable-file.js';
 import { BusinessDaySchema } from '../host/business-day.js';
 import { ACKS_FOLDER, TEMP_SUFFIX } from './layout.js';
 import { publicKeyIdOf } from './signing.js';

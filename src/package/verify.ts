@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFile } from '../export/durable-file.js';
+import { hashFile } from '../durable/durable-file.js';
 import type yauzl from 'yauzl';
 import type { z } from 'zod';
 import { ControlTotalsAccumulator } from './control-totals.js';
