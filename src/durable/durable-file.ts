@@ -3,7 +3,9 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TEMP_SUFFIX } from '../package/layout.js';
+
+/** Every file still being written carries this suffix until its rename (docs/stick-format.md names it for the stick). */
+export const TEMP_SUFFIX = '.part';
 
 /** FAT32 cannot hold a file of 4 GiB or more. */
 export const FAT32_MAX_FILE_BYTES = 0xffff_ffff;

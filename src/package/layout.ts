@@ -1,4 +1,5 @@
 import type { BusinessDay } from '../host/business-day.js';
+import { TEMP_SUFFIX } from '../durable/durable-file.js';
 
 /**
  * Names on the stick. Kept in one place because the writer, `daystick verify`
@@ -9,8 +10,8 @@ export const STICK_ROOT_FOLDER = 'DAYSTICK';
 export const PUBLIC_KEY_FILE = 'register.pub';
 /** Reserved for head office's acknowledgements; the register never writes or deletes in it. */
 export const ACKS_FOLDER = 'acks';
-/** Every file still being written carries this suffix until its rename. */
-export const TEMP_SUFFIX = '.part';
+/** Every file still being written carries this suffix until its rename; defined where the durable write is, below this room. */
+export { TEMP_SUFFIX };
 
 /** Version 1's data file, the zip in the clear (read, never written any more). */
 export const DATA_SUFFIX_V1 = '.zip';
