@@ -4,6 +4,12 @@ import { type CentralQueries, CentralStoreError } from './central-store.js';
 export const SCHEMA_VERSION_TABLE_SQL =
   'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)';
 
+/** The highest migration recorded, 0 for a journal with none yet. */
+export async function currentSchemaVersion(q: CentralQueries): Promise<number> {
+  const rows = await q.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version');
+  return rows[0]?.v ?? 0;
+}
+
 /**
  * Brings a central journal up to this build's schema inside the caller's
  * transaction. A journal already at a newer version is refused: an older
@@ -11,8 +17,7 @@ export const SCHEMA_VERSION_TABLE_SQL =
  */
 export async function applyMigrations(tx: CentralQueries, dialect: Dialect, now: () => Date = () => new Date()): Promise<number> {
   await tx.run(SCHEMA_VERSION_TABLE_SQL);
-  const rows = await tx.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version');
-  const current = rows[0]?.v ?? 0;
+  const current = await currentSchemaVersion(tx);
   if (current > CENTRAL_SCHEMA_VERSION) {
     throw new CentralStoreError(
       'newer-schema',

@@ -3,16 +3,10 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CentralTable } from './central-schema.js';
-import {
-  type CentralQueries,
-  type CentralStore,
-  CentralStoreError,
-  ConnectionQueue,
-  type SqlValue,
-} from './central-store.js';
+import { type CentralQueries, CentralStoreError, type SqlValue } from './central-store.js';
 import { applyMigrations } from './migrate.js';
 import type { BulkSession } from './postgres-bulk-merge.js';
+import { QueuedCentralStore, insertSql } from './queued-central-store.js';
 
 const INT8_OID = 20;
 /** PostgreSQL caps a statement at 65535 bind parameters; stay well below it. */
@@ -130,10 +124,9 @@ export function describeConnectError(err: unknown, description: string): Central
  * package runs again from its file, so a package is either all in or not at
  * all, and no acknowledgement is written until it is in.
  */
-export class PostgresCentralStore implements CentralStore {
+export class PostgresCentralStore extends QueuedCentralStore {
   readonly dialect = 'postgres' as const;
-  private readonly queue = new ConnectionQueue();
-  private readonly queries: CentralQueries;
+  protected readonly queries: CentralQueries;
   private readonly txQueries: CentralQueries;
   private client: pg.Client;
   private broken = false;
@@ -145,6 +138,7 @@ export class PostgresCentralStore implements CentralStore {
     readonly description: string,
     private readonly options: PostgresStoreOptions,
   ) {
+    super();
     this.client = client;
     this.watch(client);
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -155,7 +149,6 @@ export class PostgresCentralStore implements CentralStore {
         (await this.client.query(numbered(sql), params as SqlValue[])).rowCount ?? 0,
       insertMany: async (table, columns, rows, onConflict) => {
         const perStatement = Math.max(1, Math.floor(MAX_PARAMS_PER_STATEMENT / columns.length));
-        const suffix = onConflict === 'ignore' ? ' ON CONFLICT DO NOTHING' : '';
         let inserted = 0;
         for (let start = 0; start < rows.length; start += perStatement) {
           const chunk = rows.slice(start, start + perStatement);
@@ -167,8 +160,7 @@ export class PostgresCentralStore implements CentralStore {
             });
             return `(${marks.join(', ')})`;
           });
-          const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}${suffix}`;
-          inserted += (await this.client.query(sql, params)).rowCount ?? 0;
+          inserted += (await this.client.query(insertSql(table, columns, tuples, onConflict), params)).rowCount ?? 0;
         }
         return inserted;
       },
@@ -246,16 +238,9 @@ export class PostgresCentralStore implements CentralStore {
     }
   }
 
-  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.queue.run(() => this.once(() => this.queries.all<T>(sql, params)));
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    return this.queue.run(() => this.once(() => this.queries.run(sql, params)));
-  }
-
-  insertMany(table: CentralTable, columns: readonly string[], rows: readonly SqlValue[][], onConflict: 'fail' | 'ignore') {
-    return this.queue.run(() => this.once(() => this.queries.insertMany(table, columns, rows, onConflict)));
+  /** A statement outside a transaction runs on a live connection: a dead one is replaced first. */
+  protected override inTurn<T>(work: () => Promise<T>): Promise<T> {
+    return this.queue.run(() => this.once(work));
   }
 
   transaction<T>(lockKey: string, work: (tx: CentralQueries) => Promise<T>): Promise<T> {
@@ -291,11 +276,6 @@ export class PostgresCentralStore implements CentralStore {
       if (!isConnectionError(err)) await this.client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
-  }
-
-  async schemaVersion(): Promise<number> {
-    const rows = await this.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version');
-    return rows[0]?.v ?? 0;
   }
 
   async close(): Promise<void> {

@@ -1,38 +1,30 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CentralTable } from './central-schema.js';
-import {
-  type CentralQueries,
-  type CentralStore,
-  CentralStoreError,
-  ConnectionQueue,
-  type SqlValue,
-} from './central-store.js';
+import { type CentralQueries, CentralStoreError, type SqlValue } from './central-store.js';
 import { applyMigrations } from './migrate.js';
+import { QueuedCentralStore, insertSql } from './queued-central-store.js';
 
 /**
  * The default central journal: one SQLite file, created on first run. WAL
  * with synchronous=FULL so a committed package is on disk before its
  * acknowledgement goes back to the stick.
  */
-export class SqliteCentralStore implements CentralStore {
+export class SqliteCentralStore extends QueuedCentralStore {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly queue = new ConnectionQueue();
-  private readonly queries: CentralQueries;
+  protected readonly queries: CentralQueries;
 
   private constructor(
     private readonly db: Database.Database,
     readonly description: string,
   ) {
+    super();
     this.queries = {
       all: async <T>(sql: string, params: readonly SqlValue[] = []) => this.prepared(sql).all(...params) as T[],
       run: async (sql: string, params: readonly SqlValue[] = []) => this.prepared(sql).run(...params).changes,
       insertMany: async (table, columns, rows, onConflict) => {
-        const marks = columns.map(() => '?').join(', ');
-        const suffix = onConflict === 'ignore' ? ' ON CONFLICT DO NOTHING' : '';
-        const statement = this.prepared(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${marks})${suffix}`);
+        const statement = this.prepared(insertSql(table, columns, [`(${columns.map(() => '?').join(', ')})`], onConflict));
         let inserted = 0;
         for (const row of rows) inserted += statement.run(...row).changes;
         return inserted;
@@ -85,18 +77,6 @@ export class SqliteCentralStore implements CentralStore {
     return statement;
   }
 
-  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.queue.run(() => this.queries.all<T>(sql, params));
-  }
-
-  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    return this.queue.run(() => this.queries.run(sql, params));
-  }
-
-  insertMany(table: CentralTable, columns: readonly string[], rows: readonly SqlValue[][], onConflict: 'fail' | 'ignore') {
-    return this.queue.run(() => this.queries.insertMany(table, columns, rows, onConflict));
-  }
-
   transaction<T>(_lockKey: string, work: (tx: CentralQueries) => Promise<T>): Promise<T> {
     // BEGIN IMMEDIATE takes SQLite's single write lock at once: that is the per-register lock and more.
     return this.queue.run(async () => {
@@ -110,11 +90,6 @@ export class SqliteCentralStore implements CentralStore {
         throw err;
       }
     });
-  }
-
-  async schemaVersion(): Promise<number> {
-    const rows = await this.all<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version');
-    return rows[0]?.v ?? 0;
   }
 
   async close(): Promise<void> {
