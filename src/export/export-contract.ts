@@ -1,5 +1,6 @@
 import type { BusinessDay } from '../host/business-day.js';
 import type { DaySummary, JournalPort, TimeRecordingPort } from '../host/ports.js';
+import type { TseModule } from '../host/records.js';
 
 /**
  * What the day-close machine needs from the package writer. The machine maps
@@ -70,6 +71,12 @@ export interface WriteDayRequest {
   closingNumber: number | null;
   kind: PackageKind;
   includeTimeRecords: boolean;
+  /**
+   * The closing's security modules, already checked against TseModulesSchema
+   * (the host's `JournalPort.tseModules`); written into contents.json only
+   * when they name every serial the day's receipts carry (version 2 only).
+   */
+  tseModules?: readonly TseModule[];
   journal: JournalPort;
   timeRecording: TimeRecordingPort;
   /** Folder holding the register's signing key pair (the plugin's storage). */
@@ -115,6 +122,8 @@ export interface WrittenPackage {
   /** Receipts whose lines or payments do not add up to their gross; they travel unchanged. */
   unbalancedReceipts: number;
   bytes: number;
+  /** Why the request's tseModules were left out of the package (a receipt's serial they do not name), for the log. */
+  tseModulesLeftOut?: string;
 }
 
 export type WriteDayPackage = (request: WriteDayRequest) => Promise<WrittenPackage>;

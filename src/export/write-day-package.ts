@@ -176,6 +176,7 @@ export async function writeDayPackage(request: WriteDayRequest): Promise<Written
       quarantinedExact: data.exactKept,
       unbalancedReceipts: data.unbalanced,
       bytes: data.file.bytes + manifestBytes.length + Buffer.byteLength(signatureText),
+      ...(data.tseModulesLeftOut ? { tseModulesLeftOut: data.tseModulesLeftOut } : {}),
     };
   } catch (err) {
     // The manifest goes first: without it nothing here looks like a package, even if the stick dies mid-cleanup.
@@ -204,6 +205,7 @@ interface WrittenData {
   quarantined: number;
   exactKept: number;
   unbalanced: number;
+  tseModulesLeftOut?: string;
 }
 
 /**
@@ -301,6 +303,9 @@ async function writeDataZip(
     };
 
     const id = new ReceiptIdJson();
+    const tseSerials = recipients && request.tseModules ? new Set(request.tseModules.map((m) => m.serialNumber)) : null;
+    // The first receipt serial the host's modules miss: the package then names no module rather than a wrong list.
+    let uncoveredSerial: string | null = null;
     let unbalanced = 0;
     let index = 0;
     // True while the journal's iterator runs, so its failures are told apart from the stick's.
@@ -318,6 +323,8 @@ async function writeDataZip(
         }
         index++;
         const r = checked.value;
+        const serial = r.tse?.serialNumber;
+        if (tseSerials !== null && uncoveredSerial === null && serial !== undefined && !tseSerials.has(serial)) uncoveredSerial = serial;
         totals.addReceipt(r.receiptId, r.grossMinor);
         id.set(r.receiptId);
         let flushLines = false;
@@ -414,6 +421,7 @@ async function writeDataZip(
     }
     appendToZip(quarantine, await quarantine.end());
     const controlTotals = totals.result();
+    const tseModules = tseSerials !== null && uncoveredSerial === null ? request.tseModules : undefined;
     if (recipients) {
       // The business half of the manifest, last in the zip: inside the encryption (section 5.1).
       const contents: Contents = {
@@ -427,6 +435,7 @@ async function writeDataZip(
         entries,
         controlTotals,
         quarantined: quarantine.records,
+        ...(tseModules ? { tseModules: [...tseModules] } : {}),
       };
       archive.append(Buffer.from(`${JSON.stringify(contents, null, 2)}\n`, 'utf8'), { name: CONTENTS_ENTRY, date, mode: 0o644 });
     }
@@ -440,6 +449,9 @@ async function writeDataZip(
       quarantined: quarantine.records,
       exactKept,
       unbalanced,
+      ...(uncoveredSerial === null
+        ? {}
+        : { tseModulesLeftOut: `receipts carry security module ${uncoveredSerial}, which the register's tseModules does not name` }),
     };
   })().catch((err) => {
     onFirstError(err);

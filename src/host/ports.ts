@@ -102,6 +102,16 @@ export interface JournalPort {
    * number even when the plugin never wrote that day's closing itself.
    */
   closingNumber?(day: BusinessDay): Promise<unknown>;
+  /**
+   * The security modules (TSE, German KassenSichV) of `day`'s closing:
+   * `[{ serialNumber, publicKey }]`, one per module whose serial the day's
+   * receipts carry in `tse.serialNumber` (`publicKey` canonical Base64 of the
+   * key as the module exports it), or null when the day had none. Optional:
+   * a register outside Germany leaves it out and its packages carry no
+   * `tseModules`. The answer is checked; one that breaks the format's rules
+   * is logged and left out of the package, never sent half right.
+   */
+  tseModules?(day: BusinessDay): Promise<unknown>;
 }
 
 export interface TimeRecordingPort {

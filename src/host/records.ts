@@ -72,6 +72,32 @@ export const TseSchema = z
     }
   });
 
+/** Most a day plausibly sees: each replacement of a failed module adds one. */
+export const MAX_TSE_MODULES = 16;
+
+/**
+ * One security module of the day's closing (docs/stick-format.md 5.1,
+ * `tseModules`): the serial its receipts carry, and the key head office
+ * checks their signatures with.
+ */
+export const TseModuleSchema = z.strictObject({
+  serialNumber: z.string().min(1).max(128),
+  publicKey: z.string().min(4).max(1024).regex(CANONICAL_BASE64, 'not canonical Base64'),
+});
+
+/** The closing's modules: a list, since a day may change its module; one serial twice would leave its key ambiguous. */
+export const TseModulesSchema = z
+  .array(TseModuleSchema)
+  .min(1)
+  .max(MAX_TSE_MODULES)
+  .superRefine((modules, ctx) => {
+    const seen = new Set<string>();
+    modules.forEach((m, i) => {
+      if (seen.has(m.serialNumber)) ctx.addIssue({ code: 'custom', path: [i, 'serialNumber'], message: 'names a module listed before' });
+      seen.add(m.serialNumber);
+    });
+  });
+
 export const ReceiptSchema = z.strictObject({
   receiptId: Id,
   receiptNo: z.number().int().positive(),
@@ -109,5 +135,6 @@ export type ReceiptLine = z.infer<typeof ReceiptLineSchema>;
 export type Payment = z.infer<typeof PaymentSchema>;
 export type Receipt = z.infer<typeof ReceiptSchema>;
 export type Tse = z.infer<typeof TseSchema>;
+export type TseModule = z.infer<typeof TseModuleSchema>;
 export type StockPosting = z.infer<typeof StockPostingSchema>;
 export type TimeRecord = z.infer<typeof TimeRecordSchema>;

@@ -18,6 +18,7 @@ import { findStickConflict, StickConflictError } from '../export/stick-conflicts
 import type { BusinessDay } from '../host/business-day.js';
 import type { Host } from '../host/plugin-api.js';
 import type { StickInfo } from '../host/ports.js';
+import { type TseModule, TseModulesSchema } from '../host/records.js';
 import type { PromptBus } from '../prompts/prompt-bus.js';
 import { formatDay } from '../prompts/render.js';
 import { type AcknowledgementReading, ackFileTarget, readAcknowledgements } from '../package/acknowledgement.js';
@@ -195,6 +196,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
           };
           const presence = stickPresence(host, stick);
           const taken = item.strayDays?.length ? strayTaker(store.state.straysSent, item.day) : null;
+          const tseModules = await registerTseModules(host, item.day);
           const written = await deps.writeDayPackage({
             stickPath: stick.mountPath,
             ...(presence.deviceId === null ? {} : { stickDeviceId: presence.deviceId }),
@@ -205,6 +207,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             closingNumber: item.closingNumber ?? (await registerClosingNumber(host, item.day)),
             kind: item.kind,
             includeTimeRecords: item.includeTimeRecords,
+            ...(tseModules ? { tseModules } : {}),
             journal: host.journal,
             timeRecording: host.timeRecording,
             keyDir: host.storage.dir,
@@ -214,6 +217,9 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
             ...(taken ? { strays: { days: item.strayDays!, take: taken.take } } : {}),
             onTiming: (step, ms) => host.logger.info('package step timed', { day: item.day, step, ms: Math.round(ms) }),
           });
+          if (written.tseModulesLeftOut) {
+            host.logger.warn('the package names no security module', { day: item.day, reason: written.tseModulesLeftOut });
+          }
           return {
             packageId: written.packageId,
             receipts: written.receipts,
@@ -609,6 +615,30 @@ async function registerClosingNumber(host: Host, day: BusinessDay): Promise<numb
     host.logger.warn('the register reported no usable closing number', { day, reason: parsed.error.message });
   } catch (err) {
     host.logger.warn('the register could not tell its closing number', { day, reason: (err as Error).message });
+  }
+  return null;
+}
+
+/**
+ * The security modules of the day's closing, where the host names them
+ * (KassenSichV). An answer that breaks the format's rules is logged, named
+ * by field, and the package carries no module list rather than a wrong one;
+ * the day still closes, since its receipts carry their own TSE data.
+ */
+async function registerTseModules(host: Host, day: BusinessDay): Promise<TseModule[] | null> {
+  if (!host.journal.tseModules) return null;
+  try {
+    const answer = await host.journal.tseModules(day);
+    if (answer === null) return null;
+    const parsed = TseModulesSchema.safeParse(answer);
+    if (parsed.success) return parsed.data;
+    const reason = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `tseModules${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`)
+      .join('; ');
+    host.logger.warn('the register reported no usable security modules', { day, reason });
+  } catch (err) {
+    host.logger.warn('the register could not tell its security modules', { day, reason: (err as Error).message });
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BusinessDaySchema } from '../host/business-day.js';
+import { TseModulesSchema } from '../host/records.js';
 import { ENTRY_NAMES, SAFE_NAME_PART } from './layout.js';
 
 /**
@@ -100,6 +101,8 @@ export const ContentsSchema = z.strictObject({
   entries: z.array(EntryInfoSchema),
   controlTotals: ControlTotalsSchema,
   quarantined: Count,
+  /** The closing's security modules (KassenSichV), where the host names them. */
+  tseModules: TseModulesSchema.optional(),
 });
 
 export type ManifestV1 = z.infer<typeof ManifestV1Schema>;
@@ -109,7 +112,7 @@ export type Contents = z.infer<typeof ContentsSchema>;
  * What a reader knows of a package once it is checked, in version 1's shape:
  * a version-2 package's signed manifest joined with its decrypted contents.
  */
-export type Manifest = Omit<ManifestV1, 'formatVersion'> & { formatVersion: 1 | 2 };
+export type Manifest = Omit<ManifestV1, 'formatVersion'> & { formatVersion: 1 | 2; tseModules?: Contents['tseModules'] };
 
 /** A version-2 manifest joined with the contents.json it was checked against. */
 export function joinContents(manifest: ManifestV2, contents: Contents): Manifest {
@@ -129,6 +132,7 @@ export function joinContents(manifest: ManifestV2, contents: Contents): Manifest
     quarantined: contents.quarantined,
     signatureAlgorithm: manifest.signatureAlgorithm,
     publicKeyId: manifest.publicKeyId,
+    ...(contents.tseModules ? { tseModules: contents.tseModules } : {}),
   };
 }
 export type EntryInfo = z.infer<typeof EntryInfoSchema>;

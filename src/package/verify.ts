@@ -75,6 +75,8 @@ export type PackageProblemCode =
   | 'duplicate-id'
   /** A line or payment of a receipt that is not in receipts.ndjson. */
   | 'orphan-row'
+  /** Version 2: a receipt signed by a security module the closing's tseModules does not name. */
+  | 'unknown-tse-module'
   | 'control-totals-mismatch';
 
 export interface PackageProblem {
@@ -427,6 +429,7 @@ async function checkEntries(dataPath: string, manifest: Manifest, problems: Pack
   const lineCounts: number[] = [];
   const paymentCounts: number[] = [];
   let receiptIdSet: Set<string> | null = null;
+  const tseSerials = manifest.tseModules ? new Set(manifest.tseModules.map((m) => m.serialNumber)) : null;
   const reported = new Map<string, number>();
   /** At most three of a kind per entry: one broken package must not flood the report. */
   const report = (code: PackageProblemCode, entry: string, lineNo: number, why: string) => {
@@ -524,6 +527,10 @@ async function checkEntries(dataPath: string, manifest: Manifest, problems: Pack
             receiptIds.push(r.receiptId);
             lineCounts.push(r.lineCount);
             paymentCounts.push(r.paymentCount);
+            const serial = r.tse?.serialNumber;
+            if (tseSerials !== null && serial !== undefined && !tseSerials.has(serial)) {
+              report('unknown-tse-module', name, records, `signed by security module ${serial}, which the closing's tseModules does not list`);
+            }
           } else if (entryName === 'receipt-lines.ndjson' || entryName === 'payments.ndjson') {
             const r = data as ReceiptLineRow | PaymentRow;
             if (receiptIdSet !== null && !receiptIdSet.has(r.receiptId)) {

@@ -58,6 +58,7 @@ export function checkedJournal(journal: JournalPort, logger: LoggerPort): Journa
   };
   if (journal.bookedDays) checked.bookedDays = () => journal.bookedDays!();
   if (journal.closingNumber) checked.closingNumber = (day) => journal.closingNumber!(day);
+  if (journal.tseModules) checked.tseModules = (day) => journal.tseModules!(day);
   return checked;
 }
 
