@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createECDH, createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -75,12 +75,21 @@ const TSE_ERRORS = ['TSE not reachable: timeout after 5000 ms', 'TSE storage ful
 class SimulatedTse {
   private readonly random: SeededRandom;
   readonly serialNumber: string;
+  /** Base64 of the module's brainpoolP384r1 public key, the uncompressed point as a module exports it. */
+  readonly publicKey: string;
   private transactionNumber = 0;
   private signatureCounter = 0;
 
   constructor(seed: string) {
     this.random = new SeededRandom(`${seed}:tse`);
-    this.serialNumber = createHash('sha256').update(`daystick demo tse ${seed}`).digest('hex');
+    // A real key pair from the seed, so the serial is what BSI TR-03153 makes it: the SHA-256 of the public key.
+    const secret = createHash('sha384').update(`daystick demo tse ${seed}`).digest();
+    secret[0] = (secret[0]! & 0x7f) | 0x01; // below the curve's order (0x8cb9…), never zero
+    const ecdh = createECDH('brainpoolP384r1');
+    ecdh.setPrivateKey(secret);
+    const point = ecdh.getPublicKey();
+    this.publicKey = point.toString('base64');
+    this.serialNumber = createHash('sha256').update(point).digest('hex');
   }
 
   /** The F_RECEIPT TSE columns (journal-schema.ts TSE_COLUMNS order) of one receipt. */
@@ -167,6 +176,7 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
     for (const a of DEMO_ARTICLES)
       insert.article.run(a.articleId, a.name, a.unitPriceMinor, a.vatRateId, a.soldByWeight ? 1 : 0);
     for (const e of DEMO_EMPLOYEES) insert.employee.run(e.employeeId, e.name);
+    if (tse) db.prepare('INSERT INTO M_TSE VALUES (?, ?)').run(tse.serialNumber, tse.publicKey);
 
     for (let d = 0; d < options.days; d++) {
       const day = addDays(options.start, d);

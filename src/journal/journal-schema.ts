@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
  * trusted by the plugin, and the demo generator must be able to store rows
  * that fail the host contract so quarantine can be shown.
  */
-export const JOURNAL_SCHEMA_VERSION = 2;
+export const JOURNAL_SCHEMA_VERSION = 3;
 
 /**
  * The security module's (TSE) columns of F_RECEIPT, added by version 2; all
@@ -28,6 +28,16 @@ export const TSE_COLUMNS = [
   'tse_error',
 ] as const;
 const TSE_COLUMN_TYPES = ['TEXT', 'INTEGER', 'INTEGER', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT'];
+
+/**
+ * Version 3: the register's security modules (M_TSE), each serial its
+ * receipts carry in tse_serial_number with the module's public key (Base64),
+ * what the day's closing names as its tseModules.
+ */
+const TSE_MODULE_DDL = `CREATE TABLE IF NOT EXISTS M_TSE (
+  serial_number TEXT PRIMARY KEY,
+  public_key TEXT
+)`;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS M_VAT_RATE (
@@ -102,6 +112,7 @@ CREATE TABLE IF NOT EXISTS F_TIME_RECORD (
   at TEXT
 );
 CREATE INDEX IF NOT EXISTS F_TIME_RECORD_BY_DAY ON F_TIME_RECORD (business_day, at, record_id);
+${TSE_MODULE_DDL};
 CREATE TABLE IF NOT EXISTS F_CLOSING (
   z_number INTEGER PRIMARY KEY,
   business_day TEXT NOT NULL UNIQUE,
@@ -115,6 +126,7 @@ export const JOURNAL_TABLES = [
   'M_PAYMENT_TYPE',
   'M_ARTICLE',
   'M_EMPLOYEE',
+  'M_TSE',
   'F_RECEIPT',
   'F_RECEIPT_LINE',
   'F_PAYMENT',
@@ -129,15 +141,19 @@ export function applyJournalSchema(db: Database.Database): void {
   db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
 }
 
-/** Brings a version-1 journal (no TSE columns) up to this version; a journal of no version is left to the DDL. */
+/**
+ * Brings a version-1 journal (no TSE columns) or a version-2 one (no M_TSE)
+ * up to this version; a journal of no version is left to the DDL.
+ */
 export function migrateJournalSchema(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version !== 1) return;
+  if (version !== 1 && version !== 2) return;
   const present = new Set((db.prepare('PRAGMA table_info(F_RECEIPT)').all() as { name: string }[]).map((c) => c.name));
   db.transaction(() => {
     TSE_COLUMNS.forEach((c, i) => {
       if (!present.has(c)) db.exec(`ALTER TABLE F_RECEIPT ADD COLUMN ${c} ${TSE_COLUMN_TYPES[i]}`);
     });
+    db.exec(TSE_MODULE_DDL);
     db.pragma(`user_version = ${JOURNAL_SCHEMA_VERSION}`);
   })();
 }

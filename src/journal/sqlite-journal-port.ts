@@ -162,6 +162,12 @@ export class SqliteJournalPort implements JournalPort {
       bookedDays: db.prepare(BOOKED_DAYS_SQL),
       receiptCount: db.prepare('SELECT COUNT(*) FROM F_RECEIPT WHERE business_day = ?').pluck(),
       closingNumber: db.prepare('SELECT z_number FROM F_CLOSING WHERE business_day = ?').pluck(),
+      // The modules the day's receipts name; a serial missing from M_TSE comes back without its key and the plugin leaves the list out.
+      tseModules: db.prepare(`SELECT s.serial AS serialNumber, m.public_key AS publicKey
+        FROM (SELECT DISTINCT tse_serial_number AS serial FROM F_RECEIPT
+              WHERE business_day = ? AND tse_serial_number IS NOT NULL) s
+        LEFT JOIN M_TSE m ON m.serial_number = s.serial
+        ORDER BY s.serial`),
       // data_version moves with every commit of another connection, total_changes() with every change of this one:
       // together they say whether anything could have changed since the counts were taken.
       state: db.prepare("SELECT (SELECT data_version FROM pragma_data_version) || '/' || total_changes()").pluck(),
@@ -177,6 +183,12 @@ export class SqliteJournalPort implements JournalPort {
   /** The day's Z number from F_CLOSING, so a re-send carries it (docs/stick-format.md section 3). */
   async closingNumber(day: BusinessDay): Promise<number | null> {
     return (this.statements.closingNumber.get(day) as number | undefined) ?? null;
+  }
+
+  /** The security modules of the day's closing, from M_TSE (docs/stick-format.md 5.1, `tseModules`); null for a day without any. */
+  async tseModules(day: BusinessDay): Promise<unknown> {
+    const rows = this.statements.tseModules.all(day) as { serialNumber: unknown; publicKey: unknown }[];
+    return rows.length === 0 ? null : rows.map((r) => ({ serialNumber: r.serialNumber, publicKey: r.publicKey }));
   }
 
   async firstBusinessDay(): Promise<BusinessDay | null> {
