@@ -32,7 +32,8 @@ export type CentralTable =
   | 'quarantined_records'
   | 'conflicts'
   | 'retired_register_keys'
-  | 'central_settings';
+  | 'central_settings'
+  | 'package_tse_modules';
 
 const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', nullable });
 const i = (name: string): ColumnDef => ({ name, type: 'int' });
@@ -192,6 +193,13 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
     columns: [t('name'), t('value'), t('set_at')],
     primaryKey: ['name'],
   },
+  {
+    // The security modules (TSE, KassenSichV) a package's closing names, in its order; a package without tseModules has no row.
+    name: 'package_tse_modules',
+    columns: [t('package_id'), i('position'), ...REGISTER, t('business_day'), t('serial_number'), t('public_key')],
+    primaryKey: ['package_id', 'serial_number'],
+    indexes: [{ name: 'package_tse_modules_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
+  },
 ];
 
 export function tableDef(name: CentralTable): TableDef {
@@ -264,6 +272,11 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     description: 'receipts.tse_*: the security module (TSE, KassenSichV) data of each receipt',
     statements: (dialect) =>
       RECEIPT_TSE_COLUMNS.map((c) => `ALTER TABLE receipts ADD COLUMN ${columnSql(c, dialect)}`),
+  },
+  {
+    version: 6,
+    description: "package_tse_modules: the security modules (serial and public key) each package's closing names",
+    statements: (dialect) => createTableSql(tableDef('package_tse_modules'), dialect, 6),
   },
 ];
 

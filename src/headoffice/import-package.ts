@@ -260,6 +260,8 @@ async function importVerifiedPackage(
         ],
         'ignore',
       );
+      // Package and modules go in together: a known package read again already has its rows, which 'ignore' keeps.
+      await storeTseModules(tx, manifest);
       // A known package read in full again (its stock postings were left out before): what it holds now is what the fast path answers from.
       if (firstImport === 0) await tx.run('UPDATE packages SET outcome_json = ? WHERE package_id = ?', [statusJson, manifest.packageId]);
       return result;
@@ -289,6 +291,26 @@ async function importVerifiedPackage(
     result.acknowledgement = await acknowledge(location, manifest, manifestSha256, imported, importedAt, options.headOfficeKey, options.acknowledgements);
   }
   return result;
+}
+
+/** The closing's security modules (stick format 5.1, `tseModules`), one row each in the package's order. */
+async function storeTseModules(tx: CentralQueries, manifest: Manifest): Promise<void> {
+  const modules = manifest.tseModules ?? [];
+  if (modules.length === 0) return;
+  await tx.insertMany(
+    'package_tse_modules',
+    ['package_id', 'position', 'customer_number', 'register_id', 'business_day', 'serial_number', 'public_key'],
+    modules.map((m, position) => [
+      manifest.packageId,
+      position,
+      manifest.customerNumber,
+      manifest.registerId,
+      manifest.businessDay,
+      m.serialNumber,
+      m.publicKey,
+    ]),
+    'ignore',
+  );
 }
 
 function headOfficeNumberRefusal(manifest: Manifest, headOfficeCustomerNumber: string | null): Refusal | null {
