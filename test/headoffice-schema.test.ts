@@ -53,6 +53,7 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
       // What a version-1 journal looks like: later versions' tables and column absent, later versions not recorded.
       await old.run('DROP TABLE retired_register_keys');
       await old.run('DROP TABLE central_settings');
+      await old.run('DROP TABLE package_tse_modules');
       await old.run('ALTER TABLE quarantined_records DROP COLUMN exact_json');
       for (const c of RECEIPT_TSE_COLUMNS) await old.run(`ALTER TABLE receipts DROP COLUMN ${c.name}`);
       await old.run('DELETE FROM schema_version WHERE version > 1');
@@ -66,7 +67,7 @@ function schemaSuite(backend: 'sqlite' | 'postgres'): void {
     const upgraded = await openCentralStore(central);
     try {
       expect(await upgraded.schemaVersion()).toBe(CENTRAL_SCHEMA_VERSION);
-      for (const name of ['retired_register_keys', 'central_settings']) {
+      for (const name of ['retired_register_keys', 'central_settings', 'package_tse_modules']) {
         const def = CENTRAL_TABLES.find((t) => t.name === name)!;
         await expect(upgraded.all(`SELECT ${def.columns.map((c) => c.name).join(', ')} FROM ${name}`)).resolves.toEqual([]);
       }

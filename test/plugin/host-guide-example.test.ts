@@ -83,6 +83,8 @@ describe("the host guide's example host", () => {
       includesTimeRecords: true,
       quarantined: 0,
     });
+    // A host outside Germany: no tseModules method, so the closing names no security module.
+    expect(manifest).not.toHaveProperty('tseModules');
 
     const db = new Database(databasePath, { readonly: true });
     try {
