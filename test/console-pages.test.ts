@@ -24,11 +24,40 @@ test('a quarantined record and a conflict carrying markup are shown verbatim, no
     vat: [],
     quarantined: [{ sourceEntry: 'receipts', reason: EVIL, recordJson: JSON.stringify({ note: EVIL }), exactJson: null }],
     conflicts: [{ recordType: 'receipt', recordId: EVIL, source: 'p', detectedAt: '2026-02-10T20:00:00.000Z', incomingJson: EVIL, storedJson: EVIL }],
+    tseModules: [{ serialNumber: EVIL, publicKey: EVIL }],
   };
   const page = renderDay('en', '40123-9', '20260210', detail, new Map());
   expect(page).not.toContain('<script>alert');
   expect(page).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
   expect(page).toContain('Tue, 10/02/2026');
+});
+
+test("the day view names the closing's security modules in English and German, and says nothing of them for a register without", () => {
+  const detail: DayDetail = {
+    packages: [],
+    currency: 'EUR',
+    receipts: 0,
+    grossMinor: 0,
+    stockPostings: 0,
+    timeRecords: 0,
+    payments: [],
+    vat: [],
+    quarantined: [],
+    conflicts: [],
+    tseModules: [{ serialNumber: 'ab'.repeat(32), publicKey: Buffer.alloc(97, 4).toString('base64') }],
+  };
+  const row = `<tr><td><code>${'ab'.repeat(32)}</code></td><td><pre>${Buffer.alloc(97, 4).toString('base64')}</pre></td></tr>`;
+  const en = renderDay('en', '40123-9', '20260210', detail, new Map());
+  expect(en).toContain('<h2>Security modules (TSE) of the closing</h2>');
+  expect(en).toContain('<th>Serial number</th><th>Public key (Base64)</th>');
+  expect(en).toContain(row);
+  const de = renderDay('de', '40123-9', '20260210', detail, new Map());
+  expect(de).toContain('<h2>Sicherheitsmodule (TSE) des Abschlusses</h2>');
+  expect(de).toContain('<th>Seriennummer</th><th>Öffentlicher Schlüssel (Base64)</th>');
+  expect(de).toContain(row);
+  const none = renderDay('en', '40123-9', '20260210', { ...detail, tseModules: [] }, new Map());
+  expect(none).not.toContain('tse-modules');
+  expect(none).not.toContain('Security modules');
 });
 
 test('CSV fields with commas or quotes are quoted', () => {

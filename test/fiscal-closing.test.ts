@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { writeDayPackage } from '../src/export/index.js';
 import { PRIVATE_KEY_FILE } from '../src/export/register-keys.js';
+import { loadDay } from '../src/console/console-queries.js';
 import { settleHeadOfficeCustomerNumber } from '../src/central/central-settings.js';
 import { openCentralStore } from '../src/central/open-central-store.js';
 import type { BusinessDay } from '../src/host/business-day.js';
@@ -211,6 +212,14 @@ function pluginSuite(backend: 'sqlite' | 'postgres'): void {
       // Already imported (the fast path from manifest and signature alone): nothing is added or changed.
       expect(await importStick(stick)).toContain('0 imported, 1 already imported');
       expect(await storedModules()).toEqual(expected);
+      // The console's day view reads them back.
+      const store = await openCentralStore(central);
+      try {
+        const day = await loadDay(store, { customerNumber: '10001', registerId: '1' }, DAY);
+        expect(day.tseModules).toEqual(modules);
+      } finally {
+        await store.close();
+      }
     } finally {
       db.close();
     }
@@ -227,6 +236,12 @@ function pluginSuite(backend: 'sqlite' | 'postgres'): void {
       expect(serialsOfReceipts(db)).toHaveLength(1);
       expect(await importStick(stick)).toContain('1 imported');
       expect(await storedModules()).toEqual([{ package_id: verdict.location.packageId, serial_number: null, public_key: null }]);
+      const store = await openCentralStore(central);
+      try {
+        expect((await loadDay(store, { customerNumber: '10001', registerId: '1' }, DAY)).tseModules).toEqual([]);
+      } finally {
+        await store.close();
+      }
     } finally {
       db.close();
     }

@@ -177,6 +177,14 @@ ${d.packages.map(
 <table id="payments">${d.payments.map((p) => html`<tr><th>${p.name} (${p.id})</th><td>${p.count}</td><td>${money(p.amountMinor)}</td></tr>`)}</table>
 <h2>${t('vatRates')}</h2>
 <table id="vat">${d.vat.map((x) => html`<tr><th>${x.id} (${formatPercent(lang, x.basisPoints)})</th><td>${money(x.grossMinor)}</td></tr>`)}</table>
+${
+  d.tseModules.length === 0
+    ? ''
+    : html`<h2>${t('tseModules')}</h2>
+<table id="tse-modules"><tr><th>${t('tseSerial')}</th><th>${t('tsePublicKey')}</th></tr>${d.tseModules.map(
+        (m) => html`<tr><td><code>${m.serialNumber}</code></td><td><pre>${m.publicKey}</pre></td></tr>`,
+      )}</table>`
+}
 <h2>${t('quarantined')}</h2>
 ${
   d.quarantined.length === 0

@@ -234,6 +234,8 @@ export interface DayDetail {
   vat: { id: string; basisPoints: number; grossMinor: number }[];
   quarantined: { sourceEntry: string; reason: string; recordJson: string; exactJson: string | null }[];
   conflicts: { recordType: string; recordId: string; source: string; detectedAt: string; incomingJson: string; storedJson: string | null }[];
+  /** The security modules the day's packages name (KassenSichV); a serial with two keys shows both. */
+  tseModules: { serialNumber: string; publicKey: string }[];
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
@@ -289,6 +291,11 @@ export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string):
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY record_type, record_id, source`,
     p,
   );
+  const tseModules = await q.all<{ serial_number: string; public_key: string }>(
+    `SELECT DISTINCT serial_number, public_key FROM package_tse_modules
+      WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY serial_number, public_key`,
+    p,
+  );
   const withStored = [];
   for (const c of conflicts) {
     const where = STORED_BY_TYPE[c.record_type];
@@ -326,5 +333,6 @@ export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string):
     vat: vat.map((x) => ({ id: x.id, basisPoints: num(x.bp), grossMinor: num(x.gross) })),
     quarantined: quarantined.map((x) => ({ sourceEntry: x.source_entry, reason: x.reason, recordJson: x.record_json, exactJson: x.exact_json })),
     conflicts: withStored,
+    tseModules: tseModules.map((x) => ({ serialNumber: x.serial_number, publicKey: x.public_key })),
   };
 }
