@@ -2,6 +2,7 @@ import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { commitBackup } from '../src/export/backup-manifest-writer.js';
 import { writeDayPackage } from '../src/export/index.js';
 import type { CentralStore } from '../src/central/central-store.js';
@@ -352,6 +353,35 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     args[args.indexOf(backupFolder)] = other;
     args[args.indexOf('--customer') + 1] = '51009';
     await expectRefused(args, 'unknown-register');
+  });
+
+  test('a backup of a register still on journal schema 2 (no M_TSE yet) reconciles as before', async () => {
+    const older = join(work, 'register-v2.sqlite');
+    await writeFile(older, await readFile(join(work, 'register.sqlite')));
+    const db = new Database(older);
+    try {
+      db.exec('DROP TABLE M_TSE');
+      db.pragma('user_version = 2');
+      const oldFolder = join(work, 'backup-v2');
+      const written = await new SqliteMasterDataBackup(db).run(oldFolder, new AbortController().signal, undefined, undefined, encrypt);
+      await commitBackup({
+        folder: oldFolder,
+        identity: { customerNumber: CUSTOMER, registerId: REGISTER },
+        businessDay: DAYS[2]!,
+        written,
+        keyDir: join(work, 'register-keys'),
+        now: () => Date.UTC(2026, 9, 23),
+        signal: new AbortController().signal,
+      });
+      await loseReceipts();
+      const args = reconcileArgs(DAYS[1]!);
+      args[1] = oldFolder;
+      const result = await runImport(args);
+      expect(result.err).toBe('');
+      expect(result.out).toMatch(new RegExp(`^${DAYS[1]} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +matches$`, 'm'));
+    } finally {
+      db.close();
+    }
   });
 
   test('--dry-run prints what it would insert and leaves the central journal exactly as it was', async () => {

@@ -150,7 +150,9 @@ export async function reconcileRegister(store: CentralStore, options: ReconcileO
     });
     const clear = join(scratch, 'register-backup.sqlite');
     await decryptBackup(checked.copyPath, clear, options.identities);
-    db = openJournalDatabase(clear, { readonly: true });
+    // Opened for writing so a backup of a register on an older journal schema is brought up to this one:
+    // the copy is head office's own, in its scratch folder, and goes when the run ends.
+    db = openJournalDatabase(clear, { readonly: false });
     return await reconcileDatabase(store, db, checked.manifest, options, now, dryRun);
   } finally {
     db?.close();
