@@ -197,6 +197,46 @@ function knownPackageSuite(backend: 'sqlite' | 'postgres'): void {
     expect(await withCentral(centralFingerprint)).toBe(before);
   });
 
+  test("register.pub is read once per folder and pass, and each folder is checked against its own: a key read for another folder never passes a package", async () => {
+    await writeDay(DAY);
+    // A second register on the same stick, with its own key.
+    const otherFolder = `${CUSTOMER}-4`;
+    const otherDir = join(stick, 'DAYSTICK', otherFolder);
+    await writeDayPackage({
+      stickPath: stick,
+      identity: { customerNumber: CUSTOMER, registerId: '4' },
+      businessDay: DAY,
+      closingNumber: 1,
+      kind: 'day-close',
+      includeTimeRecords: true,
+      journal: synthetic.journal,
+      timeRecording: synthetic.timeRecording,
+      keyDir: join(work, 'register-4-keys'),
+      now: () => Date.UTC(2026, 0, 7, 21),
+      signal: new AbortController().signal,
+    });
+    const first = await runImport([stick, '--central', central, ...keysArgs()]);
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('2 package(s): 2 imported');
+    const before = await withCentral(centralFingerprint);
+
+    // The second folder loses its key: read after the first folder's in the same pass, the first one's must not stand in.
+    await rm(join(otherDir, 'register.pub'));
+    const noKey = await runImport([stick, '--central', central, ...keysArgs()]);
+    expect(noKey.code).toBe(1);
+    expect(noKey.out).toMatch(row(DAY, 60, 'already-imported'));
+    expect(noKey.out).toContain('REFUSED (missing-public-key)');
+    expect(noKey.out).toContain('2 package(s): 0 imported, 1 already imported, 0 with conflicts, 1 refused');
+
+    // Now it holds the first register's key: its own package, signed by its own key, no longer verifies.
+    await writeFile(join(otherDir, 'register.pub'), await readFile(join(registerDir, 'register.pub')));
+    const foreign = await runImport([stick, '--central', central, ...keysArgs()]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.out).toMatch(row(DAY, 60, 'already-imported'));
+    expect(foreign.out).toContain('REFUSED (foreign-key)');
+    expect(await withCentral(centralFingerprint)).toBe(before);
+  });
+
   test('stock postings left out by the first import come in with the next one without the flag: a known package is not short-cut then', async () => {
     await writeDay(STOCK_DAY);
     const first = await runImport([stick, '--central', central, ...keysArgs(), '--without-stock-postings']);

@@ -60,6 +60,7 @@ export async function runVerifyCommand(args: string[]): Promise<number> {
           location,
           manifest: null,
           stored: null,
+          manifestBytes: null,
           contentsChecked: false,
           plainDataPath: null,
           ok: false,

@@ -1,6 +1,7 @@
 import { type PackageLocation, listPackages } from '../package/reader.js';
 import type { CentralStore } from '../central/central-store.js';
 import { type ImportOptions, type PackageImportResult, importPackage } from './import-package.js';
+import { knownPackageIndex } from './known-package.js';
 import type { ProcessingList } from './processing-list.js';
 
 /** Progress is shown in these steps, so a log file gets a handful of lines per package, not thousands. */
@@ -19,12 +20,18 @@ export async function importPackages(
 ): Promise<PackageImportResult[]> {
   const results: PackageImportResult[] = [];
   const acknowledgements = options.acknowledgements ?? new Map();
+  // One pass, one look: the journal is asked about the stick's packages once, each folder's register.pub read once.
+  // Should the journal not answer now, each package asks on its own and fails on its own, as without the index.
+  const knownIndex = options.knownIndex ?? (await knownPackageIndex(store, packages).catch(() => undefined));
+  const registerKeys = options.registerKeys ?? new Map();
   for (const location of packages) {
     const row = { register: location.registerFolder, day: location.businessDay, kind: '', receipts: '' };
     let shownPercent = -1;
     const result = await importPackage(store, location, {
       ...options,
       acknowledgements,
+      ...(knownIndex ? { knownIndex } : {}),
+      registerKeys,
       onPhase: (phase, manifest) => {
         if (manifest) {
           row.kind = manifest.kind;

@@ -36,12 +36,12 @@ import {
   TimeRecordRowSchema,
 } from '../package/rows.js';
 import { publicKeyIdOf } from '../package/signing.js';
-import { verifyPackage } from '../package/verify.js';
+import { type RegisterKeyTexts, registerKeyText, verifyPackage } from '../package/verify.js';
 import { sameCustomerNumber } from '../settings/settings.js';
 import { storedHeadOfficeCustomerNumber } from '../central/central-settings.js';
 import type { CentralQueries, CentralStore } from '../central/central-store.js';
 import type { Provenance, ReceiptBundle } from '../central/central-rows.js';
-import { recogniseKnownPackage } from './known-package.js';
+import { type KnownPackageIndex, recogniseKnownPackage } from './known-package.js';
 import { type ConflictReport, RECEIPTS, RecordMerger, STOCK_POSTINGS, TIME_RECORDS } from './record-merger.js';
 
 /** The seed's words, shown whenever a package carries head office's own customer number. */
@@ -110,6 +110,10 @@ export interface ImportOptions {
    * every package made a visit cost the square of the stick's history.
    */
   acknowledgements?: Map<string, AcknowledgementReading[]>;
+  /** The same pass's central-journal facts of the stick's packages (knownPackageIndex), asked once. */
+  knownIndex?: KnownPackageIndex;
+  /** The same pass's register.pub per folder (VerifyOptions.registerKeys). */
+  registerKeys?: RegisterKeyTexts;
 }
 
 class RefusedDuringImport extends Error {
@@ -128,25 +132,13 @@ export async function importPackage(
   location: PackageLocation,
   options: ImportOptions,
 ): Promise<PackageImportResult> {
-  // A version-2 package's decrypted zip lives here, head office's own temp space (0700), for this import only.
-  const plainDir = await mkdtemp(join(tmpdir(), 'daystick-import-'));
-  try {
-    return await importVerifiedPackage(store, location, options, plainDir);
-  } finally {
-    await rm(plainDir, { recursive: true, force: true });
-  }
-}
-
-async function importVerifiedPackage(
-  store: CentralStore,
-  location: PackageLocation,
-  options: ImportOptions,
-  plainDir: string,
-): Promise<PackageImportResult> {
-  const now = options.now ?? (() => new Date());
   const base = { location, counts: null, conflicts: [], unbalanced: [], acknowledgement: { state: 'not-written' } as AckOutcome };
   options.onPhase?.('verifying', null);
-  const known = await recogniseKnownPackage(store, location, options.withoutStockPostings);
+  const known = await recogniseKnownPackage(store, location, {
+    withoutStockPostings: options.withoutStockPostings,
+    ...(options.knownIndex ? { index: options.knownIndex } : {}),
+    ...(options.registerKeys ? { registerKeys: options.registerKeys } : {}),
+  });
   if (known.state !== 'unknown') {
     const ownNumber = headOfficeNumberRefusal(known.manifest, options.headOfficeCustomerNumber);
     if (ownNumber) return { ...base, manifest: known.manifest, status: 'refused', refusals: [ownNumber] };
@@ -171,7 +163,29 @@ async function importVerifiedPackage(
     }
     return result;
   }
-  const verdict = await verifyPackage(location, { identities: options.identities ?? [], plainDir });
+  // A version-2 package's decrypted zip lives here, head office's own temp space (0700), for this import only.
+  const plainDir = await mkdtemp(join(tmpdir(), 'daystick-import-'));
+  try {
+    return await importUnknownPackage(store, location, options, plainDir);
+  } finally {
+    await rm(plainDir, { recursive: true, force: true });
+  }
+}
+
+/** The full way: every check of the verifier, then every row merged in one transaction. */
+async function importUnknownPackage(
+  store: CentralStore,
+  location: PackageLocation,
+  options: ImportOptions,
+  plainDir: string,
+): Promise<PackageImportResult> {
+  const now = options.now ?? (() => new Date());
+  const base = { location, counts: null, conflicts: [], unbalanced: [], acknowledgement: { state: 'not-written' } as AckOutcome };
+  const verdict = await verifyPackage(location, {
+    identities: options.identities ?? [],
+    plainDir,
+    ...(options.registerKeys ? { registerKeys: options.registerKeys } : {}),
+  });
   if (verdict.ok && !verdict.contentsChecked) {
     const refusal: Refusal = {
       code: 'decrypt-failed',
@@ -196,7 +210,11 @@ async function importVerifiedPackage(
       refusals: [{ code: 'changed-during-import', message: 'the manifest changed after it was verified; nothing imported' }],
     };
   }
-  const publicKeyPem = await readFile(join(location.registerDir, PUBLIC_KEY_FILE), 'utf8');
+  const publicKeyPem = options.registerKeys
+    ? await registerKeyText(location.registerDir, options.registerKeys)
+    : await readFile(join(location.registerDir, PUBLIC_KEY_FILE), 'utf8');
+  // The verifier passed the package, so its folder's key was read: null here means it vanished since, as a failed read did.
+  if (publicKeyPem === null) throw new Error(`${PUBLIC_KEY_FILE} can no longer be read`);
   const importedAt = now().toISOString();
   const provenance: Provenance = {
     customerNumber: manifest.customerNumber,

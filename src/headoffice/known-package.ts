@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type AckCounts, AckCountsSchema, type AckStatus } from '../package/acknowledgement.js';
 import type { Manifest } from '../package/manifest.js';
-import { type PackageLocation, parseManifest } from '../package/reader.js';
-import { verifyPackage } from '../package/verify.js';
+import type { PackageLocation } from '../package/reader.js';
+import { type RegisterKeyTexts, verifyPackage } from '../package/verify.js';
 import type { CentralQueries } from '../central/central-store.js';
 import type { ConflictReport, RecordType } from './record-merger.js';
 
@@ -54,42 +53,108 @@ const CONFLICT_SAMPLES = 20;
  * left out: handed no data path it stops before the data (`missing-data` is
  * then the one thing it can say about it), so whatever the verifier checks of
  * a manifest and its signature, in this format version or a later one, the
- * fast path checks too.
+ * fast path checks too. The bytes are the ones the verifier read and checked
+ * the signature over: hashing them, not a second read, leaves no gap.
  */
-async function verifyManifestAndSignature(location: PackageLocation): Promise<Manifest | null> {
-  const verdict = await verifyPackage({ ...location, dataPath: null });
+async function verifyManifestAndSignature(
+  location: PackageLocation,
+  registerKeys: RegisterKeyTexts | undefined,
+): Promise<{ manifest: Manifest; bytes: Buffer } | null> {
+  const verdict = await verifyPackage({ ...location, dataPath: null }, registerKeys ? { registerKeys } : {});
   const others = verdict.problems.filter((p) => p.code !== 'missing-data');
-  return others.length === 0 ? verdict.manifest : null;
+  return others.length === 0 && verdict.manifest !== null && verdict.manifestBytes !== null
+    ? { manifest: verdict.manifest, bytes: verdict.manifestBytes }
+    : null;
+}
+
+type KnownRow = { manifest_sha256: string; outcome_json: string; imported_at: string };
+
+/**
+ * What the central journal says of the packages on one stick, asked once for
+ * them all when a pass begins rather than twice per package. A package the
+ * index does not hold goes the full way, whose transaction asks again: an
+ * index a moment old can only send a package the slow, still correct way.
+ */
+export interface KnownPackageIndex {
+  packages: Map<string, KnownRow>;
+  /** registerKey(customerNumber, registerId) → the pinned key id. */
+  pinnedKeys: Map<string, string>;
+}
+
+/** Both halves, not the folder name: a '-' inside a customer number must not make two registers one. */
+const registerKey = (customerNumber: string, registerId: string) => JSON.stringify([customerNumber, registerId]);
+
+/** Ids per query: far below either dialect's limit on parameters. */
+const IDS_PER_QUERY = 500;
+
+export async function knownPackageIndex(queries: CentralQueries, locations: readonly PackageLocation[]): Promise<KnownPackageIndex> {
+  const ids = [...new Set(locations.filter((l) => l.manifestPath !== null && l.dataPath !== null).map((l) => l.packageId))];
+  const packages = new Map<string, KnownRow>();
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const chunk = ids.slice(i, i + IDS_PER_QUERY);
+    const rows = await queries.all<KnownRow & { package_id: string }>(
+      `SELECT package_id, manifest_sha256, outcome_json, imported_at FROM packages WHERE package_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const { package_id, ...row } of rows) packages.set(package_id, row);
+  }
+  const pinnedKeys = new Map<string, string>();
+  const folders = [...new Set(locations.map((l) => l.registerFolder))];
+  if (packages.size > 0) {
+    for (let i = 0; i < folders.length; i += IDS_PER_QUERY) {
+      const chunk = folders.slice(i, i + IDS_PER_QUERY);
+      // A folder is named <customerNumber>-<registerId>; a folder of another name matches no register and so pins nothing.
+      const rows = await queries.all<{ customer_number: string; register_id: string; public_key_id: string }>(
+        `SELECT customer_number, register_id, public_key_id FROM registers WHERE customer_number || '-' || register_id IN (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
+      for (const r of rows) pinnedKeys.set(registerKey(r.customer_number, r.register_id), r.public_key_id);
+    }
+  }
+  return { packages, pinnedKeys };
+}
+
+export interface RecogniseOptions {
+  withoutStockPostings: boolean;
+  /** The pass's index (knownPackageIndex); without it the journal is asked for this package alone. */
+  index?: KnownPackageIndex;
+  /** The pass's register.pub texts per folder (see VerifyOptions.registerKeys). */
+  registerKeys?: RegisterKeyTexts;
 }
 
 export async function recogniseKnownPackage(
   queries: CentralQueries,
   location: PackageLocation,
-  withoutStockPostings: boolean,
+  options: RecogniseOptions,
 ): Promise<KnownPackage> {
+  const { withoutStockPostings } = options;
   const unknown = { state: 'unknown' } as const;
   if (location.manifestPath === null || location.dataPath === null) return unknown;
-  const rows = await queries.all<{ manifest_sha256: string; outcome_json: string; imported_at: string }>(
-    'SELECT manifest_sha256, outcome_json, imported_at FROM packages WHERE package_id = ?',
-    [location.packageId],
-  );
-  const known = rows[0];
+  const known = options.index
+    ? options.index.packages.get(location.packageId)
+    : (
+        await queries.all<KnownRow>('SELECT manifest_sha256, outcome_json, imported_at FROM packages WHERE package_id = ?', [
+          location.packageId,
+        ])
+      )[0];
   if (!known) return unknown;
 
-  const manifest = await verifyManifestAndSignature(location);
-  if (manifest === null) return unknown;
-  const bytes = await readFile(location.manifestPath);
-  // The verifier read the manifest on its own: only bytes that are still what it verified count.
-  if (JSON.stringify(parseManifest(bytes)) !== JSON.stringify(manifest)) return unknown;
+  const verified = await verifyManifestAndSignature(location, options.registerKeys);
+  if (verified === null) return unknown;
+  const { manifest, bytes } = verified;
   const manifestSha256 = createHash('sha256').update(bytes).digest('hex');
   if (manifest.packageId !== location.packageId) return unknown;
 
-  const pinned = await queries.all<{ public_key_id: string }>(
-    'SELECT public_key_id FROM registers WHERE customer_number = ? AND register_id = ?',
-    [manifest.customerNumber, manifest.registerId],
-  );
+  const pinnedKeyId = options.index
+    ? options.index.pinnedKeys.get(registerKey(manifest.customerNumber, manifest.registerId))
+    : (
+        await queries.all<{ public_key_id: string }>('SELECT public_key_id FROM registers WHERE customer_number = ? AND register_id = ?', [
+          manifest.customerNumber,
+          manifest.registerId,
+        ])
+      )[0]?.public_key_id;
   // Signed, but not by the key the register is pinned to: the full path names that conflict.
-  if (pinned[0]?.public_key_id !== manifest.publicKeyId) return unknown;
+  if (pinnedKeyId !== manifest.publicKeyId) return unknown;
   if (known.manifest_sha256 !== manifestSha256) return { state: 'reused', manifest };
 
   const outcome = StoredOutcomeSchema.safeParse(JSON.parse(known.outcome_json));

@@ -1,11 +1,12 @@
-import { createPublicKey, sign, verify } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileDurably } from '../durable/durable-file.js';
 import { BusinessDaySchema } from '../host/business-day.js';
 import { ACKS_FOLDER, TEMP_SUFFIX } from './layout.js';
-import { publicKeyIdOf } from './signing.js';
+import { publicKeyIdOf, publicKeyObjectOf } from './signing.js';
 
 /**
  * Head office's signed receipt for one imported package, written into the
@@ -183,11 +184,21 @@ export async function readAcknowledgements(
     throw err;
   }
   const folderName = basename(registerFolderPath);
+  // Every ack of one head-office machine names the same key file: read once per folder and pass, not once per ack.
+  const keyFiles = new Map<string, Promise<string | null>>();
+  const readKeyFile = (keyFile: string) => {
+    let text = keyFiles.get(keyFile);
+    if (text === undefined) {
+      text = readFile(keyFile, 'utf8').catch(() => null);
+      keyFiles.set(keyFile, text);
+    }
+    return text;
+  };
   const out: AcknowledgementReading[] = [];
   for (const name of names) {
     const isAckFile = name.endsWith(ACK_SUFFIX) || name.endsWith(`${ACK_SUFFIX}${TEMP_SUFFIX}`);
     if (!isAckFile) continue;
-    out.push(await readOne(acks, name, folderName, options));
+    out.push(await readOne(acks, name, folderName, options, readKeyFile));
   }
   return out;
 }
@@ -197,6 +208,7 @@ async function readOne(
   name: string,
   folderName: string,
   options: ReadAcknowledgementsOptions,
+  readKeyFile: (keyFile: string) => Promise<string | null>,
 ): Promise<AcknowledgementReading> {
   const file = join(acks, name);
   const m = ACK_NAME.exec(name);
@@ -215,7 +227,8 @@ async function readOne(
 
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // One synchronous call for a file of a few hundred bytes: a year's stick holds hundreds of acks (readManifest says why).
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     return invalid('unreadable', `${name}: ${(err as Error).message}`);
   }
@@ -239,7 +252,7 @@ async function readOne(
   const ack = parsed.data;
 
   const keyFile = join(acks, headOfficeKeyFileName(ack.headOfficeKeyId));
-  const publicKeyPem = await readFile(keyFile, 'utf8').catch(() => null);
+  const publicKeyPem = await readKeyFile(keyFile);
   if (publicKeyPem === null) return invalid('missing-public-key', `${name}: head-office key ${basename(keyFile)} is missing`);
   let keyId: string;
   try {
@@ -273,7 +286,7 @@ function signatureValid(payload: string, signatureBase64: string, publicKeyPem: 
   const signature = Buffer.from(signatureBase64, 'base64');
   if (signature.length !== 64) return false;
   try {
-    return verify(null, Buffer.from(payload, 'utf8'), createPublicKey(publicKeyPem), signature);
+    return verify(null, Buffer.from(payload, 'utf8'), publicKeyObjectOf(publicKeyPem), signature);
   } catch {
     return false;
   }

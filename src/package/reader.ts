@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { type EntryName, PUBLIC_KEY_FILE, STICK_ROOT_FOLDER, parsePackageFileName } from './layout.js';
 import { jsonTextFacts, parsedKeyCount } from './json-text.js';
 import { KNOWN_FORMAT_VERSIONS, type ManifestV1, ManifestV1Schema, type ManifestV2, ManifestV2Schema } from './manifest.js';
@@ -182,9 +183,24 @@ export function checkedJsonObject(bytes: Buffer, what: string, problem: 'bad-man
   return json as Record<string, unknown>;
 }
 
+/**
+ * Read in one synchronous call: a manifest is a few KB, and a year's stick
+ * holds hundreds, where the promise API's open, stat, read and close, each a
+ * trip to the thread pool, cost ten times the read itself.
+ */
 export async function readManifest(manifestPath: string): Promise<{ manifest: StoredManifest; bytes: Buffer }> {
-  const bytes = await readFile(manifestPath);
+  const bytes = readFileSync(manifestPath);
   return { manifest: parseManifest(bytes), bytes };
+}
+
+/**
+ * The zip reader, loaded when a data file is opened: a stick whose packages
+ * head office already holds is recognised without opening one.
+ */
+let zipLibrary: Promise<typeof yauzl> | null = null;
+async function openZip(dataPath: string): Promise<yauzl.ZipFile> {
+  zipLibrary ??= import('yauzl').then((m) => m.default);
+  return (await zipLibrary).openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
 }
 
 /**
@@ -205,7 +221,7 @@ export async function forEachEntry(
   /** Sees each entry before it is opened; false skips it (an encrypted entry cannot be opened at all). */
   admit?: (entry: yauzl.Entry) => boolean,
 ): Promise<void> {
-  const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
+  const zip = await openZip(dataPath);
   ignoreCloseErrors(zip);
   try {
     for await (const entry of zip.eachEntry()) {
@@ -241,7 +257,7 @@ export async function* ndjsonLines(content: AsyncIterable<Buffer>, onChunk?: (ch
  * import reads after `verifyPackage` has passed the package.
  */
 export async function* readEntryRecords(dataPath: string, entryName: EntryName): AsyncGenerator<unknown> {
-  const zip = await yauzl.openPromise(dataPath, { lazyEntries: true, strictFileNames: true });
+  const zip = await openZip(dataPath);
   ignoreCloseErrors(zip);
   try {
     for await (const entry of zip.eachEntry()) {

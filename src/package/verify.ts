@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashFile } from '../durable/durable-file.js';
@@ -91,6 +92,8 @@ export interface PackageVerdict {
   manifest: Manifest | null;
   /** The manifest as it lies on the stick. */
   stored: StoredManifest | null;
+  /** The manifest's bytes exactly as read and checked (signature included), so a caller hashes what was verified. */
+  manifestBytes: Buffer | null;
   /** False for a version-2 package checked without head office's identity: its zip was not looked at. */
   contentsChecked: boolean;
   /** Version 2 with `plainDir`: the decrypted zip, for the import to read; the caller removes it. */
@@ -104,6 +107,34 @@ export interface VerifyOptions {
   identities?: readonly string[];
   /** Where to leave the decrypted zip of a version-2 package (else it is removed after the check). */
   plainDir?: string;
+  /**
+   * `register.pub` per register folder, read once for one pass over a stick
+   * (the caller's map, filled as folders are met): every package of a folder
+   * is checked against that folder's own file, never another folder's.
+   */
+  registerKeys?: RegisterKeyTexts;
+}
+
+/** `register.pub`'s text per register folder path; null when it could not be read. */
+export type RegisterKeyTexts = Map<string, Promise<string | null>>;
+
+/** A key file of a few hundred bytes in one synchronous read (readManifest says why); null when it cannot be read. */
+async function readSmallText(path: string): Promise<string | null> {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The folder's register.pub as this pass read it (once); the import pins exactly the text that verified the signature. */
+export function registerKeyText(registerDir: string, cache: RegisterKeyTexts | undefined): Promise<string | null> {
+  let text = cache?.get(registerDir);
+  if (text === undefined) {
+    text = readSmallText(join(registerDir, PUBLIC_KEY_FILE));
+    cache?.set(registerDir, text);
+  }
+  return text;
 }
 
 /** Per entry: the row schema, and a fast check never laxer than it that spares zod on well-formed rows. */
@@ -125,12 +156,14 @@ const ROW_CHECKS: Record<EntryName, { schema: z.ZodType; fast: (row: unknown) =>
 export async function verifyPackage(location: PackageLocation, options: VerifyOptions = {}): Promise<PackageVerdict> {
   const problems: PackageProblem[] = [];
   let stored: StoredManifest | null = null;
+  let storedBytes: Buffer | null = null;
   let contentsChecked = true;
   let plainDataPath: string | null = null;
   const verdict = (manifest: Manifest | null): PackageVerdict => ({
     location,
     manifest,
     stored,
+    manifestBytes: storedBytes,
     contentsChecked,
     plainDataPath,
     problems,
@@ -151,6 +184,7 @@ export async function verifyPackage(location: PackageLocation, options: VerifyOp
   try {
     ({ manifest, bytes: manifestBytes } = await readManifest(location.manifestPath));
     stored = manifest;
+    storedBytes = manifestBytes;
   } catch (err) {
     if (err instanceof PackageFormatError) {
       problems.push({ code: err.problem, message: err.message });
@@ -178,7 +212,7 @@ export async function verifyPackage(location: PackageLocation, options: VerifyOp
     problems.push({ code: 'interrupted-write', message: `${location.temporaryFiles.length} temporary file(s) of this package left behind` });
   }
 
-  await checkSignature(location, manifest, manifestBytes, problems);
+  await checkSignature(location, manifest, manifestBytes, problems, options.registerKeys);
 
   if (!location.dataPath) {
     problems.push({ code: 'missing-data', message: `data file ${manifest.dataFile.name} is missing` });
@@ -308,12 +342,13 @@ async function checkSignature(
   manifest: StoredManifest,
   manifestBytes: Buffer,
   problems: PackageProblem[],
+  registerKeys: RegisterKeyTexts | undefined,
 ): Promise<void> {
   if (!location.signaturePath) {
     problems.push({ code: 'missing-signature', message: 'manifest signature file is missing' });
     return;
   }
-  const publicKeyPem = await readFile(join(location.registerDir, PUBLIC_KEY_FILE), 'utf8').catch(() => null);
+  const publicKeyPem = await registerKeyText(location.registerDir, registerKeys);
   if (publicKeyPem === null) {
     problems.push({ code: 'missing-public-key', message: `${PUBLIC_KEY_FILE} is missing beside the package` });
     return;
@@ -331,7 +366,8 @@ async function checkSignature(
     });
     return;
   }
-  const signatureText = await readFile(location.signaturePath, 'utf8');
+  // Small, so read in one synchronous call, as the manifest (readManifest says why).
+  const signatureText = readFileSync(location.signaturePath, 'utf8');
   const malformed = signatureFileProblem(signatureText);
   if (malformed !== null) {
     problems.push({ code: 'bad-signature', message: `signature file ${malformed}` });
