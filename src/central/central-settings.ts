@@ -1,4 +1,4 @@
-import { CustomerNumber, sameCustomerNumber } from '../settings/settings.js';
+import { CustomerNumber, sameCustomerNumber } from '../settings/customer-number.js';
 import type { CentralQueries, CentralStore } from './central-store.js';
 
 const HEAD_OFFICE_CUSTOMER_NUMBER = 'head_office_customer_number';

@@ -37,7 +37,7 @@ import {
 } from '../package/rows.js';
 import { publicKeyIdOf } from '../package/signing.js';
 import { type RegisterKeyTexts, registerKeyText, verifyPackage } from '../package/verify.js';
-import { sameCustomerNumber } from '../settings/settings.js';
+import { sameCustomerNumber } from '../settings/customer-number.js';
 import { storedHeadOfficeCustomerNumber } from '../central/central-settings.js';
 import type { CentralQueries, CentralStore } from '../central/central-store.js';
 import type { Provenance, ReceiptBundle } from '../central/central-rows.js';

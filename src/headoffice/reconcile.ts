@@ -15,7 +15,7 @@ import {
   openCheckedBackup,
   type PinnedRegisterKey,
 } from '../package/backup-manifest.js';
-import { sameCustomerNumber } from '../settings/settings.js';
+import { sameCustomerNumber } from '../settings/customer-number.js';
 import type { ReceiptBundle } from '../central/central-rows.js';
 import { storedHeadOfficeCustomerNumber } from '../central/central-settings.js';
 import type { CentralQueries, CentralStore } from '../central/central-store.js';
