@@ -127,6 +127,10 @@ export class RecordMerger<T> {
   private readonly decided = new Map<string, string>();
   readonly tally: MergeTally = { inserted: 0, alreadyPresent: 0, conflicts: 0, conflictSamples: [] };
   private readonly bulk: BulkMerge | null;
+  /** Bulk path: per id, the hash its later copies are judged against (the stored one, else its first copy's). */
+  private readonly judgedAgainst = new Map<string, string>();
+  private repeatedIds = false;
+  private stagedConflicts = 0;
 
   constructor(
     private readonly tx: CentralQueries,
@@ -144,7 +148,7 @@ export class RecordMerger<T> {
   async finish(): Promise<MergeTally> {
     await this.flush();
     if (this.bulk) {
-      const r = await this.bulk.merge();
+      const r = await this.bulk.merge({ repeatedIds: this.repeatedIds, conflicts: this.stagedConflicts });
       this.tally.inserted += r.inserted;
       this.tally.alreadyPresent += r.alreadyPresent;
       this.tally.conflicts += r.conflicts;
@@ -153,15 +157,33 @@ export class RecordMerger<T> {
     return this.tally;
   }
 
+  /**
+   * Looks up the stored hashes of the batch's ids (the journal cannot change
+   * under the register's lock), so the JSON `conflicts` keeps is made only
+   * for the records that turn out to conflict, then hands the batch to COPY.
+   * The merge still decides every row; it must agree on the conflicts.
+   */
   private async stage(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    const { kind, provenance: p } = this;
-    const records: BulkRecord[] = batch.map((record) => {
+    const { kind, provenance: p, judgedAgainst } = this;
+    const bulk = this.bulk!;
+    const ids = batch.map((record) => kind.idOf(record));
+    const stored = await bulk.storedHashes([...new Set(ids.filter((id) => !judgedAgainst.has(id)))]);
+    const records: BulkRecord[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const record = batch[i]!;
+      const id = ids[i]!;
       const hash = kind.hashOf(record);
-      return { ...kind.bulkRows(record, hash, p), json: JSON.stringify(record) };
-    });
-    await this.bulk!.stage(records);
+      const earlier = judgedAgainst.get(id);
+      if (earlier !== undefined) this.repeatedIds = true;
+      const existing = earlier ?? stored.get(id);
+      judgedAgainst.set(id, existing ?? hash);
+      const conflicting = existing !== undefined && existing !== hash;
+      if (conflicting) this.stagedConflicts++;
+      records[i] = { ...kind.bulkRows(record, hash, p), json: conflicting ? JSON.stringify(record) : null };
+    }
+    await bulk.stage(records);
   }
 
   private async flush(): Promise<void> {
