@@ -24,7 +24,7 @@ import type { CentralStore, SqlValue } from '../central/central-store.js';
 import { loadOrCreateHeadOfficeKey } from '../headoffice/head-office-keys.js';
 import { type PackageImportResult, importPackage } from '../headoffice/import-package.js';
 import { openCentralStore } from '../central/open-central-store.js';
-import { copyField } from '../central/postgres-bulk-merge.js';
+import { copyRow } from '../central/postgres-bulk-merge.js';
 import type { BusinessDay } from '../host/business-day.js';
 import type { StockPosting, TimeRecord } from '../host/records.js';
 import { createDemoJournalFile } from '../journal/demo-journal.js';
@@ -178,7 +178,7 @@ async function plainCopy(central: string, dataPath: string): Promise<number> {
       });
       let chunk = '';
       for await (const row of readEntryRecords(dataPath, plan.entry)) {
-        chunk += `${plan.values(row as Record<string, unknown>).map(copyField).join('\t')}\n`;
+        chunk += `${copyRow(plan.values(row as Record<string, unknown>))}\n`;
         rows++;
         if (chunk.length >= 1 << 20) {
           if (!stream.write(chunk)) await once(stream, 'drain');
