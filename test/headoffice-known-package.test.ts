@@ -13,6 +13,7 @@ import { signManifest } from '../src/package/signing.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
 import { runImport } from './support/run-import.js';
+import { TEST_HEAD_OFFICE_RECIPIENT, testHeadOfficeIdentityFile } from './support/test-host.js';
 
 /**
  * Issue 13, item 2: a package head office already holds is recognised from
@@ -73,8 +74,9 @@ function knownPackageSuite(backend: 'sqlite' | 'postgres'): void {
     }
   }
 
-  async function writeDay(day: BusinessDay) {
+  async function writeDay(day: BusinessDay, recipients?: string[]) {
     return writeDayPackage({
+      ...(recipients ? { recipients } : {}),
       stickPath: stick,
       identity: { customerNumber: CUSTOMER, registerId: REGISTER },
       businessDay: day,
@@ -151,6 +153,63 @@ function knownPackageSuite(backend: 'sqlite' | 'postgres'): void {
     expect(rewritten.valid && rewritten.importedAt).toBe(firstAcks[1]!.valid && firstAcks[1]!.importedAt);
     // The kept ack is the first one, byte for byte.
     expect(acks[0]!.file).toBe(firstAcks[0]!.file);
+  });
+
+  test('format 2: an encrypted package already imported is recognised without decrypting it, its figures from the contents head office kept', async () => {
+    await writeDay(DAY, [TEST_HEAD_OFFICE_RECIPIENT]);
+    await writeDay(STOCK_DAY, [TEST_HEAD_OFFICE_RECIPIENT]);
+    const identity = ['--identity', testHeadOfficeIdentityFile()];
+    const first = await runImport([stick, '--central', central, ...keysArgs(), ...identity]);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(row(DAY, 60, 'imported'));
+    const before = await withCentral(centralFingerprint);
+    const data = await filesOf('.zip.age');
+    expect(data).toHaveLength(2);
+    // Ciphertext replaced: decrypting would fail, so "already imported" proves the file was not read.
+    for (const file of data) await writeFile(file, Buffer.from('age-encryption.org/v1\nnot a real ciphertext'));
+
+    // Without head office's identity too: recognising a known package needs no key that decrypts.
+    const again = await runImport([stick, '--central', central, ...keysArgs()]);
+    expect(again.err).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(row(DAY, 60, 'already-imported'));
+    expect(again.out).toMatch(row(STOCK_DAY, 20, 'already-imported'));
+    expect(again.out).toContain('2 package(s): 0 imported, 2 already imported, 0 with conflicts, 0 refused, 0 failed');
+    expect(again.out).toContain('receipts: 0 new, 20 already imported, 0 conflicts; stock postings: 0 new, 15 already imported');
+    expect(await withCentral(centralFingerprint)).toBe(before);
+
+    // Leaving the stock postings out now counts them from the kept contents, as a version-1 manifest would give them.
+    const without = await runImport([stick, '--central', central, ...keysArgs(), '--without-stock-postings']);
+    expect(without.code).toBe(0);
+    expect(without.out).toMatch(row(STOCK_DAY, 20, 'already-imported'));
+    expect(await withCentral(centralFingerprint)).toBe(before);
+  });
+
+  test('format 2: a package imported before head office kept its contents is read in full once more, then recognised', async () => {
+    await writeDay(DAY, [TEST_HEAD_OFFICE_RECIPIENT]);
+    const identity = ['--identity', testHeadOfficeIdentityFile()];
+    expect((await runImport([stick, '--central', central, ...keysArgs(), ...identity])).code).toBe(0);
+    // What an older head office stored: the outcome without the contents.
+    await withCentral(async (store) => {
+      const [stored] = await store.all<{ package_id: string; outcome_json: string }>('SELECT package_id, outcome_json FROM packages');
+      const { contents: _dropped, ...older } = JSON.parse(stored!.outcome_json);
+      await store.run('UPDATE packages SET outcome_json = ? WHERE package_id = ?', [JSON.stringify(older), stored!.package_id]);
+    });
+    const [zip] = await filesOf('.zip.age');
+    const ciphertext = await readFile(zip!);
+    await writeFile(zip!, Buffer.from('age-encryption.org/v1\nnot a real ciphertext'));
+    // Not answerable from the manifest alone: the full path reads (and here refuses) the damaged file.
+    const refused = await runImport([stick, '--central', central, ...keysArgs(), ...identity]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).not.toContain('already-imported');
+    await writeFile(zip!, ciphertext);
+    const full = await runImport([stick, '--central', central, ...keysArgs(), ...identity]);
+    expect(full.code).toBe(0);
+    expect(full.out).toMatch(row(DAY, 60, 'already-imported'));
+    await writeFile(zip!, Buffer.from('age-encryption.org/v1\nnot a real ciphertext'));
+    const fast = await runImport([stick, '--central', central, ...keysArgs()]);
+    expect(fast.code).toBe(0);
+    expect(fast.out).toMatch(row(DAY, 60, 'already-imported'));
   });
 
   test('a known package id with a different, validly signed manifest is refused as reused, without its data being read', async () => {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type AckCounts, AckCountsSchema, type AckStatus } from '../package/acknowledgement.js';
-import type { Manifest } from '../package/manifest.js';
-import type { PackageLocation } from '../package/reader.js';
+import { ContentsSchema, joinContents, type Manifest } from '../package/manifest.js';
+import type { PackageLocation, StoredManifest } from '../package/reader.js';
 import { type RegisterKeyTexts, verifyPackage } from '../package/verify.js';
 import type { CentralQueries } from '../central/central-store.js';
 import type { ConflictReport, RecordType } from './record-merger.js';
@@ -44,6 +44,14 @@ const StoredOutcomeSchema = z.object({
   status: z.string(),
   counts: AckCountsSchema,
   unbalancedReceipts: z.array(UnbalancedSchema).optional(),
+  /**
+   * Version 2: the contents.json head office decrypted and checked at the
+   * first import. The manifest names the ciphertext's hash and the
+   * ciphertext holds the contents, so the same signed manifest bytes mean
+   * these same contents: without them the fast path could not answer for an
+   * encrypted package without decrypting it again.
+   */
+  contents: ContentsSchema.optional(),
 });
 
 const CONFLICT_SAMPLES = 20;
@@ -59,11 +67,11 @@ const CONFLICT_SAMPLES = 20;
 async function verifyManifestAndSignature(
   location: PackageLocation,
   registerKeys: RegisterKeyTexts | undefined,
-): Promise<{ manifest: Manifest; bytes: Buffer } | null> {
+): Promise<{ stored: StoredManifest; bytes: Buffer } | null> {
   const verdict = await verifyPackage({ ...location, dataPath: null }, registerKeys ? { registerKeys } : {});
   const others = verdict.problems.filter((p) => p.code !== 'missing-data');
-  return others.length === 0 && verdict.manifest !== null && verdict.manifestBytes !== null
-    ? { manifest: verdict.manifest, bytes: verdict.manifestBytes }
+  return others.length === 0 && verdict.stored !== null && verdict.manifestBytes !== null
+    ? { stored: verdict.stored, bytes: verdict.manifestBytes }
     : null;
 }
 
@@ -141,24 +149,28 @@ export async function recogniseKnownPackage(
 
   const verified = await verifyManifestAndSignature(location, options.registerKeys);
   if (verified === null) return unknown;
-  const { manifest, bytes } = verified;
+  const { stored: signed, bytes } = verified;
   const manifestSha256 = createHash('sha256').update(bytes).digest('hex');
-  if (manifest.packageId !== location.packageId) return unknown;
+  if (signed.packageId !== location.packageId) return unknown;
 
   const pinnedKeyId = options.index
-    ? options.index.pinnedKeys.get(registerKey(manifest.customerNumber, manifest.registerId))
+    ? options.index.pinnedKeys.get(registerKey(signed.customerNumber, signed.registerId))
     : (
         await queries.all<{ public_key_id: string }>('SELECT public_key_id FROM registers WHERE customer_number = ? AND register_id = ?', [
-          manifest.customerNumber,
-          manifest.registerId,
+          signed.customerNumber,
+          signed.registerId,
         ])
       )[0]?.public_key_id;
   // Signed, but not by the key the register is pinned to: the full path names that conflict.
-  if (pinnedKeyId !== manifest.publicKeyId) return unknown;
-  if (known.manifest_sha256 !== manifestSha256) return { state: 'reused', manifest };
+  if (pinnedKeyId !== signed.publicKeyId) return unknown;
+  // A version-2 manifest alone is not a Manifest (its business half is encrypted): the full path names the reuse.
+  if (known.manifest_sha256 !== manifestSha256) return signed.formatVersion === 1 ? { state: 'reused', manifest: signed } : unknown;
 
   const outcome = StoredOutcomeSchema.safeParse(JSON.parse(known.outcome_json));
   if (!outcome.success) return unknown;
+  const manifest = signed.formatVersion === 1 ? signed : knownContents(signed, outcome.data.contents);
+  // Imported before head office kept the contents: read in full once more, which keeps them from then on.
+  if (manifest === null) return unknown;
   const stored = outcome.data.counts;
   // Head office left the stock postings out last time and takes them now: those rows are not in yet.
   if (stored.stockPostingsSkipped > 0 && !withoutStockPostings) return unknown;
@@ -190,6 +202,17 @@ export async function recogniseKnownPackage(
     unbalanced: outcome.data.unbalancedReceipts ?? [],
     importedAt: known.imported_at,
   };
+}
+
+/** The signed version-2 manifest joined with the contents kept at its first import, if they are its own. */
+function knownContents(signed: StoredManifest & { formatVersion: 2 }, contents: z.infer<typeof ContentsSchema> | undefined): Manifest | null {
+  if (!contents) return null;
+  const same =
+    contents.packageId === signed.packageId &&
+    contents.customerNumber === signed.customerNumber &&
+    contents.registerId === signed.registerId &&
+    contents.businessDay === signed.businessDay;
+  return same ? joinContents(signed, contents) : null;
 }
 
 async function storedConflicts(queries: CentralQueries, packageId: string, withoutStockPostings: boolean): Promise<ConflictReport[]> {

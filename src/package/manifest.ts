@@ -135,5 +135,25 @@ export function joinContents(manifest: ManifestV2, contents: Contents): Manifest
     ...(contents.tseModules ? { tseModules: contents.tseModules } : {}),
   };
 }
+/**
+ * The business half of a checked version-2 package, as its contents.json
+ * held it: what head office keeps so that it can answer for the package
+ * again from its signed manifest alone (joinContents' inverse).
+ */
+export function contentsOf(manifest: Manifest): Contents {
+  return {
+    formatVersion: FORMAT_VERSION,
+    packageId: manifest.packageId,
+    customerNumber: manifest.customerNumber,
+    registerId: manifest.registerId,
+    businessDay: manifest.businessDay,
+    closingNumber: manifest.closingNumber,
+    includesTimeRecords: manifest.includesTimeRecords,
+    entries: manifest.entries,
+    controlTotals: manifest.controlTotals,
+    quarantined: manifest.quarantined,
+    ...(manifest.tseModules ? { tseModules: manifest.tseModules } : {}),
+  };
+}
 export type EntryInfo = z.infer<typeof EntryInfoSchema>;
 export type ControlTotals = z.infer<typeof ControlTotalsSchema>;
