@@ -33,7 +33,8 @@ export type CentralTable =
   | 'conflicts'
   | 'retired_register_keys'
   | 'central_settings'
-  | 'package_tse_modules';
+  | 'package_tse_modules'
+  | 'receipt_number_days';
 
 const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', nullable });
 const i = (name: string): ColumnDef => ({ name, type: 'int' });
@@ -200,6 +201,13 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
     primaryKey: ['package_id', 'serial_number'],
     indexes: [{ name: 'package_tse_modules_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
   },
+  {
+    // Derived, kept by a trigger on receipts (migration 7): the console finds receipt-number gaps per day without reading every receipt.
+    // numbers: distinct receipt numbers of the day, so the day has no gap inside exactly when numbers = last_no - first_no + 1.
+    name: 'receipt_number_days',
+    columns: [...REGISTER, t('business_day'), i('first_no'), i('last_no'), i('numbers')],
+    primaryKey: ['customer_number', 'register_id', 'business_day'],
+  },
 ];
 
 export function tableDef(name: CentralTable): TableDef {
@@ -223,6 +231,78 @@ function createTableSql(def: TableDef, dialect: Dialect, version: number): strin
   return [
     `CREATE TABLE ${def.name} (\n  ${body.join(',\n  ')}\n)`,
     ...(def.indexes ?? []).map((ix) => `CREATE INDEX ${ix.name} ON ${def.name} (${ix.columns.join(', ')})`),
+  ];
+}
+
+/** The indexes migration 7 adds, by name, for the test that checks both stores have them. */
+export const CONSOLE_INDEXES = [
+  'receipts_by_day_number',
+  'packages_by_register_day',
+  'packages_by_day',
+  'packages_by_closing_number',
+  'quarantined_by_day',
+  'conflicts_by_register_day',
+] as const;
+
+/**
+ * Migration 7. IF NOT EXISTS throughout: a journal whose version rows were
+ * wound back (as the upgrade test does) may already hold them. The per-day
+ * receipt numbers are kept by the database itself, so every writer (import,
+ * reconcile, the bulk merge, a later one) keeps them right without knowing.
+ */
+function consoleIndexStatements(dialect: Dialect): string[] {
+  const days = tableDef('receipt_number_days');
+  const indexes = [
+    // A superset of receipts_by_day (the day view's receipts of a day) that also serves receipt numbers within a day.
+    'DROP INDEX IF EXISTS receipts_by_day',
+    'CREATE INDEX IF NOT EXISTS receipts_by_day_number ON receipts (customer_number, register_id, business_day, receipt_no)',
+    // Register spans, days present per register, the day view's packages: index-only with imported_at in it.
+    'CREATE INDEX IF NOT EXISTS packages_by_register_day ON packages (customer_number, register_id, business_day, imported_at)',
+    // The grid's range of days over all registers, status included.
+    'CREATE INDEX IF NOT EXISTS packages_by_day ON packages (business_day, customer_number, register_id, status)',
+    'CREATE INDEX IF NOT EXISTS packages_by_closing_number ON packages (customer_number, register_id, closing_number, business_day) WHERE closing_number IS NOT NULL',
+    'CREATE INDEX IF NOT EXISTS quarantined_by_day ON quarantined_records (business_day, customer_number, register_id)',
+    'CREATE INDEX IF NOT EXISTS conflicts_by_register_day ON conflicts (customer_number, register_id, business_day)',
+    `CREATE TABLE IF NOT EXISTS ${createTableSql(days, dialect, 7)[0]!.slice('CREATE TABLE '.length)}`,
+    'DELETE FROM receipt_number_days',
+    `INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
+     SELECT customer_number, register_id, business_day, MIN(receipt_no), MAX(receipt_no), COUNT(DISTINCT receipt_no)
+       FROM receipts GROUP BY customer_number, register_id, business_day`,
+  ];
+  if (dialect === 'sqlite') {
+    // Row by row (SQLite has no statement triggers): a number counts once, when no other receipt of the day has it.
+    return [
+      ...indexes,
+      `CREATE TRIGGER IF NOT EXISTS receipts_number_days AFTER INSERT ON receipts BEGIN
+         INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
+         VALUES (NEW.customer_number, NEW.register_id, NEW.business_day, NEW.receipt_no, NEW.receipt_no, 1)
+         ON CONFLICT (customer_number, register_id, business_day) DO UPDATE SET
+           first_no = MIN(first_no, excluded.first_no),
+           last_no = MAX(last_no, excluded.last_no),
+           numbers = numbers + (NOT EXISTS (SELECT 1 FROM receipts o
+             WHERE o.customer_number = NEW.customer_number AND o.register_id = NEW.register_id
+               AND o.business_day = NEW.business_day AND o.receipt_no = NEW.receipt_no AND o.receipt_id <> NEW.receipt_id));
+       END`,
+    ];
+  }
+  // Once per statement over the rows it inserted (COPY merge, multi-row INSERT): the touched days recounted from the index.
+  return [
+    ...indexes,
+    `CREATE OR REPLACE FUNCTION daystick_receipt_number_days() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
+       SELECT r.customer_number, r.register_id, r.business_day, MIN(r.receipt_no), MAX(r.receipt_no), COUNT(DISTINCT r.receipt_no)
+         FROM receipts r
+         JOIN (SELECT DISTINCT customer_number, register_id, business_day FROM new_receipts) d
+           ON d.customer_number = r.customer_number AND d.register_id = r.register_id AND d.business_day = r.business_day
+        GROUP BY r.customer_number, r.register_id, r.business_day
+       ON CONFLICT (customer_number, register_id, business_day) DO UPDATE SET
+         first_no = EXCLUDED.first_no, last_no = EXCLUDED.last_no, numbers = EXCLUDED.numbers;
+       RETURN NULL;
+     END $$`,
+    'DROP TRIGGER IF EXISTS receipts_number_days ON receipts',
+    `CREATE TRIGGER receipts_number_days AFTER INSERT ON receipts REFERENCING NEW TABLE AS new_receipts
+       FOR EACH STATEMENT EXECUTE FUNCTION daystick_receipt_number_days()`,
   ];
 }
 
@@ -277,6 +357,11 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     version: 6,
     description: "package_tse_modules: the security modules (serial and public key) each package's closing names",
     statements: (dialect) => createTableSql(tableDef('package_tse_modules'), dialect, 6),
+  },
+  {
+    version: 7,
+    description: 'console indexes (grid, gaps, day view) and receipt_number_days, kept by a trigger on receipts',
+    statements: consoleIndexStatements,
   },
 ];
 

@@ -168,16 +168,7 @@ export async function findGaps(q: CentralQueries, registers: readonly string[]):
     zGaps++;
     gaps.push({ ...reg, kind: 'z', first: prev + 1, last: next - 1, before: prev, day: a.business_day, fromDay: addDays(a.business_day, 1) });
   }
-  const receiptRows = await q.all<{ customer_number: string; register_id: string; business_day: string; receipt_no: number | string; prev_no: number | string; prev_day: string }>(
-    `SELECT customer_number, register_id, business_day, receipt_no, prev_no, prev_day FROM (
-       SELECT customer_number, register_id, business_day, receipt_no,
-              LAG(receipt_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day, receipt_no) AS prev_no,
-              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day, receipt_no) AS prev_day
-         FROM receipts) numbered
-      WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1
-      ORDER BY customer_number, register_id, business_day, receipt_no
-      LIMIT ${GAPS_SHOWN}`,
-  );
+  const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN);
   const quarantinedNos = new Map<string, Set<number>>();
   const quarantinedNo = async (reg: RegisterKey, day: string) => {
     const k = `${registerName(reg)}/${day}`;
@@ -212,6 +203,52 @@ export async function findGaps(q: CentralQueries, registers: readonly string[]):
     gaps.push({ ...reg, kind: 'receipts', first: Number(r.prev_no) + 1, last: Number(r.receipt_no) - 1, prevDay: r.prev_day, day: r.business_day, fromDay: r.prev_day });
   }
   return gaps;
+}
+
+interface NumberGap {
+  customer_number: string;
+  register_id: string;
+  business_day: string;
+  receipt_no: number;
+  prev_no: number;
+  prev_day: string;
+}
+
+/**
+ * Receipt numbers that skip, in (register, day, number) order, the first
+ * `limit`: the same rows a LAG over every receipt gives, found from
+ * receipt_number_days (one row per register and day, kept by a trigger) so
+ * a year of a chain's receipts is not read for them. Between days the
+ * previous day's last number meets the next day's first; inside a day only
+ * a day whose distinct numbers do not fill its range is read, by index.
+ */
+async function receiptNumberGaps(q: CentralQueries, limit: number): Promise<NumberGap[]> {
+  const days = await q.all<{ customer_number: string; register_id: string; business_day: string; first_no: number | string; last_no: number | string; numbers: number | string }>(
+    `SELECT customer_number, register_id, business_day, first_no, last_no, numbers FROM receipt_number_days
+      ORDER BY customer_number, register_id, business_day`,
+  );
+  const out: NumberGap[] = [];
+  for (let i = 0; i < days.length && out.length < limit; i++) {
+    const d = days[i]!;
+    const prev = i > 0 ? days[i - 1]! : null;
+    const first = Number(d.first_no);
+    const last = Number(d.last_no);
+    if (prev && prev.customer_number === d.customer_number && prev.register_id === d.register_id && first > Number(prev.last_no) + 1) {
+      out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: first, prev_no: Number(prev.last_no), prev_day: prev.business_day });
+    }
+    if (Number(d.numbers) === last - first + 1) continue;
+    const inside = await q.all<{ receipt_no: number | string; prev_no: number | string }>(
+      `SELECT receipt_no, prev_no FROM (
+         SELECT receipt_no, LAG(receipt_no) OVER (ORDER BY receipt_no) AS prev_no
+           FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day = ?) numbered
+        WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1 ORDER BY receipt_no`,
+      [d.customer_number, d.register_id, d.business_day],
+    );
+    for (const x of inside) {
+      out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: Number(x.receipt_no), prev_no: Number(x.prev_no), prev_day: d.business_day });
+    }
+  }
+  return out.slice(0, limit);
 }
 
 export interface DayPackage {
