@@ -202,7 +202,7 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
     indexes: [{ name: 'package_tse_modules_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
   },
   {
-    // Derived, kept by a trigger on receipts (migration 7): the console finds receipt-number gaps per day without reading every receipt.
+    // Derived, kept by the receipt merge (migration 7): the console finds receipt-number gaps per day without reading every receipt.
     // numbers: distinct receipt numbers of the day, so the day has no gap inside exactly when numbers = last_no - first_no + 1.
     name: 'receipt_number_days',
     columns: [...REGISTER, t('business_day'), i('first_no'), i('last_no'), i('numbers')],
@@ -246,13 +246,14 @@ export const CONSOLE_INDEXES = [
 
 /**
  * Migration 7. IF NOT EXISTS throughout: a journal whose version rows were
- * wound back (as the upgrade test does) may already hold them. The per-day
- * receipt numbers are kept by the database itself, so every writer (import,
- * reconcile, the bulk merge, a later one) keeps them right without knowing.
+ * wound back (as the upgrade test does) may already hold them. From here on
+ * receipt_number_days is kept by the receipt merge (recountReceiptNumberDays),
+ * once per package and day: a row trigger costs SQLite about three times the
+ * receipt insert itself.
  */
 function consoleIndexStatements(dialect: Dialect): string[] {
   const days = tableDef('receipt_number_days');
-  const indexes = [
+  return [
     // A superset of receipts_by_day (the day view's receipts of a day) that also serves receipt numbers within a day.
     'DROP INDEX IF EXISTS receipts_by_day',
     'CREATE INDEX IF NOT EXISTS receipts_by_day_number ON receipts (customer_number, register_id, business_day, receipt_no)',
@@ -264,47 +265,17 @@ function consoleIndexStatements(dialect: Dialect): string[] {
     'CREATE INDEX IF NOT EXISTS quarantined_by_day ON quarantined_records (business_day, customer_number, register_id)',
     'CREATE INDEX IF NOT EXISTS conflicts_by_register_day ON conflicts (customer_number, register_id, business_day)',
     `CREATE TABLE IF NOT EXISTS ${createTableSql(days, dialect, 7)[0]!.slice('CREATE TABLE '.length)}`,
-    'DELETE FROM receipt_number_days',
-    `INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
-     SELECT customer_number, register_id, business_day, MIN(receipt_no), MAX(receipt_no), COUNT(DISTINCT receipt_no)
-       FROM receipts GROUP BY customer_number, register_id, business_day`,
-  ];
-  if (dialect === 'sqlite') {
-    // Row by row (SQLite has no statement triggers): a number counts once, when no other receipt of the day has it.
-    return [
-      ...indexes,
-      `CREATE TRIGGER IF NOT EXISTS receipts_number_days AFTER INSERT ON receipts BEGIN
-         INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
-         VALUES (NEW.customer_number, NEW.register_id, NEW.business_day, NEW.receipt_no, NEW.receipt_no, 1)
-         ON CONFLICT (customer_number, register_id, business_day) DO UPDATE SET
-           first_no = MIN(first_no, excluded.first_no),
-           last_no = MAX(last_no, excluded.last_no),
-           numbers = numbers + (NOT EXISTS (SELECT 1 FROM receipts o
-             WHERE o.customer_number = NEW.customer_number AND o.register_id = NEW.register_id
-               AND o.business_day = NEW.business_day AND o.receipt_no = NEW.receipt_no AND o.receipt_id <> NEW.receipt_id));
-       END`,
-    ];
-  }
-  // Once per statement over the rows it inserted (COPY merge, multi-row INSERT): the touched days recounted from the index.
-  return [
-    ...indexes,
-    `CREATE OR REPLACE FUNCTION daystick_receipt_number_days() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
-       SELECT r.customer_number, r.register_id, r.business_day, MIN(r.receipt_no), MAX(r.receipt_no), COUNT(DISTINCT r.receipt_no)
-         FROM receipts r
-         JOIN (SELECT DISTINCT customer_number, register_id, business_day FROM new_receipts) d
-           ON d.customer_number = r.customer_number AND d.register_id = r.register_id AND d.business_day = r.business_day
-        GROUP BY r.customer_number, r.register_id, r.business_day
-       ON CONFLICT (customer_number, register_id, business_day) DO UPDATE SET
-         first_no = EXCLUDED.first_no, last_no = EXCLUDED.last_no, numbers = EXCLUDED.numbers;
-       RETURN NULL;
-     END $$`,
-    'DROP TRIGGER IF EXISTS receipts_number_days ON receipts',
-    `CREATE TRIGGER receipts_number_days AFTER INSERT ON receipts REFERENCING NEW TABLE AS new_receipts
-       FOR EACH STATEMENT EXECUTE FUNCTION daystick_receipt_number_days()`,
+    ...RECOUNT_ALL_RECEIPT_NUMBER_DAYS,
   ];
 }
+
+/** receipt_number_days from every receipt: migration 7's fill, and a bulk loader's that wrote receipts itself. */
+export const RECOUNT_ALL_RECEIPT_NUMBER_DAYS: readonly string[] = [
+  'DELETE FROM receipt_number_days',
+  `INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
+   SELECT customer_number, register_id, business_day, MIN(receipt_no), MAX(receipt_no), COUNT(DISTINCT receipt_no)
+     FROM receipts GROUP BY customer_number, register_id, business_day`,
+];
 
 export interface Migration {
   version: number;

@@ -205,7 +205,7 @@ export async function findGaps(q: CentralQueries, registers: readonly string[]):
   return gaps;
 }
 
-interface NumberGap {
+export interface NumberGap {
   customer_number: string;
   register_id: string;
   business_day: string;
@@ -222,7 +222,7 @@ interface NumberGap {
  * previous day's last number meets the next day's first; inside a day only
  * a day whose distinct numbers do not fill its range is read, by index.
  */
-async function receiptNumberGaps(q: CentralQueries, limit: number): Promise<NumberGap[]> {
+export async function receiptNumberGaps(q: CentralQueries, limit: number): Promise<NumberGap[]> {
   const days = await q.all<{ customer_number: string; register_id: string; business_day: string; first_no: number | string; last_no: number | string; numbers: number | string }>(
     `SELECT customer_number, register_id, business_day, first_no, last_no, numbers FROM receipt_number_days
       ORDER BY customer_number, register_id, business_day`,
