@@ -95,9 +95,10 @@ async function generate(spec: CentralJournalSpec, sink: Sink): Promise<Generated
   const statuses: Record<string, number> = {};
   const refusals: SeenRefusal[] = [];
   let sampleDay: GeneratedCentralJournal['sampleDay'] | null = null;
-  const put = async (table: Table, row: () => SqlValue[]) => {
+  // Awaited only when the sink is asynchronous: SQLite's millions of rows would otherwise each cost a microtask.
+  const put = (table: Table, row: () => SqlValue[]): void | Promise<void> => {
     rows[table]++;
-    await sink(table, row);
+    return sink(table, row);
   };
   for (let reg = 0; reg < spec.registers; reg++) {
     const c = String(40001 + Math.floor(reg / 5));
@@ -145,30 +146,54 @@ async function generate(spec: CentralJournalSpec, sink: Sink): Promise<Generated
         const b = 50 + Math.floor(random() * 900);
         const opened = iso(day, `${String(8 + Math.floor((k * 12) / count)).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}:00.000+01:00`);
         gross += a + b;
-        await put('receipts', () => [c, r, id, receiptNo, day, opened, opened, `C${1 + (k % 4)}`, 'sale', 'EUR', a + b, 2, 1, sha(id), source, importedAt]);
-        await put('receipt_lines', () => [c, r, id, 1, 'A100', 'Coffee', 1000, a, a, 'STD', 1900, 0]);
-        await put('receipt_lines', () => [c, r, id, 2, 'A200', 'Bread', 1000, b, b, 'RED', 700, 0]);
-        await put('payments', () => [c, r, id, 1, k % 3 === 0 ? 'CARD' : 'CASH', k % 3 === 0 ? 'Debit card' : 'Cash', a + b]);
+        {
+        const w = put('receipts', () => [c, r, id, receiptNo, day, opened, opened, `C${1 + (k % 4)}`, 'sale', 'EUR', a + b, 2, 1, sha(id), source, importedAt]);
+        if (w) await w;
+      }
+        {
+        const w = put('receipt_lines', () => [c, r, id, 1, 'A100', 'Coffee', 1000, a, a, 'STD', 1900, 0]);
+        if (w) await w;
+      }
+        {
+        const w = put('receipt_lines', () => [c, r, id, 2, 'A200', 'Bread', 1000, b, b, 'RED', 700, 0]);
+        if (w) await w;
+      }
+        {
+        const w = put('payments', () => [c, r, id, 1, k % 3 === 0 ? 'CARD' : 'CASH', k % 3 === 0 ? 'Debit card' : 'Cash', a + b]);
+        if (w) await w;
+      }
       }
       if (quarantined) {
         const record = JSON.stringify({ receiptNo: quarantinedNo, receiptId: `${c}-${r}-${day}-${quarantinedNo}`, grossMinor: 12.5 });
-        await put('quarantined_records', () => [c, r, day, 'receipts', 'grossMinor: expected an integer, got 12.5', record, sha(record), source, importedAt]);
+        {
+        const w = put('quarantined_records', () => [c, r, day, 'receipts', 'grossMinor: expected an integer, got 12.5', record, sha(record), source, importedAt]);
+        if (w) await w;
+      }
       }
       if (conflicting) {
         const incoming = JSON.stringify({ receiptId: firstReceipt, grossMinor: gross + 1 });
-        await put('conflicts', () => [c, r, 'receipt', firstReceipt, day, sha(firstReceipt), sha(incoming), incoming, source, importedAt]);
+        {
+        const w = put('conflicts', () => [c, r, 'receipt', firstReceipt, day, sha(firstReceipt), sha(incoming), incoming, source, importedAt]);
+        if (w) await w;
+      }
         sampleDay ??= { register: `${c}-${r}`, day };
       }
       const status = conflicting ? 'partially-conflicting' : 'imported';
       const counts = { ...ZERO_COUNTS, receiptsNew: count - (quarantined || skipped ? 1 : 0) - (conflicting ? 1 : 0), receiptConflicts: conflicting ? 1 : 0, quarantinedKept: quarantined ? 1 : 0 };
       const created = iso(day, '21:05:00.000+01:00');
-      await put('packages', () => [source, c, r, day, 'day-close', z, created, sha(`m${source}`), status, JSON.stringify({ status, counts }), importedAt]);
+      {
+        const w = put('packages', () => [source, c, r, day, 'day-close', z, created, sha(`m${source}`), status, JSON.stringify({ status, counts }), importedAt]);
+        if (w) await w;
+      }
       if (resent) {
         // The store sent the day again (YYYYMMDD + REPORTS): a package of its own that found everything there.
         const again = `${source}-resend`;
         const counts2 = { ...ZERO_COUNTS, receiptsAlreadyPresent: counts.receiptsNew };
         const at = iso(addDays(day, 2), '09:00:00.000Z');
-        await put('packages', () => [again, c, r, day, 're-send', z, iso(addDays(day, 1), '20:00:00.000+01:00'), sha(`m${again}`), 'already-imported', JSON.stringify({ status: 'already-imported', counts: counts2 }), at]);
+        {
+        const w = put('packages', () => [again, c, r, day, 're-send', z, iso(addDays(day, 1), '20:00:00.000+01:00'), sha(`m${again}`), 'already-imported', JSON.stringify({ status: 'already-imported', counts: counts2 }), at]);
+        if (w) await w;
+      }
       }
       const cell = conflicting ? 'conflicting' : quarantined ? 'quarantine' : resent ? 'resent' : 'imported';
       statuses[cell] = (statuses[cell] ?? 0) + 1;
