@@ -365,7 +365,8 @@ export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string):
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY record_type, record_id, source`,
     p,
   );
-  const tseModules = await q.all<{ serial_number: string; public_key: string }>(
+  const tseModules = await read<{ serial_number: string; public_key: string }>(
+    q,
     `SELECT DISTINCT serial_number, public_key FROM package_tse_modules
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY serial_number, public_key`,
     p,
