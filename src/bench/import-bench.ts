@@ -71,7 +71,7 @@ async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-async function writeLargeDay(work: string): Promise<{ location: PackageLocation; records: number; receipts: number }> {
+export async function writeLargeDay(work: string): Promise<{ location: PackageLocation; records: number; receipts: number }> {
   const journalPath = join(work, 'register.sqlite');
   await createDemoJournalFile(journalPath, {
     start: DAY,

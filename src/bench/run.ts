@@ -11,6 +11,7 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { DEFLATE_LEVEL, writeDayPackage } from '../export/write-day-package.js';
 import { forEachEntry } from '../package/reader.js';
 import { closeBenchSection, runJournalReadChild } from './close-bench.js';
+import { consoleBenchSection } from './console-bench.js';
 import { importBenchSection } from './import-bench.js';
 import { stateBenchSection } from './state-bench.js';
 import { createSyntheticJournal, type SyntheticDaySpec } from './synthetic-journal.js';
@@ -261,7 +262,7 @@ const exportSection: BenchSection = {
   },
 };
 
-const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection, stateBenchSection, yearBenchSection];
+const SECTIONS: BenchSection[] = [exportSection, closeBenchSection, importBenchSection, stateBenchSection, yearBenchSection, consoleBenchSection];
 
 async function main(argv: string[]): Promise<number> {
   const readIndex = argv.indexOf('--journal-read');
@@ -281,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const work = await mkdtemp(join(tmpdir(), 'daystick-bench-'));
   try {
-    // `npm run bench -- export` (or `close`, `import`, `year`) runs only the sections whose title mentions that word.
+    // `npm run bench -- export` (or `close`, `import`, `year`, `console`) runs only the sections whose title mentions that word.
     const only = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
     const chosen = SECTIONS.filter((s) => only.length === 0 || only.some((w) => s.title.toLowerCase().includes(w)));
     if (chosen.length === 0) {

@@ -33,7 +33,8 @@ export type CentralTable =
   | 'conflicts'
   | 'retired_register_keys'
   | 'central_settings'
-  | 'package_tse_modules';
+  | 'package_tse_modules'
+  | 'receipt_number_days';
 
 const t = (name: string, nullable = false): ColumnDef => ({ name, type: 'text', nullable });
 const i = (name: string): ColumnDef => ({ name, type: 'int' });
@@ -200,6 +201,13 @@ export const CENTRAL_TABLES: readonly TableDef[] = [
     primaryKey: ['package_id', 'serial_number'],
     indexes: [{ name: 'package_tse_modules_by_day', columns: ['customer_number', 'register_id', 'business_day'] }],
   },
+  {
+    // Derived, kept by the receipt merge (migration 7): the console finds receipt-number gaps per day without reading every receipt.
+    // numbers: distinct receipt numbers of the day, so the day has no gap inside exactly when numbers = last_no - first_no + 1.
+    name: 'receipt_number_days',
+    columns: [...REGISTER, t('business_day'), i('first_no'), i('last_no'), i('numbers')],
+    primaryKey: ['customer_number', 'register_id', 'business_day'],
+  },
 ];
 
 export function tableDef(name: CentralTable): TableDef {
@@ -225,6 +233,49 @@ function createTableSql(def: TableDef, dialect: Dialect, version: number): strin
     ...(def.indexes ?? []).map((ix) => `CREATE INDEX ${ix.name} ON ${def.name} (${ix.columns.join(', ')})`),
   ];
 }
+
+/** The indexes migration 7 adds, by name, for the test that checks both stores have them. */
+export const CONSOLE_INDEXES = [
+  'receipts_by_day_number',
+  'packages_by_register_day',
+  'packages_by_day',
+  'packages_by_closing_number',
+  'quarantined_by_day',
+  'conflicts_by_register_day',
+] as const;
+
+/**
+ * Migration 7. IF NOT EXISTS throughout: a journal whose version rows were
+ * wound back (as the upgrade test does) may already hold them. From here on
+ * receipt_number_days is kept by the receipt merge (recountReceiptNumberDays),
+ * once per package and day: a row trigger costs SQLite about three times the
+ * receipt insert itself.
+ */
+function consoleIndexStatements(dialect: Dialect): string[] {
+  const days = tableDef('receipt_number_days');
+  return [
+    // A superset of receipts_by_day (the day view's receipts of a day) that also serves receipt numbers within a day.
+    'DROP INDEX IF EXISTS receipts_by_day',
+    'CREATE INDEX IF NOT EXISTS receipts_by_day_number ON receipts (customer_number, register_id, business_day, receipt_no)',
+    // Register spans, days present per register, the day view's packages: index-only with imported_at in it.
+    'CREATE INDEX IF NOT EXISTS packages_by_register_day ON packages (customer_number, register_id, business_day, imported_at)',
+    // The grid's range of days over all registers, status included.
+    'CREATE INDEX IF NOT EXISTS packages_by_day ON packages (business_day, customer_number, register_id, status)',
+    'CREATE INDEX IF NOT EXISTS packages_by_closing_number ON packages (customer_number, register_id, closing_number, business_day) WHERE closing_number IS NOT NULL',
+    'CREATE INDEX IF NOT EXISTS quarantined_by_day ON quarantined_records (business_day, customer_number, register_id)',
+    'CREATE INDEX IF NOT EXISTS conflicts_by_register_day ON conflicts (customer_number, register_id, business_day)',
+    `CREATE TABLE IF NOT EXISTS ${createTableSql(days, dialect, 7)[0]!.slice('CREATE TABLE '.length)}`,
+    ...RECOUNT_ALL_RECEIPT_NUMBER_DAYS,
+  ];
+}
+
+/** receipt_number_days from every receipt: migration 7's fill, and a bulk loader's that wrote receipts itself. */
+export const RECOUNT_ALL_RECEIPT_NUMBER_DAYS: readonly string[] = [
+  'DELETE FROM receipt_number_days',
+  `INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
+   SELECT customer_number, register_id, business_day, MIN(receipt_no), MAX(receipt_no), COUNT(DISTINCT receipt_no)
+     FROM receipts GROUP BY customer_number, register_id, business_day`,
+];
 
 export interface Migration {
   version: number;
@@ -277,6 +328,11 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     version: 6,
     description: "package_tse_modules: the security modules (serial and public key) each package's closing names",
     statements: (dialect) => createTableSql(tableDef('package_tse_modules'), dialect, 6),
+  },
+  {
+    version: 7,
+    description: 'console indexes (grid, gaps, day view) and receipt_number_days, kept by a trigger on receipts',
+    statements: consoleIndexStatements,
   },
 ];
 

@@ -1,4 +1,4 @@
-import type { CentralQueries } from '../central/central-store.js';
+import type { CentralQueries, SqlValue } from '../central/central-store.js';
 import type { CellStatus } from './console-text.js';
 
 /**
@@ -23,6 +23,17 @@ export interface SeenRefusal extends RegisterKey {
 export interface GridRow extends RegisterKey {
   lastSeenAt: string | null;
   cells: { day: string; status: CellStatus; reason?: string }[];
+}
+
+/**
+ * Every read lets the event loop run first. On SQLite a query is
+ * synchronous and awaiting it only queues a microtask, so a page's dozen
+ * queries would otherwise hold the loop as one block while the import, the
+ * live list and other requests wait; this way the longest wait is one query.
+ */
+async function read<T>(q: CentralQueries, sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return q.all<T>(sql, params);
 }
 
 export function daysBetween(from: string, to: string): string[] {
@@ -50,7 +61,8 @@ interface RegisterSpan extends RegisterKey {
 }
 
 async function registerSpans(q: CentralQueries): Promise<RegisterSpan[]> {
-  const rows = await q.all<{ customer_number: string; register_id: string; first_day: string; last_day: string; last_seen: string | null }>(
+  const rows = await read<{ customer_number: string; register_id: string; first_day: string; last_day: string; last_seen: string | null }>(
+    q,
     `SELECT customer_number, register_id, MIN(business_day) AS first_day, MAX(business_day) AS last_day, MAX(imported_at) AS last_seen
        FROM packages GROUP BY customer_number, register_id ORDER BY customer_number, register_id`,
   );
@@ -71,11 +83,13 @@ export async function loadGrid(
   const days = daysBetween(o.from, o.to);
   const wanted = (r: RegisterKey) => o.registers.length === 0 || o.registers.includes(registerName(r));
   const spans = (await registerSpans(q)).filter(wanted);
-  const packages = await q.all<{ customer_number: string; register_id: string; business_day: string; status: string }>(
+  const packages = await read<{ customer_number: string; register_id: string; business_day: string; status: string }>(
+    q,
     'SELECT customer_number, register_id, business_day, status FROM packages WHERE business_day >= ? AND business_day <= ?',
     [o.from, o.to],
   );
-  const quarantine = await q.all<{ customer_number: string; register_id: string; business_day: string }>(
+  const quarantine = await read<{ customer_number: string; register_id: string; business_day: string }>(
+    q,
     'SELECT DISTINCT customer_number, register_id, business_day FROM quarantined_records WHERE business_day >= ? AND business_day <= ?',
     [o.from, o.to],
   );
@@ -137,54 +151,54 @@ const GAPS_SHOWN = 200;
 export async function findGaps(q: CentralQueries, registers: readonly string[]): Promise<Gap[]> {
   const wanted = (r: RegisterKey) => registers.length === 0 || registers.includes(registerName(r));
   const gaps: Gap[] = [];
-  const dayRows = await q.all<{ customer_number: string; register_id: string; business_day: string }>(
-    'SELECT DISTINCT customer_number, register_id, business_day FROM packages ORDER BY customer_number, register_id, business_day',
+  // Only pairs of present days that are not consecutive come back: the journal's year of packages stays in the
+  // database. YYYYMMDD + 1 is the next day except across a month's end; those few pairs are ruled out here.
+  const dayPairs = await read<{ customer_number: string; register_id: string; prev_day: string; business_day: string }>(
+    q,
+    `SELECT customer_number, register_id, prev_day, business_day FROM (
+       SELECT customer_number, register_id, business_day,
+              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
+         FROM (SELECT DISTINCT customer_number, register_id, business_day FROM packages) present) paired
+      WHERE prev_day IS NOT NULL AND CAST(business_day AS INTEGER) <> CAST(prev_day AS INTEGER) + 1
+      ORDER BY customer_number, register_id, business_day`,
   );
   let dayGaps = 0;
-  for (let i = 1; i < dayRows.length; i++) {
-    const a = dayRows[i - 1]!;
-    const b = dayRows[i]!;
-    if (a.customer_number !== b.customer_number || a.register_id !== b.register_id) continue;
-    const reg = { customerNumber: b.customer_number, registerId: b.register_id };
+  for (const p of dayPairs) {
+    const reg = { customerNumber: p.customer_number, registerId: p.register_id };
     if (!wanted(reg)) continue;
-    for (let d = addDays(a.business_day, 1); d < b.business_day && dayGaps < GAPS_SHOWN; d = addDays(d, 1), dayGaps++) {
+    for (let d = addDays(p.prev_day, 1); d < p.business_day && dayGaps < GAPS_SHOWN; d = addDays(d, 1), dayGaps++) {
       gaps.push({ ...reg, kind: 'day', day: d, fromDay: d });
     }
   }
-  const zRows = await q.all<{ customer_number: string; register_id: string; closing_number: number | string; business_day: string }>(
-    `SELECT customer_number, register_id, closing_number, MIN(business_day) AS business_day FROM packages
-      WHERE closing_number IS NOT NULL GROUP BY customer_number, register_id, closing_number
+  const zRows = await read<{ customer_number: string; register_id: string; closing_number: number | string; prev_z: number | string; prev_day: string }>(
+    q,
+    `SELECT customer_number, register_id, closing_number, prev_z, prev_day FROM (
+       SELECT customer_number, register_id, closing_number,
+              LAG(closing_number) OVER (PARTITION BY customer_number, register_id ORDER BY closing_number) AS prev_z,
+              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY closing_number) AS prev_day
+         FROM (SELECT customer_number, register_id, closing_number, MIN(business_day) AS business_day FROM packages
+                WHERE closing_number IS NOT NULL GROUP BY customer_number, register_id, closing_number) closings) paired
+      WHERE prev_z IS NOT NULL AND closing_number > prev_z + 1
       ORDER BY customer_number, register_id, closing_number`,
   );
   let zGaps = 0;
-  for (let i = 1; i < zRows.length && zGaps < GAPS_SHOWN; i++) {
-    const a = zRows[i - 1]!;
-    const b = zRows[i]!;
-    if (a.customer_number !== b.customer_number || a.register_id !== b.register_id) continue;
-    const reg = { customerNumber: b.customer_number, registerId: b.register_id };
-    const prev = Number(a.closing_number);
-    const next = Number(b.closing_number);
-    if (!wanted(reg) || next <= prev + 1) continue;
+  for (const z of zRows) {
+    if (zGaps >= GAPS_SHOWN) break;
+    const reg = { customerNumber: z.customer_number, registerId: z.register_id };
+    if (!wanted(reg)) continue;
+    const prev = Number(z.prev_z);
     zGaps++;
-    gaps.push({ ...reg, kind: 'z', first: prev + 1, last: next - 1, before: prev, day: a.business_day, fromDay: addDays(a.business_day, 1) });
+    gaps.push({ ...reg, kind: 'z', first: prev + 1, last: Number(z.closing_number) - 1, before: prev, day: z.prev_day, fromDay: addDays(z.prev_day, 1) });
   }
-  const receiptRows = await q.all<{ customer_number: string; register_id: string; business_day: string; receipt_no: number | string; prev_no: number | string; prev_day: string }>(
-    `SELECT customer_number, register_id, business_day, receipt_no, prev_no, prev_day FROM (
-       SELECT customer_number, register_id, business_day, receipt_no,
-              LAG(receipt_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day, receipt_no) AS prev_no,
-              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day, receipt_no) AS prev_day
-         FROM receipts) numbered
-      WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1
-      ORDER BY customer_number, register_id, business_day, receipt_no
-      LIMIT ${GAPS_SHOWN}`,
-  );
+  const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN);
   const quarantinedNos = new Map<string, Set<number>>();
   const quarantinedNo = async (reg: RegisterKey, day: string) => {
     const k = `${registerName(reg)}/${day}`;
     let set = quarantinedNos.get(k);
     if (!set) {
       set = new Set<number>();
-      const rows = await q.all<{ record_json: string }>(
+      const rows = await read<{ record_json: string }>(
+    q,
         "SELECT record_json FROM quarantined_records WHERE customer_number = ? AND register_id = ? AND business_day = ? AND source_entry = 'receipts'",
         [reg.customerNumber, reg.registerId, day],
       );
@@ -212,6 +226,58 @@ export async function findGaps(q: CentralQueries, registers: readonly string[]):
     gaps.push({ ...reg, kind: 'receipts', first: Number(r.prev_no) + 1, last: Number(r.receipt_no) - 1, prevDay: r.prev_day, day: r.business_day, fromDay: r.prev_day });
   }
   return gaps;
+}
+
+export interface NumberGap {
+  customer_number: string;
+  register_id: string;
+  business_day: string;
+  receipt_no: number;
+  prev_no: number;
+  prev_day: string;
+}
+
+/**
+ * Receipt numbers that skip, in (register, day, number) order, the first
+ * `limit`: the same rows a LAG over every receipt gives, found from
+ * receipt_number_days (one row per register and day, kept by a trigger) so
+ * a year of a chain's receipts is not read for them. Between days the
+ * previous day's last number meets the next day's first; inside a day only
+ * a day whose distinct numbers do not fill its range is read, by index.
+ */
+export async function receiptNumberGaps(q: CentralQueries, limit: number): Promise<NumberGap[]> {
+  // Only the days that start after a skip or do not fill their own range come back, not one row per day.
+  const days = await read<{ customer_number: string; register_id: string; business_day: string; first_no: number | string; last_no: number | string; numbers: number | string; prev_last: number | string | null; prev_day: string | null }>(
+    q,
+    `SELECT customer_number, register_id, business_day, first_no, last_no, numbers, prev_last, prev_day FROM (
+       SELECT customer_number, register_id, business_day, first_no, last_no, numbers,
+              LAG(last_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_last,
+              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
+         FROM receipt_number_days) paired
+      WHERE (prev_last IS NOT NULL AND first_no > prev_last + 1) OR numbers <> last_no - first_no + 1
+      ORDER BY customer_number, register_id, business_day`,
+  );
+  const out: NumberGap[] = [];
+  for (const d of days) {
+    if (out.length >= limit) break;
+    const first = Number(d.first_no);
+    if (d.prev_last !== null && d.prev_day !== null && first > Number(d.prev_last) + 1) {
+      out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: first, prev_no: Number(d.prev_last), prev_day: d.prev_day });
+    }
+    if (Number(d.numbers) === Number(d.last_no) - first + 1) continue;
+    const inside = await read<{ receipt_no: number | string; prev_no: number | string }>(
+    q,
+      `SELECT receipt_no, prev_no FROM (
+         SELECT receipt_no, LAG(receipt_no) OVER (ORDER BY receipt_no) AS prev_no
+           FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day = ?) numbered
+        WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1 ORDER BY receipt_no`,
+      [d.customer_number, d.register_id, d.business_day],
+    );
+    for (const x of inside) {
+      out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: Number(x.receipt_no), prev_no: Number(x.prev_no), prev_day: d.business_day });
+    }
+  }
+  return out.slice(0, limit);
 }
 
 export interface DayPackage {
@@ -248,24 +314,29 @@ const STORED_BY_TYPE: Record<string, { table: string; idColumn: string }> = {
 
 export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string): Promise<DayDetail> {
   const p = [reg.customerNumber, reg.registerId, day];
-  const packages = await q.all<{ package_id: string; kind: string; closing_number: number | string | null; created_at: string; imported_at: string; status: string }>(
+  const packages = await read<{ package_id: string; kind: string; closing_number: number | string | null; created_at: string; imported_at: string; status: string }>(
+    q,
     `SELECT package_id, kind, closing_number, created_at, imported_at, status FROM packages
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY imported_at, package_id`,
     p,
   );
-  const totals = await q.all<{ n: number | string; gross: number | string | null; currency: string | null }>(
+  const totals = await read<{ n: number | string; gross: number | string | null; currency: string | null }>(
+    q,
     'SELECT COUNT(*) AS n, SUM(gross_minor) AS gross, MIN(currency) AS currency FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day = ?',
     p,
   );
-  const stock = await q.all<{ n: number | string }>(
+  const stock = await read<{ n: number | string }>(
+    q,
     'SELECT COUNT(*) AS n FROM stock_postings WHERE customer_number = ? AND register_id = ? AND business_day = ?',
     p,
   );
-  const time = await q.all<{ n: number | string }>(
+  const time = await read<{ n: number | string }>(
+    q,
     'SELECT COUNT(*) AS n FROM time_records WHERE customer_number = ? AND register_id = ? AND business_day = ?',
     p,
   );
-  const payments = await q.all<{ id: string; name: string; n: number | string; amount: number | string }>(
+  const payments = await read<{ id: string; name: string; n: number | string; amount: number | string }>(
+    q,
     `SELECT y.payment_type_id AS id, MIN(y.payment_type_name) AS name, COUNT(*) AS n, SUM(y.amount_minor) AS amount
        FROM payments y JOIN receipts r
          ON r.customer_number = y.customer_number AND r.register_id = y.register_id AND r.receipt_id = y.receipt_id
@@ -273,7 +344,8 @@ export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string):
       GROUP BY y.payment_type_id ORDER BY y.payment_type_id`,
     p,
   );
-  const vat = await q.all<{ id: string; bp: number | string; gross: number | string }>(
+  const vat = await read<{ id: string; bp: number | string; gross: number | string }>(
+    q,
     `SELECT l.vat_rate_id AS id, l.vat_rate_basis_points AS bp, SUM(l.gross_minor) AS gross
        FROM receipt_lines l JOIN receipts r
          ON r.customer_number = l.customer_number AND r.register_id = l.register_id AND r.receipt_id = l.receipt_id
@@ -281,17 +353,20 @@ export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string):
       GROUP BY l.vat_rate_id, l.vat_rate_basis_points ORDER BY l.vat_rate_basis_points`,
     p,
   );
-  const quarantined = await q.all<{ source_entry: string; reason: string; record_json: string; exact_json: string | null }>(
+  const quarantined = await read<{ source_entry: string; reason: string; record_json: string; exact_json: string | null }>(
+    q,
     `SELECT source_entry, reason, record_json, exact_json FROM quarantined_records
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY source_entry, content_sha256`,
     p,
   );
-  const conflicts = await q.all<{ record_type: string; record_id: string; source: string; detected_at: string; incoming_json: string }>(
+  const conflicts = await read<{ record_type: string; record_id: string; source: string; detected_at: string; incoming_json: string }>(
+    q,
     `SELECT record_type, record_id, source, detected_at, incoming_json FROM conflicts
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY record_type, record_id, source`,
     p,
   );
-  const tseModules = await q.all<{ serial_number: string; public_key: string }>(
+  const tseModules = await read<{ serial_number: string; public_key: string }>(
+    q,
     `SELECT DISTINCT serial_number, public_key FROM package_tse_modules
       WHERE customer_number = ? AND register_id = ? AND business_day = ? ORDER BY serial_number, public_key`,
     p,
@@ -300,7 +375,7 @@ export async function loadDay(q: CentralQueries, reg: RegisterKey, day: string):
   for (const c of conflicts) {
     const where = STORED_BY_TYPE[c.record_type];
     const stored = where
-      ? await q.all<Record<string, unknown>>(`SELECT * FROM ${where.table} WHERE customer_number = ? AND register_id = ? AND ${where.idColumn} = ?`, [
+      ? await read<Record<string, unknown>>(q, `SELECT * FROM ${where.table} WHERE customer_number = ? AND register_id = ? AND ${where.idColumn} = ?`, [
           reg.customerNumber,
           reg.registerId,
           c.record_id,

@@ -179,25 +179,63 @@ function dayDate(day: string): Date {
   return new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))));
 }
 
+/**
+ * Formatters made once per locale and options: constructing an Intl
+ * formatter costs far more than formatting, and the grid formats a day for
+ * every one of its thousands of cells.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(lang: Lang, name: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${lang}|${name}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(LOCALE[lang], options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** Days as text, kept: a grid shows the same few dozen days thousands of times. Bounded, as days are unbounded. */
+const dayTexts = new Map<string, string>();
+function cachedDay(lang: Lang, name: string, options: Intl.DateTimeFormatOptions, day: string): string {
+  const key = `${lang}|${name}|${day}`;
+  let out = dayTexts.get(key);
+  if (out === undefined) {
+    if (dayTexts.size >= 20_000) dayTexts.clear();
+    out = dateFormat(lang, name, options).format(dayDate(day));
+    dayTexts.set(key, out);
+  }
+  return out;
+}
+
+const DAY_OPTIONS: Intl.DateTimeFormatOptions = { weekday: 'short', day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' };
+const DAY_SHORT_OPTIONS: Intl.DateTimeFormatOptions = { weekday: 'short', day: '2-digit', month: '2-digit', timeZone: 'UTC' };
+
 /** A business day (YYYYMMDD) as the clerk reads it: "Tue 10/02/2026", "Di., 10.02.2026". */
 export function formatDay(lang: Lang, day: string): string {
-  return new Intl.DateTimeFormat(LOCALE[lang], { weekday: 'short', day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' }).format(dayDate(day));
+  return cachedDay(lang, 'day', DAY_OPTIONS, day);
 }
 
 export function formatDayShort(lang: Lang, day: string): string {
-  return new Intl.DateTimeFormat(LOCALE[lang], { weekday: 'short', day: '2-digit', month: '2-digit', timeZone: 'UTC' }).format(dayDate(day));
+  return cachedDay(lang, 'day-short', DAY_SHORT_OPTIONS, day);
 }
 
 /** An instant (ISO with offset) in head office's own time zone. */
 export function formatInstant(lang: Lang, iso: string, timeZone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(LOCALE[lang], { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(d);
+  return dateFormat(lang, `instant|${timeZone ?? ''}`, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(d);
 }
+
+const relative = new Map<Lang, Intl.RelativeTimeFormat>();
 
 export function formatAgo(lang: Lang, iso: string, now: Date): string {
   const seconds = Math.round((new Date(iso).getTime() - now.getTime()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(LOCALE[lang], { numeric: 'auto' });
+  let rtf = relative.get(lang);
+  if (!rtf) {
+    rtf = new Intl.RelativeTimeFormat(LOCALE[lang], { numeric: 'auto' });
+    relative.set(lang, rtf);
+  }
   const abs = Math.abs(seconds);
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
   if (abs < 86400 * 2) return rtf.format(Math.round(seconds / 3600), 'hour');

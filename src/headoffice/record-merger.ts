@@ -50,6 +50,32 @@ interface RecordKind<T> {
   /** The same rows as `insert` writes, for the PostgreSQL bulk merge. */
   bulk: BulkKind;
   bulkRows(record: T, hash: string, p: Provenance): { values: SqlValue[]; children: SqlValue[][][] };
+  /** Run once at the end of a merge that inserted something, with the business days its records carry. */
+  afterInsert?(tx: CentralQueries, days: readonly string[], p: Provenance): Promise<void>;
+}
+
+/** Days per statement: IN lists stay short for both back ends, however many days a reconcile brings. */
+const DAYS_PER_RECOUNT = 500;
+
+/**
+ * receipt_number_days for these days of the register, counted again from the
+ * receipts (an index-only range scan): the console's receipt-number gaps read
+ * one row per day instead of every receipt. Counted afresh rather than added
+ * to, so it stays right whichever writer put receipts in before.
+ */
+export async function recountReceiptNumberDays(tx: CentralQueries, customerNumber: string, registerId: string, days: readonly string[]): Promise<void> {
+  for (let i = 0; i < days.length; i += DAYS_PER_RECOUNT) {
+    const chunk = days.slice(i, i + DAYS_PER_RECOUNT);
+    await tx.run(
+      `INSERT INTO receipt_number_days (customer_number, register_id, business_day, first_no, last_no, numbers)
+       SELECT customer_number, register_id, business_day, MIN(receipt_no), MAX(receipt_no), COUNT(DISTINCT receipt_no)
+         FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day IN (${chunk.map(() => '?').join(', ')})
+        GROUP BY customer_number, register_id, business_day
+       ON CONFLICT (customer_number, register_id, business_day)
+       DO UPDATE SET first_no = excluded.first_no, last_no = excluded.last_no, numbers = excluded.numbers`,
+      [customerNumber, registerId, ...chunk],
+    );
+  }
 }
 
 export const RECEIPTS: RecordKind<ReceiptBundle> = {
@@ -78,6 +104,7 @@ export const RECEIPTS: RecordKind<ReceiptBundle> = {
     values: receiptValues(b, hash, p),
     children: [b.lines.map((l) => lineValues(l, p)), b.payments.map((x) => paymentValues(x, p))],
   }),
+  afterInsert: (tx, days, p) => recountReceiptNumberDays(tx, p.customerNumber, p.registerId, days),
 };
 
 export const STOCK_POSTINGS: RecordKind<StockPosting> = {
@@ -131,6 +158,7 @@ export class RecordMerger<T> {
   private readonly judgedAgainst = new Map<string, string>();
   private repeatedIds = false;
   private stagedConflicts = 0;
+  private readonly days = new Set<string>();
 
   constructor(
     private readonly tx: CentralQueries,
@@ -142,6 +170,7 @@ export class RecordMerger<T> {
 
   async add(record: T): Promise<void> {
     this.pending.push(record);
+    if (this.kind.afterInsert) this.days.add(this.kind.dayOf(record));
     if (this.pending.length >= (this.bulk ? BULK_BATCH : BATCH)) await this.flush();
   }
 
@@ -154,6 +183,7 @@ export class RecordMerger<T> {
       this.tally.conflicts += r.conflicts;
       for (const s of r.samples) this.tally.conflictSamples.push({ recordType: this.kind.recordType, ...s });
     }
+    if (this.kind.afterInsert && this.tally.inserted > 0) await this.kind.afterInsert(this.tx, [...this.days].sort(), this.provenance);
     return this.tally;
   }
 
