@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { writeDayPackage } from '../src/export/index.js';
 import { PRIVATE_KEY_FILE } from '../src/export/register-keys.js';
 import { HEAD_OFFICE_AGE_IDENTITY_FILE } from '../src/headoffice/head-office-keys.js';
+import { shownDay } from './support/run-import.js';
 import { readIdentityFile } from '../src/package/age-file.js';
 import { recipientProblem } from '../src/package/age-recipient.js';
 import { listPackages, type PackageVerdict, signManifest, verifyPackage } from '../src/package/index.js';
@@ -262,7 +263,7 @@ test('head office imports version 2 with the identity beside the central journal
   const imported = runDaystick(['import', copy.stick, '--central', central], work);
   expect(imported.stderr).toBe('');
   expect(imported.code).toBe(0);
-  expect(imported.stdout).toMatch(new RegExp(`^${REGISTER} +${DAY} +day-close +300 imported +100%$`, 'm'));
+  expect(imported.stdout).toMatch(new RegExp(`^${REGISTER} +${shownDay(DAY)} +day-close +300 imported +100%$`, 'm'));
 });
 
 test('version 1 stays readable: the fixture written before format 2 verifies and imports', async () => {
@@ -279,7 +280,7 @@ test('version 1 stays readable: the fixture written before format 2 verifies and
   const imported = runDaystick(['import', stick, '--central', central, '--head-office-customer', '10000'], work);
   expect(imported.stderr).toBe('');
   expect(imported.code).toBe(0);
-  expect(imported.stdout).toMatch(new RegExp(`^${REGISTER} +${DAY} +day-close +40 imported +100%$`, 'm'));
+  expect(imported.stdout).toMatch(new RegExp(`^${REGISTER} +${shownDay(DAY)} +day-close +40 imported +100%$`, 'm'));
   expect((await stat(join(stick, 'DAYSTICK', REGISTER, 'acks'))).isDirectory()).toBe(true);
 });
 
@@ -339,7 +340,7 @@ test('after a scripted close of the reference shell with the backup on nothing o
   const imported = runDaystick(['import', stick, '--central', 'central.sqlite', '--head-office-customer', '10000'], dir);
   expect(imported.stderr).toBe('');
   expect(imported.code).toBe(0);
-  expect(imported.stdout).toMatch(new RegExp(`^10001-1 +\\d{8} +day-close +${receipts.length} imported +100%$`, 'm'));
+  expect(imported.stdout).toMatch(new RegExp(`^10001-1 +\\d{1,2} [A-Z][a-z]{2} \\d{4} +day-close +${receipts.length} imported +100%$`, 'm'));
   // The identity is found as for the import: here the demo shell's, beside the journal.
   const reconciled = runDaystick(
     ['import', '--reconcile', backupFolder, '--from', '20260101', '--customer', '10001', '--register', '1', '--central', 'central.sqlite'],
@@ -347,7 +348,7 @@ test('after a scripted close of the reference shell with the backup on nothing o
   );
   expect(reconciled.stderr).toBe('');
   expect(reconciled.stdout).toContain('register-backup.sqlite.age');
-  expect(reconciled.stdout).toMatch(/^20260101 .* matches$/m);
+  expect(reconciled.stdout).toMatch(/^1 Jan 2026 .* matches$/m);
   expect(reconciled.stdout).not.toMatch(/DIFFERS/);
   expect(reconciled.code).toBe(0);
 });

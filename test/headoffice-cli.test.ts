@@ -9,6 +9,8 @@ import { createSyntheticJournal } from './support/synthetic-journal.js';
 // `daystick import` as head office runs it: the built binary in a child process (needs `npm run build`, the pretest step).
 
 const DAY = '20260210';
+/** How the processing list shows DAY in English. */
+const DAY_SHOWN = '10 Feb 2026';
 const FOLDER = '40123-9';
 
 let work: string;
@@ -41,12 +43,12 @@ test('import once from a folder: exit 0, the processing list, the head-office ke
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/^REGISTER +DAY +KIND +RECEIPTS +STATUS +PROGRESS$/m);
-  expect(run.stdout).toMatch(new RegExp(`^${FOLDER} +${DAY} +day-close +50 imported +100%$`, 'm'));
+  expect(run.stdout).toMatch(new RegExp(`^${FOLDER} +${DAY_SHOWN} +day-close +50 imported +100%$`, 'm'));
   expect(run.stdout).toContain('1 package(s): 1 imported');
   expect(await readdir(join(work, 'office', 'daystick-headoffice-keys'))).toEqual(['headoffice-ed25519.key']);
   const again = runDaystick(['import', join(work, 'written'), '--central', central], work);
   expect(again.code).toBe(0);
-  expect(again.stdout).toMatch(new RegExp(`^${FOLDER} +${DAY} +day-close +50 already-imported +100%$`, 'm'));
+  expect(again.stdout).toMatch(new RegExp(`^${FOLDER} +${DAY_SHOWN} +day-close +50 already-imported +100%$`, 'm'));
 });
 
 test('watching ends cleanly on SIGTERM after importing a stick that appeared', async () => {

@@ -364,7 +364,7 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
     const result = await runImport([stickB, '--central', central, ...keysArgs()]);
     expect(result.code).toBe(1);
     expect(result.out).toContain('partially-conflicting');
-    expect(result.out).toMatch(/CONFLICT receipt R20260106-0000001 \(day 20260106\)/);
+    expect(result.out).toMatch(/CONFLICT receipt R20260106-0000001 \(day 6 Jan 2026\)/);
     await withCentral(async (store) => {
       const now = await centralDaySummary(store, CUSTOMER, REGISTER, DAY2);
       // Receipts 151-160 are new ids and go in; 1-150 stay exactly as first imported.

@@ -12,7 +12,7 @@ import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { signManifest } from '../src/package/signing.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
-import { runImport } from './support/run-import.js';
+import { runImport, shownDay } from './support/run-import.js';
 import { TEST_HEAD_OFFICE_RECIPIENT, testHeadOfficeIdentityFile } from './support/test-host.js';
 
 /**
@@ -47,7 +47,7 @@ async function centralFingerprint(store: CentralStore): Promise<string> {
 }
 
 const row = (day: string, receipts: number, status: string) =>
-  new RegExp(`^${FOLDER} +${day} +day-close +${receipts} ${status} +100%$`, 'm');
+  new RegExp(`^${FOLDER} +${shownDay(day)} +day-close +${receipts} ${status} +100%$`, 'm');
 
 function knownPackageSuite(backend: 'sqlite' | 'postgres'): void {
   let work: string;

@@ -17,7 +17,7 @@ import { SqliteTimeRecordingPort } from '../src/journal/sqlite-time-recording-po
 import { encryptingStream, loadOrCreateIdentityFile } from '../src/package/age-file.js';
 import { BACKUP_MANIFEST_FILE, BACKUP_SIGNATURE_FILE } from '../src/package/backup-manifest.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
-import { runImport } from './support/run-import.js';
+import { runImport, shownDay } from './support/run-import.js';
 
 const CUSTOMER = '51000';
 const REGISTER = '3';
@@ -167,8 +167,8 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     const result = await runImport(reconcileArgs(day2));
     expect(result.err).toBe('');
     expect(result.code).toBe(1);
-    expect(result.out).toMatch(new RegExp(`${day2} .* matches`));
-    expect(result.out).toMatch(new RegExp(`${day3} .* DIFFERS`));
+    expect(result.out).toMatch(new RegExp(`${shownDay(day2)} .* matches`));
+    expect(result.out).toMatch(new RegExp(`${shownDay(day3)} .* DIFFERS`));
     expect(result.out).toContain(
       `CONFLICT receipt ${conflictingId}: central holds different content, kept central, not fixed`,
     );

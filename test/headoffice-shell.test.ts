@@ -109,7 +109,7 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
     );
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(/^10001-1 +20260105 +day-close +25 imported +100%$/m);
+    expect(imported.stdout).toMatch(/^10001-1 +5 Jan 2026 +day-close +25 imported +100%$/m);
     expect(centralCount(central, "SELECT COUNT(*) FROM receipts WHERE business_day = '20260105'")).toBe(25);
 
     const again = await runDaystick(
@@ -126,7 +126,7 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
       dir,
     );
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^10001-1 +20260105 +day-close +25 already-imported +100%$/m);
+    expect(again.stdout).toMatch(/^10001-1 +5 Jan 2026 +day-close +25 already-imported +100%$/m);
     expect(centralCount(central, 'SELECT COUNT(*) FROM receipts')).toBe(25);
 
     const acks = await readAcknowledgements(join(stick.path, REGISTER_DIR));
@@ -190,7 +190,7 @@ describeWithFuse('reference shell → FAT32 stick → daystick import → shell'
       dir,
     );
     expect(reconciled.stderr).toBe('');
-    expect(reconciled.stdout).toMatch(/^20260105 +25 +22 +3 +22 +0 +0 +0 +matches$/m);
+    expect(reconciled.stdout).toMatch(/^5 Jan 2026 +25 +22 +3 +22 +0 +0 +0 +matches$/m);
     expect(centralCount(central, "SELECT COUNT(*) FROM receipts WHERE business_day = '20260105'")).toBe(25);
   });
 });

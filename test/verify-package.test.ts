@@ -13,6 +13,8 @@ import { createSyntheticJournal } from './support/synthetic-journal.js';
 
 const run = promisify(execFile);
 const DAY = '20260505';
+/** How daystick verify shows DAY in English. */
+const DAY_SHOWN = '5 May 2026';
 const REGISTER = '40123-1';
 
 let work: string;
@@ -365,7 +367,7 @@ describe('daystick verify (the built command in a child process)', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(new RegExp(`^${DAY}  ${REGISTER}  day-close  400 receipts  OK  [0-9a-f-]{36}$`));
+    expect(lines[0]).toMatch(new RegExp(`^${DAY_SHOWN}  ${REGISTER}  day-close  400 receipts  OK  [0-9a-f-]{36}$`));
     expect(lines[1]).toBe('1 package checked: 1 whole, 0 with problems');
   });
 
@@ -378,7 +380,7 @@ describe('daystick verify (the built command in a child process)', () => {
     const r = await daystick(mixed);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/ OK /);
-    expect(r.stdout).toMatch(new RegExp(`${DAY}  ${REGISTER}  -  - receipts  FAILED`));
+    expect(r.stdout).toMatch(new RegExp(`${DAY_SHOWN}  ${REGISTER}  -  - receipts  FAILED`));
     expect(r.stdout).toMatch(/interrupted-write: no manifest/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('2 packages checked: 1 whole, 1 with problems');
   });

@@ -3,44 +3,60 @@
  * verify) and the head-office side (import). Commands load lazily so that
  * `daystick verify` does not pay for SQLite or the USB module.
  */
-type Command = { summary: string; run: (args: string[]) => Promise<number> };
+import { clerkText, isClerkTextKey } from '../headoffice/clerk-text.js';
+import type { Language } from '../prompts/catalog.js';
+import { languageFromEnv, takeLanguageOption } from '../prompts/language.js';
+
+type Command = { run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
   shell: {
-    summary: 'run the reference register shell with the daystick plugin',
     run: async (args) => (await import('../shell/shell-command.js')).runShellCommand(args),
   },
   'demo-journal': {
-    summary: 'create a deterministic demo journal (SQLite)',
     run: async (args) => (await import('../journal/demo-journal-command.js')).runDemoJournalCommand(args),
   },
   verify: {
-    summary: 'check every package under a folder or stick',
     run: async (args) => (await import('./verify-command.js')).runVerifyCommand(args),
   },
   import: {
-    summary: 'head office: import packages from sticks or a folder into the central journal',
     run: async (args) => (await import('../headoffice/import-command.js')).runImportCommand(args),
   },
   headoffice: {
-    summary: 'head office: watch for sticks like import and serve the web console (read-only)',
     run: async (args) => (await import('../console/console-command.js')).runHeadOfficeCommand(args),
   },
 };
 
-export async function main(argv: string[]): Promise<number> {
+/** `daystick --lang de` (or the environment) for the usage; a bad value here only falls back, the usage follows anyway. */
+function usageLanguage(argv: string[]): Language {
+  try {
+    return takeLanguageOption(argv).lang;
+  } catch {
+    return languageFromEnv();
+  }
+}
+
+export async function main(given: string[]): Promise<number> {
+  // `daystick --lang de import …` is `daystick import … --lang de`: each command reads its own --lang.
+  const lead = given[0] === '--lang' ? 2 : given[0]?.startsWith('--lang=') ? 1 : 0;
+  const argv = lead > 0 ? (given.length > lead ? [...given.slice(lead), ...given.slice(0, lead)] : []) : given;
   const [name, ...rest] = argv;
   const command = name ? commands[name] : undefined;
   if (!command) {
-    const lines = Object.entries(commands).map(([n, c]) => `  daystick ${n.padEnd(13)} ${c.summary}`);
-    const out = `usage: daystick <command> [options]\n\n${lines.join('\n')}\n`;
+    const lang = usageLanguage(given);
+    // Each command's summary is the text table's `main.<command>`, in both languages.
+    const lines = Object.keys(commands).map((n) => {
+      const key = `main.${n}`;
+      return `  daystick ${n.padEnd(13)} ${isClerkTextKey(key) ? clerkText(lang, key) : ''}`;
+    });
+    const out = `${clerkText(lang, 'main.usage')}\n\n${lines.join('\n')}\n`;
     // No command is a wrong call like an unknown one: usage on stderr and exit 2, so a script notices.
     if (!name) {
       process.stderr.write(out);
       return 2;
     }
     if (name !== 'help' && name !== '--help' && name !== '-h') {
-      process.stderr.write(`daystick: unknown command "${name}"\n\n${out}`);
+      process.stderr.write(`${clerkText(lang, 'main.unknown', { name })}\n\n${out}`);
       return 2;
     }
     process.stdout.write(out);

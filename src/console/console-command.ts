@@ -7,8 +7,11 @@ import { isPostgresUrl, openCentralStore } from '../central/open-central-store.j
 import { AccessTokenError, type TokenCheck, isLoopback, loadAccessTokenFile, writeAccessTokenFile } from './console-access.js';
 import { LiveProcessing } from './console-live.js';
 import { buildConsoleServer } from './console-server.js';
+import { ClerkError, clerkText } from '../headoffice/clerk-text.js';
+import type { Language } from '../prompts/catalog.js';
+import { languageFromEnv, takeLanguageOption } from '../prompts/language.js';
 
-const USAGE = `usage:
+const USAGE_EN = `usage:
   daystick headoffice --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
                       [--http HOST:PORT] [--access-token-file FILE] [--stale-days N] [import options]
       watches for sticks like \`daystick import\` and serves the head-office console (read-only)
@@ -18,8 +21,36 @@ const USAGE = `usage:
   --http HOST:PORT            where the console listens (default 127.0.0.1:8470; port 0 picks a free one)
   --access-token-file FILE    required for any address other than loopback: browsers ask for it (any user name)
   --stale-days N              mark a register whose last stick is older than N days (default 2)
+  --lang en|de                language of these lines and the processing list (the web page has its own: ?lang=de)
   every other option is \`daystick import\`'s (see daystick import --help)
 `;
+
+const USAGE_DE = `Aufruf:
+  daystick headoffice --central DATEI|postgres://... [--stick-root ORDNER ...] [--backup-folder ORDNER]
+                      [--http HOST:PORT] [--access-token-file DATEI] [--stale-days N] [Import-Optionen]
+      beobachtet Sticks wie \`daystick import\` und stellt die Konsole der Zentrale bereit (nur lesend)
+  daystick headoffice --set-access-token DATEI
+      liest einen Zugangsschlüssel (mindestens 12 Zeichen) von der Standardeingabe und speichert seinen scrypt-Hash in DATEI
+
+  --http HOST:PORT            wo die Konsole lauscht (Vorgabe 127.0.0.1:8470; Port 0 wählt einen freien)
+  --access-token-file DATEI   nötig für jede Adresse außer loopback: Browser fragen danach (beliebiger Benutzername)
+  --stale-days N              eine Kasse markieren, deren letzter Stick älter als N Tage ist (Vorgabe 2)
+  --lang en|de                Sprache dieser Zeilen und der Verarbeitungsliste (die Webseite hat ihre eigene: ?lang=de)
+  jede andere Option ist die von \`daystick import\` (siehe daystick import --help)
+`;
+
+function usage(lang: Language): string {
+  return lang === 'de' ? USAGE_DE : USAGE_EN;
+}
+
+/** The asked language for this command's own lines; a bad --lang is refused by the import's parsing, in the environment's. */
+function askedLanguage(args: string[]): Language {
+  try {
+    return takeLanguageOption(args).lang;
+  } catch {
+    return languageFromEnv();
+  }
+}
 
 const Http = z
   .string()
@@ -68,8 +99,9 @@ async function readStdin(): Promise<string> {
 }
 
 export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const lang = askedLanguage(args);
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage(lang));
     return 0;
   }
   let own: z.infer<typeof Own>;
@@ -82,12 +114,12 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
     own = parsed.data;
     if (own['set-access-token'] === undefined) {
       const a = parseImportArgs(rest);
-      if (a.path !== null || a.reconcile !== undefined) throw new Error('headoffice watches: give no PATH and no --reconcile (use daystick import for those)');
-    } else if (rest.length > 0) {
-      throw new Error('--set-access-token takes only the file');
+      if (a.path !== null || a.reconcile !== undefined) throw new Error(clerkText(lang, 'headoffice.noPath'));
+    } else if (takeLanguageOption(rest).rest.length > 0) {
+      throw new Error(clerkText(lang, 'headoffice.tokenOnly'));
     }
   } catch (err) {
-    io.stderr.write(`daystick headoffice: ${(err as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`daystick headoffice: ${(err as Error).message}\n\n${usage(lang)}`);
     return 2;
   }
   if (own['set-access-token'] !== undefined) {
@@ -97,7 +129,7 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
       io.stderr.write(`daystick headoffice: ${(err as Error).message}\n`);
       return 2;
     }
-    io.stdout.write(`access token stored hashed (scrypt) in ${own['set-access-token']}\n`);
+    io.stdout.write(`${clerkText(lang, 'headoffice.tokenStored', { file: own['set-access-token'] })}\n`);
     return 0;
   }
   let checkToken: TokenCheck | null = null;
@@ -109,10 +141,7 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
       return 2;
     }
   } else if (!isLoopback(own.http.host)) {
-    io.stderr.write(
-      `daystick headoffice: --http ${own.http.host} is reachable from other machines: set an access token first ` +
-        '(daystick headoffice --set-access-token FILE) and give --access-token-file FILE; nothing started\n',
-    );
+    io.stderr.write(`daystick headoffice: ${clerkText(lang, 'headoffice.needsToken', { host: own.http.host })}\n`);
     return 2;
   }
   const a = parseImportArgs(rest);
@@ -133,12 +162,14 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
           await app.listen({ host: own.http.host, port: own.http.port });
         } catch (err) {
           await store.close();
-          throw new Error(`the console cannot listen on ${own.http.host}:${own.http.port}: ${(err as Error).message}`);
+          const raw = (err as Error).message;
+          throw new ClerkError(clerkText(lang, 'headoffice.cannotListen', { host: own.http.host, port: own.http.port, reason: raw }), raw);
         }
         const address = app.server.address();
         const port = typeof address === 'object' && address ? address.port : own.http.port;
         const host = own.http.host.includes(':') ? `[${own.http.host}]` : own.http.host;
-        io.stdout.write(`head-office console: http://${host}:${port}/ (read-only${checkToken ? ', access token required' : ', loopback only'})\n`);
+        const how = clerkText(lang, checkToken ? 'headoffice.tokenRequired' : 'headoffice.loopbackOnly');
+        io.stdout.write(`${clerkText(lang, 'headoffice.listening', { host, port, how })}\n`);
         return {
           stop: async () => {
             await app.close();

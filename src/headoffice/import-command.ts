@@ -21,78 +21,77 @@ import {
 import { importFolder } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { isPostgresUrl, openCentralStore } from '../central/open-central-store.js';
-import type { PostgresStoreOptions, RetryCause } from '../central/postgres-central-store.js';
+import type { PostgresStoreOptions } from '../central/postgres-central-store.js';
 import { type ListObserver, ProcessingList, type RunTally, type TextSink, addToTally, describeTally, emptyTally, tallyNeedsAttention } from './processing-list.js';
 import type { ReconcileReport } from './reconcile.js';
+import type { Language } from '../prompts/catalog.js';
+import { LanguageOptionError, languageFromEnv, takeLanguageOption } from '../prompts/language.js';
+import { HeadOfficeIdentityError } from '../central/central-settings.js';
+import { AgeIdentityError } from '../package/age-file.js';
+import { ClerkError, type ClerkTextKey, clerkDay, clerkText, errorLines, problemText } from './clerk-text.js';
+import { importUsage } from './import-usage.js';
 
-const USAGE = `usage:
-  daystick import PATH --central FILE|postgres://...   import every package under PATH once, then exit
-  daystick import --central FILE|postgres://... [--stick-root DIR ...] [--backup-folder DIR]
-                                                      watch for sticks (and the backup folder) until Ctrl-C
-  daystick import --reconcile BACKUP_FOLDER --from YYYYMMDD --customer N --register R --central ... [--identity FILE] [--dry-run]
-                                                      data synchronisation from a date, out of the register's signed
-                                                      master-data backup (DAYSTICK/<C>-<R>/masterdata on its stick)
 
-  --central FILE|URL          central journal: an SQLite file (created on first run) or a PostgreSQL connection string
-  --keys DIR                  head office's signing key for acknowledgements (default: daystick-headoffice-keys
-                              beside the SQLite file; required with PostgreSQL)
-  --identity FILE             head office's age identity, which opens the encrypted data files and backups (default:
-                              ${HEAD_OFFICE_AGE_IDENTITY_FILE} in the --keys folder, else the demo
-                              shell's ${DEMO_AGE_IDENTITY_PATH})
-  --head-office-customer N    head office's own customer number: given once, stored in the central journal, and every
-                              import refuses packages carrying it (0010000 and 10000 are the same number)
-  --without-stock-postings    leave merchandise-management (stock) postings out
-  --accept-new-key C-R        register C-R was replaced: its next package may carry a new key (repeatable)
-  --stick-root DIR            folder whose sub-folders are sticks (repeatable; default: the system's removable media)
-  --backup-folder DIR         also import packages copied into this folder
-  --backup-poll-ms N          how often the backup folder is looked at (default 5000)
-  --settle-ms N               a stick is read once its files have not changed for N ms, and again when they
-                              change (default 2000): a folder filled by a copy is imported when the copy is over
-  --dry-run                   with --reconcile: check the backup and print what would be inserted; writes nothing
+/** The arguments' schema, its messages in the clerk's language. */
+function argsSchema(lang: Language) {
+  const t = (key: ClerkTextKey) => clerkText(lang, key);
+  return z.strictObject({
+    central: z.string({ error: t('arg.central') }).min(1, t('arg.centralEmpty')),
+    keys: z.string().min(1).optional(),
+    identity: z.string().min(1).optional(),
+    'head-office-customer': z.string().min(1, t('arg.customerEmpty')).optional(),
+    'without-stock-postings': z.boolean().default(false),
+    'accept-new-key': z.array(z.string().regex(/^[^-]+-.+$/, t('arg.acceptNewKey'))).default([]),
+    'stick-root': z.array(z.string().min(1)).optional(),
+    'backup-folder': z.string().min(1).optional(),
+    'backup-poll-ms': z
+      .string()
+      .regex(/^\d+$/, t('arg.pollWhole'))
+      .transform(Number)
+      .refine((n) => n >= 50, t('arg.pollMin'))
+      .default(5000),
+    'settle-ms': z
+      .string()
+      .regex(/^\d+$/, t('arg.settleWhole'))
+      .transform(Number)
+      .refine((n) => n >= 100 && n <= 600_000, t('arg.settleRange'))
+      .default(2000),
+    reconcile: z.string().min(1).optional(),
+    from: BusinessDaySchema.optional(),
+    customer: z.string().min(1).optional(),
+    register: z.string().min(1).optional(),
+    'dry-run': z.boolean().default(false),
+  });
+}
 
-exit status: 0 all imported or already there; 1 something needs attention (a package refused or failed,
-a conflict, an acknowledgement not written, a reconciliation it cannot fix, no package under PATH);
-2 bad command line, PATH missing or not a folder, or central journal;
-3 the central journal's PostgreSQL server cannot be reached (nothing imported; watching keeps trying instead)
-
-PostgreSQL: what the connection string leaves out comes from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE
-(e.g. postgres:///central with PGHOST set); ?sslmode=verify-full (or no-verify) turns on TLS. A dropped connection, a deadlock
-or a serialisation failure rolls the package back and runs it again (said on screen); no acknowledgement before it is in.
-`;
-
-const ArgsSchema = z.strictObject({
-  central: z.string({ error: '--central FILE|postgres://... is required' }).min(1, '--central must not be empty'),
-  keys: z.string().min(1).optional(),
-  identity: z.string().min(1).optional(),
-  'head-office-customer': z.string().min(1, '--head-office-customer must not be empty').optional(),
-  'without-stock-postings': z.boolean().default(false),
-  'accept-new-key': z.array(z.string().regex(/^[^-]+-.+$/, '--accept-new-key takes <customerNumber>-<registerId>')).default([]),
-  'stick-root': z.array(z.string().min(1)).optional(),
-  'backup-folder': z.string().min(1).optional(),
-  'backup-poll-ms': z
-    .string()
-    .regex(/^\d+$/, '--backup-poll-ms must be a whole number of milliseconds')
-    .transform(Number)
-    .refine((n) => n >= 50, '--backup-poll-ms must be at least 50')
-    .default(5000),
-  'settle-ms': z
-    .string()
-    .regex(/^\d+$/, '--settle-ms must be a whole number of milliseconds')
-    .transform(Number)
-    .refine((n) => n >= 100 && n <= 600_000, '--settle-ms must be between 100 and 600000')
-    .default(2000),
-  reconcile: z.string().min(1).optional(),
-  from: BusinessDaySchema.optional(),
-  customer: z.string().min(1).optional(),
-  register: z.string().min(1).optional(),
-  'dry-run': z.boolean().default(false),
-});
-
-type ImportArgs = z.infer<typeof ArgsSchema> & { path: string | null };
+type ImportArgs = z.infer<ReturnType<typeof argsSchema>> & { path: string | null; lang: Language };
 
 class UsageError extends Error {}
 
-export function parseImportArgs(args: string[]): ImportArgs {
+/** node:util's parseArgs says a wrong call in English with its code: the clerk's words for the usual ones. */
+function parseArgsMessage(err: Error & { code?: string }, lang: Language): string {
+  if (lang === 'en') return err.message;
+  const option = /'(-[^' ]+)/.exec(err.message)?.[1] ?? '';
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return clerkText(lang, 'arg.unknownOption', { option });
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return clerkText(lang, 'arg.missingValue', { option });
+  return `${clerkText(lang, 'arg.badCall', { message: err.message })}: ${err.message}`;
+}
+
+/**
+ * The import's arguments; `--lang` is taken out first (and decides the messages'
+ * language when `lang` is not given), a bad one is a UsageError like any other.
+ */
+export function parseImportArgs(allArgs: string[], given?: Language): ImportArgs {
+  let lang = given ?? languageFromEnv();
+  let args: string[];
+  try {
+    const taken = takeLanguageOption(allArgs);
+    args = taken.rest;
+    lang = given ?? taken.lang;
+  } catch (err) {
+    if (err instanceof LanguageOptionError) throw new UsageError(clerkText(lang, 'arg.lang', { value: err.value }));
+    throw err;
+  }
   let parsedArgs: ReturnType<typeof parseArgs>;
   try {
     parsedArgs = parseArgs({
@@ -118,32 +117,54 @@ export function parseImportArgs(args: string[]): ImportArgs {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsMessage(err as Error, lang));
   }
-  const parsed = ArgsSchema.safeParse(parsedArgs.values);
+  const parsed = argsSchema(lang).safeParse(parsedArgs.values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path[0];
-    throw new UsageError(issue.message.startsWith('--') || field === undefined ? issue.message : `--${String(field)}: ${issue.message}`);
+    if (issue.message.startsWith('--') || field === undefined) throw new UsageError(issue.message);
+    // The schemas below this room (the business day's) speak English: German names the field and what it takes.
+    const reason = field === 'from' ? clerkText(lang, 'arg.fromReason', { message: issue.message }) : issue.message;
+    throw new UsageError(
+      field === 'from' ? clerkText(lang, 'arg.from', { reason }) : lang === 'en' ? `--${String(field)}: ${issue.message}` : clerkText(lang, 'arg.invalid', { field: String(field) }),
+    );
   }
   const positionals = parsedArgs.positionals;
-  if (positionals.length > 1) throw new UsageError(`one PATH at most, got ${positionals.length}: ${positionals.join(' ')}`);
-  const a = { ...parsed.data, path: positionals[0] ?? null };
+  if (positionals.length > 1) throw new UsageError(clerkText(lang, 'arg.onePath', { n: positionals.length, paths: positionals.join(' ') }));
+  const a = { ...parsed.data, path: positionals[0] ?? null, lang };
   if (a.reconcile !== undefined) {
-    if (a.path !== null) throw new UsageError('--reconcile takes the register database, not a PATH');
+    if (a.path !== null) throw new UsageError(clerkText(lang, 'arg.reconcilePath'));
     for (const name of ['from', 'customer', 'register'] as const) {
-      if (a[name] === undefined) throw new UsageError(`--reconcile needs --${name}`);
+      if (a[name] === undefined) throw new UsageError(clerkText(lang, 'arg.reconcileNeeds', { name }));
     }
   } else {
     for (const name of ['from', 'customer', 'register'] as const) {
-      if (a[name] !== undefined) throw new UsageError(`--${name} belongs to --reconcile`);
+      if (a[name] !== undefined) throw new UsageError(clerkText(lang, 'arg.belongsToReconcile', { name }));
     }
-    if (a['dry-run']) throw new UsageError('--dry-run belongs to --reconcile');
+    if (a['dry-run']) throw new UsageError(clerkText(lang, 'arg.dryRun'));
   }
   if (a.path !== null && (a['stick-root'] !== undefined || a['backup-folder'] !== undefined)) {
-    throw new UsageError('--stick-root and --backup-folder are for watching; with a PATH the import runs once');
+    throw new UsageError(clerkText(lang, 'arg.watchOnly'));
   }
   return a;
+}
+
+/**
+ * A failure the command reports: English keeps the error's own sentence; German
+ * says what it is by its problem, and the raw message follows on a detail line.
+ */
+export function failureLines(lang: Language, prefix: string, err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  if (lang === 'en') return `${prefix}: ${message}\n`;
+  if (err instanceof ClerkError) return errorLines(lang, prefix, err.message, err.detail);
+  let key: ClerkTextKey = 'error.other';
+  if (err instanceof CentralStoreError) key = `error.store.${err.problem}`;
+  else if (err instanceof HeadOfficeIdentityError) key = `error.identity.${err.problem}`;
+  else if (err instanceof AgeIdentityError) key = 'error.ageIdentity';
+  // By name: the reconcile module loads only when reconciling.
+  else if ((err as Error)?.name === 'ReconcileError') key = 'error.reconcile';
+  return errorLines(lang, prefix, clerkText(lang, key, { message }), message);
 }
 
 export interface ImportCommandIo {
@@ -171,46 +192,53 @@ export async function runImportCommand(
   args: string[],
   io: ImportCommandIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  const asked = askedLanguage(args);
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(USAGE);
+    io.stdout.write(importUsage(asked));
     return 0;
   }
   let a: ImportArgs;
   try {
     a = parseImportArgs(args);
   } catch (err) {
-    io.stderr.write(`daystick import: ${(err as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`daystick import: ${(err as Error).message}\n\n${importUsage(asked)}`);
     return 2;
   }
+  const lang = a.lang;
   // A PATH that is not there is a wrong call (as for verify), told before the central journal is touched.
   if (a.path !== null && !(await isFolder(a.path))) {
-    io.stderr.write(`daystick import: cannot read ${a.path}: no such folder\n`);
+    io.stderr.write(`daystick import: ${clerkText(lang, 'import.noFolder', { path: a.path })}\n`);
     return 2;
   }
   const postgres = isPostgresUrl(a.central);
   const keyFolder = a.keys !== undefined ? resolve(a.keys) : defaultKeyFolder(a.central, postgres);
   if (keyFolder === null && a.reconcile === undefined) {
-    io.stderr.write('daystick import: with a PostgreSQL central journal give --keys DIR for head office\'s acknowledgement key\n');
+    io.stderr.write(`daystick import: ${clerkText(lang, 'import.pgKeys')}\n`);
     return 2;
   }
   if (a['dry-run'] && !postgres && !existsSync(resolve(a.central))) {
     // A dry run must not even create the central journal it was pointed at.
-    io.stderr.write(`daystick import --reconcile --dry-run: the central journal ${a.central} does not exist; nothing was created\n`);
+    io.stderr.write(`daystick import --reconcile --dry-run: ${clerkText(lang, 'import.dryRunNoCentral', { central: a.central })}\n`);
     return 2;
   }
-  const list = new ProcessingList(io.stdout, io.companion?.observer);
+  const list = new ProcessingList(io.stdout, io.companion?.observer, { lang, detail: io.stderr });
   const postgresOptions: PostgresStoreOptions = {
     onRetry: (n) =>
       list.note(
-        `central journal: ${RETRY_WORDS[n.cause]} while importing for ${n.lockKey.replace(/^register:/, 'register ')}; ` +
-          `rolled back, nothing of it stored; trying again in ${(n.delayMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.maxAttempts})`,
+        clerkText(lang, 'import.retry', {
+          cause: clerkText(lang, `retry.${n.cause}`),
+          lock: n.lockKey.startsWith('register:') ? clerkText(lang, 'import.retryRegister', { register: n.lockKey.slice('register:'.length) }) : n.lockKey,
+          seconds: lang === 'en' ? (n.delayMs / 1000).toFixed(1) : new Intl.NumberFormat('de-DE', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n.delayMs / 1000),
+          attempt: n.attempt + 1,
+          max: n.maxAttempts,
+        }),
       ),
   };
   let store: CentralStore;
   try {
     store = await openWithBackoff(a, postgresOptions, list, io);
   } catch (err) {
-    io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+    io.stderr.write(failureLines(lang, 'daystick import', err));
     return err instanceof CentralStoreError && err.problem === 'unreachable' ? 3 : 2;
   }
   try {
@@ -220,14 +248,14 @@ export async function runImportCommand(
         ? await knownHeadOfficeCustomerNumber(store, a['head-office-customer'] ?? null)
         : await settleHeadOfficeCustomerNumber(store, a['head-office-customer'] ?? null);
     } catch (err) {
-      io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+      io.stderr.write(failureLines(lang, 'daystick import', err));
       return 2;
     }
     let identities: string[];
     try {
       identities = await headOfficeIdentities(a.identity, keyFolder);
     } catch (err) {
-      io.stderr.write(`daystick import: ${(err as Error).message}\n`);
+      io.stderr.write(failureLines(lang, 'daystick import', err));
       return 2;
     }
     if (a.reconcile !== undefined) return await runReconcile(store, a, headOfficeCustomerNumber, identities, io);
@@ -235,7 +263,8 @@ export async function runImportCommand(
     try {
       key = await loadOrCreateHeadOfficeKey(keyFolder!);
     } catch (err) {
-      io.stderr.write(`daystick import: head-office key in ${keyFolder}: ${(err as Error).message}\n`);
+      const raw = (err as Error).message;
+      io.stderr.write(errorLines(lang, 'daystick import', clerkText(lang, 'import.keyFolder', { folder: keyFolder!, reason: raw }), raw));
       return 2;
     }
     const options: ImportOptions = {
@@ -246,15 +275,19 @@ export async function runImportCommand(
       headOfficeKey: key,
     };
     list.note(
-      `central journal: ${store.description} (${store.dialect}), head office's customer number ${headOfficeCustomerNumber}; ` +
-        `acknowledgements signed with key ${key.keyId.slice(0, 16)}…`,
+      clerkText(lang, 'import.central', {
+        description: store.description,
+        dialect: store.dialect,
+        number: headOfficeCustomerNumber,
+        key: key.keyId.slice(0, 16),
+      }),
     );
     let companion: { stop(): Promise<void> } | null = null;
     if (io.companion && a.path === null) {
       try {
         companion = await io.companion.start(a.central);
       } catch (err) {
-        io.stderr.write(`daystick headoffice: ${(err as Error).message}\n`);
+        io.stderr.write(failureLines(lang, 'daystick headoffice', err));
         return 2;
       }
     }
@@ -264,7 +297,7 @@ export async function runImportCommand(
     } finally {
       await companion?.stop();
     }
-    list.note(describeTally(tally));
+    list.note(describeTally(tally, lang));
     // An empty stick imported once is not proof that a day arrived: it needs attention, as in `daystick verify`.
     if (a.path !== null && tally.packages === 0) return 1;
     return tallyNeedsAttention(tally) ? 1 : 0;
@@ -292,12 +325,14 @@ async function isFolder(path: string): Promise<boolean> {
   }
 }
 
-const RETRY_WORDS: Record<RetryCause, string> = {
-  'connection-lost': 'the connection to the server was lost',
-  serialisation: 'PostgreSQL reported a serialisation failure with another importer',
-  deadlock: 'PostgreSQL broke a deadlock with another importer',
-  'concurrent-insert': 'another importer stored the same record at the same moment',
-};
+/** The language asked for, for the usage text: a bad --lang is told in the environment's. */
+function askedLanguage(args: string[]): Language {
+  try {
+    return takeLanguageOption(args).lang;
+  } catch {
+    return languageFromEnv();
+  }
+}
 
 const OPEN_BACKOFF_MAX_MS = 60_000;
 
@@ -315,7 +350,8 @@ async function openWithBackoff(a: ImportArgs, options: PostgresStoreOptions, lis
       return await openCentralStore(a.central, options);
     } catch (err) {
       if (!watching || !(err instanceof CentralStoreError) || err.problem !== 'unreachable' || io.signal?.aborted) throw err;
-      list.note(`${err.message}; watching waits and tries again in ${Math.round(delayMs / 1000)} s (Ctrl-C ends)`);
+      list.note(clerkText(a.lang, 'import.openWait', { reason: err.message, seconds: Math.round(delayMs / 1000) }));
+      list.rawDetail('central journal', err.message);
       const stopped = await abortableSleep(delayMs, io.signal);
       if (stopped) throw err;
       delayMs = Math.min(OPEN_BACKOFF_MAX_MS, delayMs * 2);
@@ -346,10 +382,11 @@ async function runOnce(store: CentralStore, path: string, options: ImportOptions
   try {
     for (const r of await importFolder(store, resolve(path), options, list)) addToTally(tally, r);
   } catch (err) {
-    io.stderr.write(`daystick import: cannot read ${path}: ${(err as Error).message}\n`);
+    const raw = (err as Error).message;
+    io.stderr.write(errorLines(list.lang, 'daystick import', clerkText(list.lang, 'import.cannotRead', { path, reason: raw }), raw));
     tally.failed++;
   }
-  if (tally.packages === 0 && tally.failed === 0) list.note(`no daystick packages under ${path}`);
+  if (tally.packages === 0 && tally.failed === 0) list.note(clerkText(list.lang, 'import.noPackages', { path }));
   return tally;
 }
 
@@ -368,8 +405,10 @@ async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptio
   io.signal?.addEventListener('abort', onSignal, { once: true });
   if (io.signal?.aborted) stop.abort();
   list.note(
-    `watching for sticks${a['stick-root'] ? ` under ${a['stick-root'].join(', ')}` : ''}` +
-      `${a['backup-folder'] ? ` and the backup folder ${a['backup-folder']}` : ''}; Ctrl-C ends`,
+    clerkText(a.lang, 'import.watching', {
+      roots: a['stick-root'] ? clerkText(a.lang, 'import.watchingRoots', { roots: a['stick-root'].join(', ') }) : '',
+      backup: a['backup-folder'] ? clerkText(a.lang, 'import.watchingBackup', { folder: a['backup-folder'] }) : '',
+    }),
   );
   try {
     return await watchAndImport({
@@ -411,53 +450,68 @@ async function runReconcile(
       dryRun: a['dry-run'],
     });
   } catch (err) {
+    const raw = (err as Error).message;
     if (err instanceof BackupRefusedError) {
-      io.stderr.write(`daystick import --reconcile: backup refused (${err.problem}): ${err.message}\n`);
+      const reason = problemText(a.lang, err.problem, raw);
+      io.stderr.write(errorLines(a.lang, 'daystick import --reconcile', clerkText(a.lang, 'import.backupRefused', { problem: err.problem, reason }), raw));
       return 1;
     }
-    io.stderr.write(`daystick import --reconcile: ${(err as Error).message}\n`);
+    io.stderr.write(failureLines(a.lang, 'daystick import --reconcile', err));
     return 2;
   }
+  const lang = a.lang;
+  const t = (key: ClerkTextKey, params: Record<string, string | number> = {}) => clerkText(lang, key, params);
   const out = io.stdout;
   const b = report.backup;
   out.write(
-    `${report.dryRun ? 'DRY RUN (nothing is written): ' : ''}data synchronisation of register ${b.customerNumber}-${b.registerId} ` +
-      `from ${a.from} into ${store.description}\n`,
+    `${report.dryRun ? t('reconcile.dryRun') : ''}${t('reconcile.head', { register: `${b.customerNumber}-${b.registerId}`, from: a.from!, central: store.description })}\n`,
   );
-  out.write(
-    `backup of business day ${b.businessDay}, ${b.file.name}, ${b.file.bytes} bytes, signed by the register's pinned key ${b.publicKeyId.slice(0, 16)}…\n`,
-  );
-  out.write(
-    `DAY       REGISTER  CENTRAL-BEFORE  ${report.dryRun ? 'WOULD-INSERT' : 'INSERTED'}  ALREADY  CONFLICTS  ONLY-CENTRAL  UNREADABLE  RESULT\n`,
-  );
-  const insertedWidth = report.dryRun ? 12 : 8;
+  out.write(`${t('reconcile.backup', { day: b.businessDay, file: b.file.name, bytes: b.file.bytes, key: b.publicKeyId.slice(0, 16) })}\n`);
+  // Each count is right-aligned under its heading, whose length sets the column (as the headings differ by language).
+  const heads = [
+    t('reconcile.col.register'),
+    t('reconcile.col.centralBefore'),
+    t(report.dryRun ? 'reconcile.col.wouldInsert' : 'reconcile.col.inserted'),
+    t('reconcile.col.already'),
+    t('reconcile.col.conflicts'),
+    t('reconcile.col.onlyCentral'),
+    t('reconcile.col.unreadable'),
+  ];
+  const dayWidth = Math.max(11, t('reconcile.col.day').length);
+  out.write(`${t('reconcile.col.day').padEnd(dayWidth)}  ${heads.join('  ')}  ${t('reconcile.col.result')}\n`);
   for (const d of report.days) {
-    out.write(
-      `${d.businessDay}  ${String(d.register.receipts).padStart(8)}  ${String(d.centralBefore.receipts).padStart(14)}  ` +
-        `${String(d.inserted.receipts).padStart(insertedWidth)}  ${String(d.alreadyPresent.receipts).padStart(7)}  ${String(d.conflicts).padStart(9)}  ` +
-        `${String(d.onlyCentralReceipts.length).padStart(12)}  ${String(d.register.unreadable).padStart(10)}  ${report.dryRun ? 'dry-run' : d.matches ? 'matches' : 'DIFFERS'}\n`,
-    );
+    const counts = [
+      d.register.receipts,
+      d.centralBefore.receipts,
+      d.inserted.receipts,
+      d.alreadyPresent.receipts,
+      d.conflicts,
+      d.onlyCentralReceipts.length,
+      d.register.unreadable,
+    ].map((n, i) => String(n).padStart(heads[i]!.length));
+    const result = t(report.dryRun ? 'reconcile.result.dry-run' : d.matches ? 'reconcile.result.matches' : 'reconcile.result.differs');
+    out.write(`${clerkDay(lang, d.businessDay).padEnd(dayWidth)}  ${counts.join('  ')}  ${result}\n`);
     for (const x of d.conflictSamples) {
-      out.write(`    CONFLICT ${x.recordType} ${x.recordId}: central holds different content, kept central, not fixed\n`);
+      out.write(`    ${t('reconcile.conflict', { type: t(`record.${x.recordType}`), id: x.recordId })}\n`);
     }
     if (d.onlyCentralReceipts.length > 0) {
-      out.write(`    ONLY IN CENTRAL: ${d.onlyCentralReceipts.slice(0, 10).join(', ')}${d.onlyCentralReceipts.length > 10 ? ', …' : ''}\n`);
+      out.write(`    ${t('reconcile.onlyCentral', { ids: `${d.onlyCentralReceipts.slice(0, 10).join(', ')}${d.onlyCentralReceipts.length > 10 ? ', …' : ''}` })}\n`);
     }
     if (d.unexplainedDifference) {
       out.write(
-        `    central holds ${d.centralAfter.receipts} receipts totalling ${d.centralAfter.grossMinor}, the register ${d.register.receipts} totalling ${d.register.grossMinor}: rows changed centrally?\n`,
+        `    ${t('reconcile.unexplained', {
+          centralReceipts: d.centralAfter.receipts,
+          centralGross: d.centralAfter.grossMinor,
+          registerReceipts: d.register.receipts,
+          registerGross: d.register.grossMinor,
+        })}\n`,
       );
     }
-    if (d.register.unreadable > 0) out.write(`    ${d.register.unreadable} register record(s) fail the record schemas and cannot be imported\n`);
+    if (d.register.unreadable > 0) out.write(`    ${t('reconcile.unreadable', { n: d.register.unreadable })}\n`);
     if (d.inserted.stockPostings + d.inserted.timeRecords > 0) {
-      out.write(
-        `    also ${report.dryRun ? 'would insert' : 'inserted'}: ${d.inserted.stockPostings} stock postings, ${d.inserted.timeRecords} time records\n`,
-      );
+      out.write(`    ${t(report.dryRun ? 'reconcile.alsoDry' : 'reconcile.also', { stock: d.inserted.stockPostings, time: d.inserted.timeRecords })}\n`);
     }
   }
-  out.write(
-    `${report.days.length} day(s), ${report.inserted} record(s) ${report.dryRun ? 'would be inserted (dry run: nothing written)' : 'inserted'}, ` +
-      `${report.unfixable} thing(s) it cannot fix\n`,
-  );
+  out.write(`${t(report.dryRun ? 'reconcile.summaryDry' : 'reconcile.summary', { days: report.days.length, inserted: report.inserted, unfixable: report.unfixable })}\n`);
   return report.unfixable > 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@ import type { Disposable, LoggerPort, RemovableMediaPort, StickInfo } from '../h
 import { ACKS_FOLDER, PUBLIC_KEY_FILE } from '../package/layout.js';
 import { type PackageLocation, listPackages, readManifest } from '../package/reader.js';
 import type { CentralStore } from '../central/central-store.js';
+import { isClerkTextKey } from './clerk-text.js';
 import { importPackages } from './import-folder.js';
 import type { ImportOptions } from './import-package.js';
 import { type ProcessingList, type RunTally, addToTally, describeTally, emptyTally } from './processing-list.js';
@@ -124,7 +125,10 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
   const tally = emptyTally();
   let chain: Promise<void> = Promise.resolve();
   const enqueue = (work: () => Promise<void>) => {
-    chain = chain.then(work).catch((err: unknown) => o.list.note(`ERROR: ${(err as Error).message}`));
+    chain = chain.then(work).catch((err: unknown) => {
+      o.list.note(o.list.text('watch.error', { reason: (err as Error).message }));
+      o.list.rawDetail('error', (err as Error).message);
+    });
   };
 
   const sticks = new Map<string, WatchedStick>();
@@ -133,12 +137,13 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
     if (o.signal.aborted || sticks.get(stick.id) !== s) return;
     s.scanned = tree;
     s.changeNoted = false;
-    o.list.note(`stick "${stick.label}" at ${stick.mountPath}: looking for daystick packages`);
+    o.list.note(o.list.text('watch.looking', { label: stick.label, path: stick.mountPath }));
     let packages: PackageLocation[];
     try {
       packages = await listPackages(stick.mountPath);
     } catch (err) {
-      o.list.note(`stick "${stick.label}": cannot be read: ${(err as Error).message}`);
+      o.list.note(o.list.text('watch.unreadable', { label: stick.label, reason: (err as Error).message }));
+      o.list.rawDetail(`stick "${stick.label}"`, (err as Error).message);
       return;
     }
     const ready: PackageLocation[] = [];
@@ -153,19 +158,21 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
       addToTally(stickTally, r);
       addToTally(tally, r);
     }
-    for (const { p, why } of waiting) o.list.note(`stick "${stick.label}": ${p.registerFolder} ${p.stem} is not complete (${why}): not imported, waiting for its files`);
+    for (const { p, why } of waiting) {
+      const whyKey = `why.${why}`;
+      o.list.note(
+        o.list.text('watch.incomplete', { label: stick.label, register: p.registerFolder, stem: p.stem, why: isClerkTextKey(whyKey) ? o.list.text(whyKey) : why }),
+      );
+    }
     const after = await stickTreeFingerprint(stick.mountPath).catch(() => null);
     if (after !== tree) {
       s.changeNoted = true;
       // Files arrived while it was read: what was imported stands, the rest is read once the copy is quiet.
-      o.list.note(`stick "${stick.label}": ${describeTally(stickTally)}; its content changed meanwhile, looking again once it is quiet: do not pull it yet`);
+      o.list.note(o.list.text('watch.changed', { label: stick.label, tally: describeTally(stickTally, o.list.lang) }));
     } else if (packages.length === 0) {
-      o.list.note(`stick "${stick.label}": no daystick packages on it (yet); watching it for files`);
+      o.list.note(o.list.text('watch.empty', { label: stick.label }));
     } else if (waiting.length > 0) {
-      o.list.note(
-        `stick "${stick.label}": ${describeTally(stickTally)}; ${waiting.length} package(s) not complete, waiting for their files: do not pull it yet ` +
-          '(if nothing is being copied, a write was interrupted and the register writes that day again)',
-      );
+      o.list.note(o.list.text('watch.waiting', { label: stick.label, tally: describeTally(stickTally, o.list.lang), n: waiting.length }));
     } else {
       o.list.stickDone(stick.label, stickTally);
     }
@@ -184,7 +191,7 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
         s.seenSince = now;
         if (s.scanned !== null && tree !== s.scanned && !s.changeNoted) {
           s.changeNoted = true;
-          o.list.note(`stick "${s.info.label}": its content is changing; it is read again once it is quiet`);
+          o.list.note(o.list.text('watch.changing', { label: s.info.label }));
         }
         continue;
       }
@@ -224,7 +231,7 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
       if (seenInBackup.get(p.stem) === stamp) continue;
       if (p.manifestPath === null) {
         // Without its manifest a package is still being copied (or was cut off): wait, and say so once.
-        if (!waitingNoted.has(p.stem)) o.list.note(`backup folder: ${p.registerFolder} ${p.stem} has no manifest yet, waiting`);
+        if (!waitingNoted.has(p.stem)) o.list.note(o.list.text('watch.backupWaiting', { register: p.registerFolder, stem: p.stem }));
         waitingNoted.add(p.stem);
         continue;
       }
@@ -237,11 +244,11 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
   const subscriptions: Disposable[] = [
     o.media.onInserted((stick) => {
       sticks.set(stick.id, { info: stick, seen: null, seenSince: Date.now(), scanned: null, busy: false, changeNoted: false });
-      o.list.note(`stick "${stick.label}" inserted at ${stick.mountPath}: read once its content is quiet for ${o.settleMs} ms`);
+      o.list.note(o.list.text('watch.inserted', { label: stick.label, path: stick.mountPath, ms: o.settleMs }));
     }),
     o.media.onRemoved((stick) => {
       sticks.delete(stick.id);
-      o.list.note(`stick "${stick.label}" removed`);
+      o.list.note(o.list.text('watch.removed', { label: stick.label }));
     }),
   ];
   let timer: ReturnType<typeof setInterval> | null = null;

@@ -1,4 +1,5 @@
 import { runImportCommand } from '../../src/headoffice/import-command.js';
+import { clerkDay } from '../../src/headoffice/clerk-text.js';
 
 /** A writable that keeps what the command printed, for the assertions. */
 export class Captured {
@@ -15,4 +16,9 @@ export async function runImport(args: string[]): Promise<{ code: number; out: st
   const stderr = new Captured();
   const code = await runImportCommand(args, { stdout, stderr });
   return { code, out: stdout.text, err: stderr.text };
+}
+
+/** A business day as the English processing list, reconcile table and verify lines show it (20260105 → 5 Jan 2026). */
+export function shownDay(day: string): string {
+  return clerkDay('en', day);
 }
