@@ -18,7 +18,7 @@ import { readAcknowledgements } from '../src/package/acknowledgement.js';
 import { listPackages } from '../src/package/reader.js';
 import { createSyntheticJournal } from './support/synthetic-journal.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from './support/postgres.js';
-import { Captured, runImport } from './support/run-import.js';
+import { Captured, runImport, shownDay } from './support/run-import.js';
 
 const CUSTOMER = '40123';
 const HEAD_OFFICE = '99999';
@@ -440,7 +440,7 @@ function importSuite(backend: 'sqlite' | 'postgres'): void {
       for (const f of day2Files.filter((n) => !n.endsWith('.manifest.json'))) await cp(join(registerDir, f), join(backupRegisterDir, f));
       await waitFor('has no manifest yet, waiting');
       for (const f of day2Files.filter((n) => n.endsWith('.manifest.json'))) await cp(join(registerDir, f), join(backupRegisterDir, f));
-      await waitFor(`${REGISTER_FOLDER}`.padEnd(18) + ` ${DAY2}  day-close`);
+      await waitFor(`${REGISTER_FOLDER}`.padEnd(18) + ` ${shownDay(DAY2).padEnd(11)} day-close`);
       await waitFor('acknowledgement written');
       const start = Date.now();
       while ((await readAcknowledgements(backupRegisterDir)).length === 0 && Date.now() - start < 20_000) {

@@ -393,7 +393,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     expect(dry.out).toContain('DRY RUN (nothing is written)');
     expect(dry.out).toMatch(
       new RegExp(
-        `^${DAYS[1]} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +dry-run$`,
+        `^${shownDay(DAYS[1]!)} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +dry-run$`,
         'm',
       ),
     );
@@ -405,7 +405,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     const real = await runImport(reconcileArgs(DAYS[1]!));
     expect(real.out).toMatch(
       new RegExp(
-        `^${DAYS[1]} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +matches$`,
+        `^${shownDay(DAYS[1]!)} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +matches$`,
         'm',
       ),
     );
