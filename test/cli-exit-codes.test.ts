@@ -86,6 +86,8 @@ describe('daystick verify', () => {
     ['a path that does not exist', 2, () => [missing()]],
     ['no path', 2, () => []],
     ['an unknown option', 2, () => ['--bogus', whole]],
+    ['a --lang other than en or de', 2, () => ['--lang', 'fr', whole]],
+    ['--lang de on every package whole', 0, () => ['--lang', 'de', whole]],
     ['--help', 0, () => ['--help']],
   ])('%s: exit %i', (_situation, code, args) => {
     const r = runDaystick(['verify', ...(args as () => string[])()], work);
@@ -108,6 +110,7 @@ describe('daystick import (once, PATH given)', () => {
   });
   test.each([
     ['an unknown option', 2, ['import', '--bogus']],
+    ['a --lang other than en or de', 2, ['import', '--lang', 'fr']],
     ['no --central', 2, ['import', 'somewhere']],
     ['--help', 0, ['import', '--help']],
   ])('%s: exit %i', (_situation, code, args) => {
