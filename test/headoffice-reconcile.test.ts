@@ -378,7 +378,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
       args[1] = oldFolder;
       const result = await runImport(args);
       expect(result.err).toBe('');
-      expect(result.out).toMatch(new RegExp(`^${DAYS[1]} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +matches$`, 'm'));
+      expect(result.out).toMatch(new RegExp(`^${shownDay(DAYS[1]!)} +${RECEIPTS_PER_DAY} +${RECEIPTS_PER_DAY - 3} +3 +${RECEIPTS_PER_DAY - 3} +0 +0 +0 +matches$`, 'm'));
     } finally {
       db.close();
     }

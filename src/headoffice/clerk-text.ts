@@ -215,6 +215,7 @@ const PROBLEMS_DE: Readonly<Record<string, string>> = {
   'duplicate-id': 'eine Beleg-, Buchungs- oder Datensatznummer kommt doppelt vor',
   'orphan-row': 'eine Position oder Zahlung gehört zu keinem Bon',
   'control-totals-mismatch': 'die Kontrollsummen stimmen nicht',
+  'unknown-tse-module': 'ein Bon ist von einer TSE signiert, die der Tagesabschluss nicht nennt',
   'head-office-customer-number':
     'jede Offline-Kasse braucht ihre eigene Kundennummer: eine mit der Zentrale oder einer anderen Kasse geteilte Nummer verletzt die Lizenz',
   'pinned-key-conflict': 'die Kasse signiert mit einem anderen Schlüssel als dem gespeicherten (ersetzte Kasse: --accept-new-key)',
