@@ -3,6 +3,7 @@ import { link, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { writeDayPackage } from '../export/index.js';
 import { loadOrCreateHeadOfficeKey } from '../headoffice/head-office-keys.js';
 import { importPackage } from '../headoffice/import-package.js';
@@ -108,11 +109,17 @@ export const yearBenchSection = {
     });
     const stick = join(work, 'stick');
     await mkdir(stick);
+    // Format 2, encrypted to head office, as the plugin writes every package: the fast path must hold for what real sticks carry.
+    const headOfficeIdentity = await generateX25519Identity();
+    const recipients = [await identityToRecipient(headOfficeIdentity)];
+    const identityFile = join(work, 'headoffice-age-identity.txt');
+    await writeFile(identityFile, `${headOfficeIdentity}\n`, { mode: 0o600 });
     // Every package by the real writer: the format forbids reusing one day's data under another day (each row names its day).
     const writeStarted = process.hrtime.bigint();
     for (const day of [...smallDays, ...largeDays]) {
       await writeDayPackage({
         stickPath: stick,
+        recipients,
         identity: { customerNumber: CUSTOMER, registerId: REGISTER },
         businessDay: day,
         closingNumber: 1,
@@ -133,7 +140,7 @@ export const yearBenchSection = {
 
     const central = join(work, 'central.sqlite');
     const keys = join(work, 'ho-keys');
-    const importArgs = (path: string) => [DAYSTICK_BIN, 'import', path, '--central', central, '--keys', keys];
+    const importArgs = (path: string) => [DAYSTICK_BIN, 'import', path, '--central', central, '--keys', keys, '--identity', identityFile];
     const first = await timedCommand(process.execPath, [...importArgs(stick), '--head-office-customer', HEAD_OFFICE]);
     const firstTally = first.stdout.trim().split('\n').at(-1);
     console.log(`  first import (whole process)                      ${fmt(first.ms).padStart(7)} ms  ${firstTally}`);
