@@ -85,6 +85,59 @@ async function* timedRows<T>(open: () => OpenedRows<T>, report: StreamReport, si
   }
 }
 
+/** Batches of records as a reading thread delivers them (journal-reader.ts). */
+export interface Batches<B> {
+  next(signal?: AbortSignal): Promise<B | null>;
+  close(): void;
+}
+
+/**
+ * The records of batches read elsewhere as one cancellable async stream,
+ * reported like streamRows: the time counted as reading is the time spent
+ * waiting for a batch and turning it into records.
+ */
+export async function* batchedRows<B, T>(
+  open: () => Batches<B>,
+  toRecords: (batch: B) => T[],
+  signal?: AbortSignal,
+  report?: StreamReport,
+): AsyncGenerator<T> {
+  signal?.throwIfAborted();
+  let records = 0;
+  let readMs = 0;
+  let complete = false;
+  const batches = open();
+  try {
+    let sinceYield = 0;
+    for (;;) {
+      const from = performance.now();
+      const batch = await batches.next(signal);
+      if (batch === null) {
+        readMs += performance.now() - from;
+        complete = true;
+        return;
+      }
+      const list = toRecords(batch);
+      readMs += performance.now() - from;
+      for (let i = 0; i < list.length; i++) {
+        signal?.throwIfAborted();
+        const item = list[i] as T;
+        // Each record is the consumer's once handed out; the batch does not keep it alive.
+        (list as unknown[])[i] = undefined;
+        records++;
+        yield item;
+        if (++sinceYield >= ROWS_PER_TURN) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
+      }
+    }
+  } finally {
+    batches.close();
+    report?.(records, readMs, complete);
+  }
+}
+
 /** A one-row lookahead over a statement iterator, for merge-joining ordered streams. */
 export class PeekableRows<Row> {
   private head: IteratorResult<Row> | null = null;
