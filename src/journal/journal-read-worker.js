@@ -5,8 +5,8 @@
  * one V8 call per value: on the main thread that was a third of a day
  * close. Here SQLite itself writes each record as JSON text (json_object,
  * json_group_array: C, no JavaScript value per field), this thread joins
- * the records of a batch into one JSON array and posts it; the main thread
- * turns a batch into records with a single JSON.parse, while this thread
+ * the records of a batch into one string and posts it; the main thread
+ * parses each record only when its consumer asks for it, while this thread
  * already reads the next one and the package writer works on the last.
  *
  * JSON carries text, safe integers and null exactly. A record holding
@@ -21,10 +21,11 @@
  * has to run unchanged from the sources (tests) and from dist (the package).
  *
  * Messages in:  { op: 'open', id, stream: 'receipts' | 'stock-postings', day }
- *               { op: 'more', id }     (the main thread took a batch: one more may be read ahead)
+ *               { op: 'more', id, bytes }  (the main thread is done with a batch, whose buffer comes back: one more may be read)
  *               { op: 'close', id }    (stop early; the statements are released)
- * Messages out: { op: 'rows', id, json, exact }   json: `[record, ...]` with null where exact[k][0] says
- *                                                 exact: [index, receiptRow, lineRows, paymentRows] or [index, postingRow]
+ * Messages out: { op: 'rows', id, bytes, ends, exact } bytes: the records' JSON (UTF-8) one after the other,
+ *                                                      each ending where `ends` says; `null` where exact[k][0] says
+ *                                                      exact: [index, receiptRow, lineRows, paymentRows] or [index, postingRow]
  *               { op: 'end', id }
  *               { op: 'failed', id, message, code }
  */
@@ -34,10 +35,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const { path } = /** @type {{ path: string }} */ (workerData);
 
-/** A batch is posted once its JSON passes this many characters: few messages, little memory. */
+/** A batch is posted once its JSON passes this many characters: a message costs a thread wake-up each. */
 const BATCH_CHARS = 256 * 1024;
 /** Batches read ahead of the main thread. */
-const AHEAD = 3;
+const AHEAD = 2;
 const MAX_SAFE = '9007199254740991';
 
 /** @type {[string, string][]} */
@@ -212,7 +213,7 @@ const exact = {
 };
 
 /**
- * @typedef {{ id: number, rows: Iterator<unknown[]>, receipts: boolean, credit: number }} Stream
+ * @typedef {{ id: number, rows: Iterator<unknown[]>, receipts: boolean, credit: number, spare: ArrayBuffer[] }} Stream
  * @type {Map<number, Stream>}
  */
 const streams = new Map();
@@ -249,7 +250,20 @@ function readBatch(/** @type {Stream} */ s) {
     }
   }
   if (parts.length > 0) {
-    port.postMessage({ op: 'rows', id: s.id, json: `[${parts.join(',')}]`, exact: exactRecords });
+    // UTF-8 bytes in a buffer handed over whole: a string message would be copied into the main thread's
+    // heap, where V8 keeps it until a full collection, tens of MiB over a large day.
+    const spare = s.spare.pop();
+    const bytes = spare && spare.byteLength >= chars * 3 ? Buffer.from(spare) : Buffer.allocUnsafeSlow(chars * 3);
+    const offsets = new Int32Array(parts.length);
+    let used = 0;
+    for (let i = 0; i < parts.length; i++) {
+      used += bytes.write(/** @type {string} */ (parts[i]), used);
+      offsets[i] = used;
+    }
+    port.postMessage({ op: 'rows', id: s.id, bytes: bytes.buffer, ends: offsets, exact: exactRecords }, [
+      bytes.buffer,
+      offsets.buffer,
+    ]);
     s.credit--;
   }
   if (ended) {
@@ -305,34 +319,45 @@ function fail(/** @type {Stream} */ s, /** @type {unknown} */ err) {
   port.postMessage({ op: 'failed', id: s.id, message: String(e.message ?? err), code: e.code ?? null });
 }
 
-port.on('message', (/** @type {{ op: string, id: number, stream?: string, day?: unknown }} */ m) => {
-  if (m.op === 'open') {
-    const receipts = m.stream === 'receipts';
-    /** @type {Stream} */
-    const s = { id: m.id, rows: /** @type {Iterator<unknown[]>} */ ([].values()), receipts, credit: AHEAD };
-    try {
-      // Prepared per stream: a statement runs one iteration at a time, and two streams may be open at once.
-      s.rows = /** @type {Iterator<unknown[]>} */ (
-        db
-          .prepare(receipts ? RECEIPTS_SQL : POSTINGS_SQL)
-          .raw()
-          .iterate(m.day)
-      );
-      streams.set(m.id, s);
-    } catch (err) {
-      fail(s, err);
-      return;
-    }
-    schedule();
-  } else if (m.op === 'more') {
-    const s = streams.get(m.id);
-    if (s) {
-      s.credit++;
+port.on(
+  'message',
+  (/** @type {{ op: string, id: number, stream?: string, day?: unknown, bytes?: ArrayBuffer }} */ m) => {
+    if (m.op === 'open') {
+      const receipts = m.stream === 'receipts';
+      /** @type {Stream} */
+      const s = {
+        id: m.id,
+        rows: /** @type {Iterator<unknown[]>} */ ([].values()),
+        receipts,
+        credit: AHEAD,
+        spare: [],
+      };
+      try {
+        // Prepared per stream: a statement runs one iteration at a time, and two streams may be open at once.
+        s.rows = /** @type {Iterator<unknown[]>} */ (
+          db
+            .prepare(receipts ? RECEIPTS_SQL : POSTINGS_SQL)
+            .raw()
+            .iterate(m.day)
+        );
+        streams.set(m.id, s);
+      } catch (err) {
+        fail(s, err);
+        return;
+      }
       schedule();
+    } else if (m.op === 'more') {
+      const s = streams.get(m.id);
+      if (s) {
+        // The buffer of the batch the main thread has finished comes back to be filled again: memory stays put.
+        if (m.bytes) s.spare.push(m.bytes);
+        s.credit++;
+        schedule();
+      }
+    } else if (m.op === 'close') {
+      const s = streams.get(m.id);
+      streams.delete(m.id);
+      s?.rows.return?.();
     }
-  } else if (m.op === 'close') {
-    const s = streams.get(m.id);
-    streams.delete(m.id);
-    s?.rows.return?.();
-  }
-});
+  },
+);

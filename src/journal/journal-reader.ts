@@ -1,15 +1,18 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-/** A batch as journal-read-worker.js posts it: records as one JSON array, the exactly read ones beside it. */
+/** A batch as journal-read-worker.js posts it: the records' JSON one after another, the exactly read ones beside it. */
 export interface RowBatch {
-  json: string;
+  /** UTF-8. */
+  json: Buffer;
+  /** Where each record's JSON ends in `json`. */
+  ends: Int32Array;
   /** [index in the array, raw rows...]: rows with text as bytes, integers as bigints, storage classes last. */
   exact: [number, ...unknown[]][];
 }
 
 type Reply =
-  | { op: 'rows'; id: number; json: string; exact: RowBatch['exact'] }
+  | { op: 'rows'; id: number; bytes: ArrayBuffer; ends: Int32Array; exact: RowBatch['exact'] }
   | { op: 'end'; id: number }
   | { op: 'failed'; id: number; message: string; code: string | null };
 
@@ -37,7 +40,7 @@ export class JournalReader {
     const worker = this.started();
     const id = this.nextId++;
     const batches = new BatchStream(
-      (op) => worker.postMessage({ op, id }),
+      (op, bytes) => worker.postMessage({ op, id, bytes }, bytes ? [bytes] : []),
       () => {
         this.streams.delete(id);
         if (this.streams.size === 0) this.stopWhenIdle();
@@ -99,16 +102,18 @@ export class BatchStream {
   private readonly queue: (RowBatch | null | Error)[] = [];
   private waiting: ((item: RowBatch | null | Error) => void) | null = null;
   private finished = false;
+  /** The batch handed out last: the caller asks for the next one only once it is done with it. */
+  private current: RowBatch | null = null;
 
   constructor(
-    private readonly send: (op: 'more' | 'close') => void,
+    private readonly send: (op: 'more' | 'close', bytes?: ArrayBuffer) => void,
     private readonly onDone: () => void,
   ) {}
 
   receive(m: Reply): void {
     if (this.finished) return;
     let item: RowBatch | null | Error;
-    if (m.op === 'rows') item = { json: m.json, exact: m.exact };
+    if (m.op === 'rows') item = { json: Buffer.from(m.bytes), ends: m.ends, exact: m.exact };
     else if (m.op === 'end') item = null;
     else item = m.code ? new Database.SqliteError(m.message, m.code) : new Error(m.message);
     if (item === null || item instanceof Error) this.settle();
@@ -121,8 +126,11 @@ export class BatchStream {
     }
   }
 
-  /** The next batch, or null at the end; the journal's error as the worker met it. */
+  /** The next batch, or null at the end; the journal's error as the worker met it. The last batch is done with. */
   async next(signal?: AbortSignal): Promise<RowBatch | null> {
+    const done = this.current;
+    this.current = null;
+    if (done && !this.finished) this.send('more', done.json.buffer as ArrayBuffer);
     let item = this.queue.shift();
     if (item === undefined) {
       if (this.finished) return null;
@@ -139,7 +147,7 @@ export class BatchStream {
       });
     }
     if (item instanceof Error) throw item;
-    if (item !== null) this.send('more');
+    this.current = item;
     return item;
   }
 

@@ -269,9 +269,15 @@ export class SqliteJournalPort implements JournalPort {
     return batchedRows(
       () => reader.open(stream, day),
       (batch) => {
-        const records = JSON.parse(batch.json) as unknown[];
-        for (const [at, ...rows] of batch.exact) records[at] = exactRecord(stream, rows);
-        return records;
+        const exact = new Map(batch.exact.map(([at, ...rows]) => [at, rows]));
+        return {
+          length: batch.ends.length,
+          at: (i: number) => {
+            const rows = exact.get(i);
+            if (rows) return exactRecord(stream, rows);
+            return JSON.parse(batch.json.toString('utf8', i === 0 ? 0 : batch.ends[i - 1], batch.ends[i]));
+          },
+        };
       },
       signal,
       this.reporter(stream, day),
