@@ -147,6 +147,17 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
       );
       expect(odd.map((r) => (r as { receiptId: unknown }).receiptId)).toEqual([null, null, 'TIE-A', 'TIE-B']);
       expect(Buffer.isBuffer((odd[3] as { cashierId: unknown }).cashierId)).toBe(true);
+
+      // The reading thread (a file's default) and this thread's own read give the same records, byte for byte.
+      const here = new SqliteJournalPort(db, { readOnWorker: false });
+      for (const day of ['20261020', '20261021']) {
+        const onWorker = await collect(journal.receipts(day));
+        const inThread = await collect(here.receipts(day));
+        expect(onWorker).toEqual(inThread);
+        expect(JSON.stringify(onWorker)).toBe(JSON.stringify(inThread));
+        expect(await collect(journal.stockPostings(day))).toEqual(await collect(here.stockPostings(day)));
+      }
+      await journal.close();
     } finally {
       db.close();
     }
@@ -160,7 +171,9 @@ describe('SQLite journal port: the fast read yields the records of the plain rea
       const before = await journal.summary('20261020');
       expect(await journal.summary('20261020')).toEqual(before);
       writer
-        .prepare("INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES ('LATE-1', 9001, '20261020', 'o', 'c', 'E01', 'sale', 'EUR', 0)")
+        .prepare(
+          "INSERT INTO F_RECEIPT (receipt_id, receipt_no, business_day, opened_at, closed_at, cashier_id, kind, currency, gross_minor) VALUES ('LATE-1', 9001, '20261020', 'o', 'c', 'E01', 'sale', 'EUR', 0)",
+        )
         .run();
       expect(journal.receiptCount('20261020')).toBe(before.receipts + 1);
       expect(await journal.summary('20261020')).toEqual({ ...before, receipts: before.receipts + 1 });

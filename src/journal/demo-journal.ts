@@ -63,7 +63,11 @@ const BAD_RECORD_KINDS = [
 
 /** How often the simulated module fails for a receipt (the receipt then carries its error text). */
 const TSE_FAILURE_RATE = 0.01;
-const TSE_ERRORS = ['TSE not reachable: timeout after 5000 ms', 'TSE storage full: export required', 'TSE self test failed'];
+const TSE_ERRORS = [
+  'TSE not reachable: timeout after 5000 ms',
+  'TSE storage full: export required',
+  'TSE self test failed',
+];
 
 /**
  * A simulated security module: its own seeded stream (so switching it off
@@ -246,7 +250,18 @@ export function writeDemoJournal(db: Database.Database, options: DemoJournalOpti
         const gross = lines.filter((l) => !l.voided).reduce((sum, l) => sum + l.grossMinor, 0);
         const openedAt = registerInstant(day, openedSecond);
         const closedAt = registerInstant(day, closedSecond);
-        insert.receipt.run(receiptId, no, day, openedAt, closedAt, cashier, kind, CURRENCY, gross, ...signed(openedAt, closedAt));
+        insert.receipt.run(
+          receiptId,
+          no,
+          day,
+          openedAt,
+          closedAt,
+          cashier,
+          kind,
+          CURRENCY,
+          gross,
+          ...signed(openedAt, closedAt),
+        );
         stats.receipts++;
         lines.forEach((l, i) => {
           insert.line.run(

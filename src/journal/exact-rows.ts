@@ -50,6 +50,25 @@ export class ExactRows {
   }
 }
 
+/**
+ * A row journal-read-worker.js read exactly: text as bytes, integers as
+ * bigints, and last the storage class of each column as one letter. The
+ * same values ExactRows gives: bytes that were valid UTF-8 text become the
+ * string again, a BLOB stays bytes (structured clone hands it over as a
+ * plain Uint8Array), a bigint that fits becomes a number.
+ */
+export function exactRowOf(raw: readonly unknown[]): unknown[] {
+  const types = String(raw[raw.length - 1]);
+  const row: unknown[] = [];
+  for (let i = 0; i < raw.length - 1; i++) {
+    const v = raw[i];
+    const value =
+      v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+    row.push(types[i] === 'b' ? value : exactValue(value));
+  }
+  return row;
+}
+
 function suspect(row: readonly unknown[]): boolean {
   for (const v of row) {
     if (typeof v === 'string') {

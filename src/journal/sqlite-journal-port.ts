@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { BusinessDay } from '../host/business-day.js';
 import type { BookedDay, DaySummary, JournalPort } from '../host/ports.js';
-import { ExactRows } from './exact-rows.js';
+import { ExactRows, exactRowOf } from './exact-rows.js';
+import { JournalReader } from './journal-reader.js';
 import { TSE_COLUMNS } from './journal-schema.js';
-import { type OpenedRows, PeekableRows, streamRows } from './stream-rows.js';
+import { batchedRows, type OpenedRows, PeekableRows, streamRows } from './stream-rows.js';
 
 /**
  * SQLite keeps booleans as 0/1; anything else is passed on unchanged so the
@@ -126,6 +127,12 @@ export interface JournalReadReport {
 
 export interface SqliteJournalPortOptions {
   onRead?: (report: JournalReadReport) => void;
+  /**
+   * Whether a day's receipts and stock postings are read on a thread of their own (journal-read-worker.js)
+   * through a second read-only connection; the default for a journal file. An in-memory database has no
+   * file to open again and is always read on this thread.
+   */
+  readOnWorker?: boolean;
 }
 
 /** The register's `F_` tables as the host contract's journal port, one business day at a time. */
@@ -138,11 +145,13 @@ export class SqliteJournalPort implements JournalPort {
    */
   private lastSummary: { day: BusinessDay; state: string; summary: DaySummary } | null = null;
   private readonly exact;
+  private readonly reader: JournalReader | null;
 
   constructor(
     private readonly db: Database.Database,
     private readonly options: SqliteJournalPortOptions = {},
   ) {
+    this.reader = options.readOnWorker !== false && !db.memory && db.name !== '' ? new JournalReader(db.name) : null;
     this.exact = {
       receipts: new ExactRows(db, 'F_RECEIPT', RECEIPT_COLUMNS),
       lines: new ExactRows(db, 'F_RECEIPT_LINE', LINE_COLUMNS),
@@ -216,7 +225,13 @@ export class SqliteJournalPort implements JournalPort {
     return this.statements.receiptCount.get(day) as number;
   }
 
+  /** Stops the reading thread, if one runs; the port still reads, on a new one. */
+  close(): Promise<void> {
+    return this.reader?.close() ?? Promise.resolve();
+  }
+
   receipts(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown> {
+    if (this.reader) return this.fromWorker('receipts', day, signal);
     return streamRows(() => this.openReceipts(day), signal, this.reporter('receipts', day));
   }
 
@@ -238,53 +253,39 @@ export class SqliteJournalPort implements JournalPort {
       const step = receipts.next();
       if (step.done) return undefined;
       const receiptId = step.value[0];
-      const r = this.exact.receipts.of(step.value);
       const receiptLines: unknown[] = [];
-      while (lines.peek()?.[0] === receiptId) {
-        const l = this.exact.lines.of(lines.take()!);
-        receiptLines.push({
-          lineNo: l[1],
-          articleId: l[2],
-          description: l[3],
-          quantityMilli: l[4],
-          unitPriceMinor: l[5],
-          grossMinor: l[6],
-          vatRateId: l[7],
-          vatRateBasisPoints: l[8],
-          voided: sqliteBoolean(l[9]),
-        });
-      }
+      while (lines.peek()?.[0] === receiptId) receiptLines.push(lineRecord(this.exact.lines.of(lines.take()!)));
       const receiptPayments: unknown[] = [];
       while (payments.peek()?.[0] === receiptId) {
-        const p = this.exact.payments.of(payments.take()!);
-        receiptPayments.push({
-          paymentNo: p[1],
-          paymentTypeId: p[2],
-          paymentTypeName: p[3],
-          amountMinor: p[4],
-        });
+        receiptPayments.push(paymentRecord(this.exact.payments.of(payments.take()!)));
       }
-      const receipt: Record<string, unknown> = {
-        receiptId: r[0],
-        receiptNo: r[1],
-        businessDay: r[2],
-        openedAt: r[3],
-        closedAt: r[4],
-        cashierId: r[5],
-        kind: r[6],
-        currency: r[7],
-        grossMinor: r[8],
-        lines: receiptLines,
-        payments: receiptPayments,
-      };
-      const tse = tseOf(r);
-      if (tse !== undefined) receipt.tse = tse;
-      return receipt;
+      return receiptRecord(this.exact.receipts.of(step.value), receiptLines, receiptPayments);
     };
     return { iterators: [receipts, lines.iterator, payments.iterator], produce };
   }
 
+  private fromWorker(stream: JournalReadReport['stream'], day: BusinessDay, signal?: AbortSignal) {
+    const reader = this.reader!;
+    return batchedRows(
+      () => reader.open(stream, day),
+      (batch) => {
+        const exact = new Map(batch.exact.map(([at, ...rows]) => [at, rows]));
+        return {
+          length: batch.ends.length,
+          at: (i: number) => {
+            const rows = exact.get(i);
+            if (rows) return exactRecord(stream, rows);
+            return JSON.parse(batch.json.toString('utf8', i === 0 ? 0 : batch.ends[i - 1], batch.ends[i]));
+          },
+        };
+      },
+      signal,
+      this.reporter(stream, day),
+    );
+  }
+
   stockPostings(day: BusinessDay, signal?: AbortSignal): AsyncIterable<unknown> {
+    if (this.reader) return this.fromWorker('stock-postings', day, signal);
     return streamRows(() => this.openStockPostings(day), signal, this.reporter('stock-postings', day));
   }
 
@@ -292,18 +293,68 @@ export class SqliteJournalPort implements JournalPort {
     const rows = this.db.prepare(STOCK_POSTINGS_SQL).raw().iterate(day) as Iterator<Row>;
     const produce = (): unknown => {
       const step = rows.next();
-      if (step.done) return undefined;
-      const s = this.exact.stockPostings.of(step.value);
-      return {
-        postingId: s[0],
-        businessDay: s[1],
-        postedAt: s[2],
-        articleId: s[3],
-        quantityMilli: s[4],
-        reason: s[5],
-        receiptId: s[6],
-      };
+      return step.done ? undefined : stockPostingRecord(this.exact.stockPostings.of(step.value));
     };
     return { iterators: [rows], produce };
   }
+}
+
+function lineRecord(l: Row): unknown {
+  return {
+    lineNo: l[1],
+    articleId: l[2],
+    description: l[3],
+    quantityMilli: l[4],
+    unitPriceMinor: l[5],
+    grossMinor: l[6],
+    vatRateId: l[7],
+    vatRateBasisPoints: l[8],
+    voided: sqliteBoolean(l[9]),
+  };
+}
+
+function paymentRecord(p: Row): unknown {
+  return { paymentNo: p[1], paymentTypeId: p[2], paymentTypeName: p[3], amountMinor: p[4] };
+}
+
+function receiptRecord(r: Row, lines: unknown[], payments: unknown[]): unknown {
+  const receipt: Record<string, unknown> = {
+    receiptId: r[0],
+    receiptNo: r[1],
+    businessDay: r[2],
+    openedAt: r[3],
+    closedAt: r[4],
+    cashierId: r[5],
+    kind: r[6],
+    currency: r[7],
+    grossMinor: r[8],
+    lines,
+    payments,
+  };
+  const tse = tseOf(r);
+  if (tse !== undefined) receipt.tse = tse;
+  return receipt;
+}
+
+function stockPostingRecord(s: Row): unknown {
+  return {
+    postingId: s[0],
+    businessDay: s[1],
+    postedAt: s[2],
+    articleId: s[3],
+    quantityMilli: s[4],
+    reason: s[5],
+    receiptId: s[6],
+  };
+}
+
+/** A record journal-read-worker.js read exactly, from its raw rows (exactRowOf). */
+function exactRecord(stream: JournalReadReport['stream'], rows: unknown[]): unknown {
+  if (stream === 'stock-postings') return stockPostingRecord(exactRowOf(rows[0] as unknown[]));
+  const [receipt, lines, payments] = rows as [unknown[], unknown[][], unknown[][]];
+  return receiptRecord(
+    exactRowOf(receipt),
+    lines.map((l) => lineRecord(exactRowOf(l))),
+    payments.map((p) => paymentRecord(exactRowOf(p))),
+  );
 }

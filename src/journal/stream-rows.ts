@@ -85,6 +85,61 @@ async function* timedRows<T>(open: () => OpenedRows<T>, report: StreamReport, si
   }
 }
 
+/** Batches of records as a reading thread delivers them (journal-reader.ts). */
+export interface Batches<B> {
+  next(signal?: AbortSignal): Promise<B | null>;
+  close(): void;
+}
+
+/**
+ * The records of batches read elsewhere as one cancellable async stream,
+ * reported like streamRows: the time counted as reading is the time spent
+ * waiting for a batch and turning it into records.
+ */
+export async function* batchedRows<B, T>(
+  open: () => Batches<B>,
+  toRecords: (batch: B) => { length: number; at: (index: number) => T },
+  signal?: AbortSignal,
+  report?: StreamReport,
+): AsyncGenerator<T> {
+  signal?.throwIfAborted();
+  let records = 0;
+  let readMs = 0;
+  let complete = false;
+  const batches = open();
+  try {
+    let sinceYield = 0;
+    for (;;) {
+      const from = performance.now();
+      const batch = await batches.next(signal);
+      if (batch === null) {
+        readMs += performance.now() - from;
+        complete = true;
+        return;
+      }
+      const list = toRecords(batch);
+      readMs += performance.now() - from;
+      for (let i = 0; i < list.length; i++) {
+        signal?.throwIfAborted();
+        // Built only when asked for, as streamRows does: a batch's records built at once would outlive
+        // V8's young generation, and the old one grows by tens of MiB before it is collected.
+        const started = performance.now();
+        const item = list.at(i);
+        readMs += performance.now() - started;
+        records++;
+        yield item;
+        if (++sinceYield >= ROWS_PER_TURN) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
+      }
+    }
+  } finally {
+    batches.close();
+    report?.(records, readMs, complete);
+  }
+}
+
 /** A one-row lookahead over a statement iterator, for merge-joining ordered streams. */
 export class PeekableRows<Row> {
   private head: IteratorResult<Row> | null = null;

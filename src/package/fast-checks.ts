@@ -1,5 +1,5 @@
 import { businessDayProblem } from '../host/business-day.js';
-import { type Receipt, ReceiptSchema, type StockPosting, type TimeRecord } from '../host/records.js';
+import { type Receipt, ReceiptSchema, type StockPosting, TSE_FIELDS, type TimeRecord } from '../host/records.js';
 import type { PaymentRow, ReceiptLineRow, ReceiptRow } from './rows.js';
 
 /**
@@ -60,7 +60,13 @@ function hourMinuteOk(v: string, i: number): boolean {
   const h2 = digit(v, i + 1);
   const m1 = digit(v, i + 3);
   return (
-    h1 >= 0 && h2 >= 0 && (h1 < 2 || (h1 === 2 && h2 <= 3)) && v.charCodeAt(i + 2) === 58 && m1 >= 0 && m1 <= 5 && digit(v, i + 4) >= 0
+    h1 >= 0 &&
+    h2 >= 0 &&
+    (h1 < 2 || (h1 === 2 && h2 <= 3)) &&
+    v.charCodeAt(i + 2) === 58 &&
+    m1 >= 0 &&
+    m1 <= 5 &&
+    digit(v, i + 4) >= 0
   );
 }
 
@@ -138,24 +144,32 @@ function textOk(v: unknown, min: number, max: number): boolean {
   return typeof v === 'string' && v.length >= min && v.length <= max;
 }
 
-/** Only a complete TSE record (the usual case); one carrying `error` is left to zod. */
+/** A complete TSE record (the usual case), or one carrying `error` with whichever sound fields the module gave. */
 function tseOk(t: unknown): boolean {
+  if (!isPlainObject(t)) return false;
+  if (t.error === undefined) return hasExactlyKeys(t, 9) && tseFieldsOk(t, false);
+  let known = 0;
+  for (const key in t) {
+    // A key set to undefined is zod's to judge (it passes an optional field), and so is any unknown key.
+    if (t[key] === undefined || !(key === 'error' || (TSE_FIELDS as readonly string[]).includes(key))) return false;
+    known++;
+  }
+  return known > 0 && textOk(t.error, 1, 500) && tseFieldsOk(t, true);
+}
+
+/** Each field sound; with `partial`, a field that is missing passes. */
+function tseFieldsOk(t: Obj, partial: boolean): boolean {
+  const has = (key: string) => !partial || t[key] !== undefined;
   return (
-    isPlainObject(t) &&
-    hasExactlyKeys(t, 9) &&
-    textOk(t.serialNumber, 1, 128) &&
-    isInt(t.transactionNumber) &&
-    (t.transactionNumber as number) > 0 &&
-    isInt(t.signatureCounter) &&
-    (t.signatureCounter as number) >= 0 &&
-    isInstant(t.startedAt) &&
-    isInstant(t.finishedAt) &&
-    textOk(t.processType, 1, 30) &&
-    textOk(t.signature, 4, 1024) &&
-    TSE_SIGNATURE.test(t.signature as string) &&
-    textOk(t.signatureAlgorithm, 1, 64) &&
-    typeof t.timeFormat === 'string' &&
-    TSE_TIME_FORMATS.has(t.timeFormat)
+    (!has('serialNumber') || textOk(t.serialNumber, 1, 128)) &&
+    (!has('transactionNumber') || (isInt(t.transactionNumber) && (t.transactionNumber as number) > 0)) &&
+    (!has('signatureCounter') || (isInt(t.signatureCounter) && (t.signatureCounter as number) >= 0)) &&
+    (!has('startedAt') || isInstant(t.startedAt)) &&
+    (!has('finishedAt') || isInstant(t.finishedAt)) &&
+    (!has('processType') || textOk(t.processType, 1, 30)) &&
+    (!has('signature') || (textOk(t.signature, 4, 1024) && TSE_SIGNATURE.test(t.signature as string))) &&
+    (!has('signatureAlgorithm') || textOk(t.signatureAlgorithm, 1, 64)) &&
+    (!has('timeFormat') || (typeof t.timeFormat === 'string' && TSE_TIME_FORMATS.has(t.timeFormat)))
   );
 }
 
@@ -167,17 +181,17 @@ function receiptKeysOk(r: Obj, base: number): boolean {
 function receiptHeadOk(r: Obj): boolean {
   return (
     isId(r.receiptId) &&
-      isInt(r.receiptNo) &&
-      (r.receiptNo as number) > 0 &&
-      isDay(r.businessDay) &&
-      isInstant(r.openedAt) &&
-      isInstant(r.closedAt) &&
-      isId(r.cashierId) &&
-      typeof r.kind === 'string' &&
-      RECEIPT_KINDS.has(r.kind) &&
-      typeof r.currency === 'string' &&
-      r.currency.length === 3 &&
-      isInt(r.grossMinor)
+    isInt(r.receiptNo) &&
+    (r.receiptNo as number) > 0 &&
+    isDay(r.businessDay) &&
+    isInstant(r.openedAt) &&
+    isInstant(r.closedAt) &&
+    isId(r.cashierId) &&
+    typeof r.kind === 'string' &&
+    RECEIPT_KINDS.has(r.kind) &&
+    typeof r.currency === 'string' &&
+    r.currency.length === 3 &&
+    isInt(r.grossMinor)
   );
 }
 

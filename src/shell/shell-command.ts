@@ -125,6 +125,7 @@ async function runShell(options: ShellOptions, cleanups: (() => unknown)[]): Pro
   const journal = new SqliteJournalPort(readerDb, {
     onRead: (report) => logger.info('journal read', { ...report, readMs: Math.round(report.readMs) }),
   });
+  cleanups.push(() => journal.close());
 
   const media: RemovableMediaPort & Disposable = createRemovableMedia({ stickRoots: options.stickRoots, logger });
   cleanups.push(() => media.dispose());
