@@ -139,7 +139,7 @@ describeWithFuse('day close onto real FUSE sticks', ['fat32', 'exfat'], () => {
         }
         await remove(stick);
         const verify = await verifyImage(stick.image);
-        expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +60 receipts +OK/m);
+        expect(verify.stdout).toMatch(/^5 Jan 2026 +10001-1 +day-close +60 receipts +OK/m);
         expect(verify.code).toBe(0);
       });
 

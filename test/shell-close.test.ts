@@ -94,7 +94,7 @@ function closeSessions(kind: StickKind): void {
     expect(await backupValue(backup, identity, 'SELECT MAX(z_number) FROM F_CLOSING')).toBe(5);
 
     const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
-    expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +25 receipts +OK/m);
+    expect(verify.stdout).toMatch(/^5 Jan 2026 +10001-1 +day-close +25 receipts +OK/m);
     expect(verify.stdout).toMatch(/1 packages? checked: 1 whole, 0 with problems/);
     expect(verify.code).toBe(0);
   });
@@ -134,7 +134,7 @@ function closeSessions(kind: StickKind): void {
     expect(run.stdout).toMatch(/1 of 2 commands did not succeed/);
 
     const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
-    expect(verify.stdout).toMatch(/^20260105 .*day-close .*OK/m);
+    expect(verify.stdout).toMatch(/^5 Jan 2026 .*day-close .*OK/m);
     expect(verify.stdout).toMatch(/2 packages? checked: 2 whole, 0 with problems/);
     expect(verify.code).toBe(0);
   });
@@ -190,8 +190,8 @@ function closeSessions(kind: StickKind): void {
     expect(run.stdout).toContain('sent: 2 Jan 2026 and 5 Jan 2026');
 
     const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', s.path], dir);
-    expect(verify.stdout).toMatch(/^20260102 +10001-1 +re-send +25 receipts +OK/m);
-    expect(verify.stdout).toMatch(/^20260105 +10001-1 +day-close +25 receipts +OK/m);
+    expect(verify.stdout).toMatch(/^2 Jan 2026 +10001-1 +re-send +25 receipts +OK/m);
+    expect(verify.stdout).toMatch(/^5 Jan 2026 +10001-1 +day-close +25 receipts +OK/m);
     expect(verify.code).toBe(0);
   });
 

@@ -113,7 +113,7 @@ describeWithFaketime('a clock set back and fixed again leaves no booking behind'
     expect(fixed.stdout).toContain('sent: 3 Jan 2026, 5 Jan 2026 and 7 Jan 2026; pending: -.');
 
     const verify = runDaystick(['verify', '--identity', 'headoffice-age-identity.txt', stick], dir);
-    expect(verify.stdout).toMatch(/^20260103 +10001-1 +re-send +220 receipts +OK/m);
+    expect(verify.stdout).toMatch(/^3 Jan 2026 +10001-1 +re-send +220 receipts +OK/m);
     expect(verify.code).toBe(0);
     const packages = await listPackages(stick);
     const of = (day: string) => packages.filter((p) => p.businessDay === day && p.dataPath !== null);
