@@ -183,6 +183,28 @@ function suite(open: () => Promise<{ store: CentralStore; done: () => Promise<vo
       expect(expected.length).toBeGreaterThan(0);
     });
 
+    test('gaps for a range and registers are the whole journal\'s gaps that meet them', async () => {
+      const all = await findGaps(generated, []);
+      // A gap meets a range when the span from the present day before it to the one after it does.
+      const span = (g: (typeof all)[number]): [string, string] => (g.kind === 'day' ? [g.day, g.day] : g.kind === 'z' ? [g.day, '99999999'] : [g.prevDay, g.day]);
+      const names = [...new Set(all.map((g) => `${g.customerNumber}-${g.registerId}`))].slice(0, 3);
+      for (const [from, to] of [
+        [addDays(journal.today, -30), journal.today],
+        [addDays(journal.firstDay, 20), addDays(journal.firstDay, 40)],
+      ] as const) {
+        for (const registers of [[], names]) {
+          const scoped = await findGaps(generated, { registers, from, to });
+          const wanted = all.filter(
+            (g) => (registers.length === 0 || registers.includes(`${g.customerNumber}-${g.registerId}`)) && g.kind !== 'z' && span(g)[0] <= to && span(g)[1] >= from,
+          );
+          expect(scoped.filter((g) => g.kind !== 'z')).toEqual(wanted);
+          // A Z gap's later closing is not in the gap itself: only that it reaches back far enough is checked here.
+          for (const g of scoped.filter((x) => x.kind === 'z')) expect(g.day <= to).toBe(true);
+        }
+      }
+      expect(all.length).toBeLessThan(200);
+    });
+
     test('every grid status occurs, and the day view reads the conflict and its stored receipt', async () => {
       const grid = await loadGrid(generated, { from: journal.firstDay, to: addDays(journal.today, 1), today: journal.today, registers: [], refusals: journal.refusals });
       const seen = new Set(grid.rows.flatMap((r) => r.cells.map((c) => c.status)));

@@ -31,7 +31,7 @@ export const LEGEND: readonly Exclude<CellStatus, 'none'>[] = ['imported', 'rese
 const STYLE = `
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .4rem;font-size:.85rem}
-th{background:#f3f3f3;text-align:left}.cell{min-width:2.2rem;text-align:center}
+th{background:#f3f3f3;text-align:left}#grid td[data-day]{min-width:2.2rem;text-align:center}
 .s-imported{background:#8fd19e}.s-resent{background:#b8e0f5}.s-conflicting{background:#f7c873}
 .s-refused{background:#e57373;color:#fff}.s-quarantine{background:#c9a0dc}.s-missing{background:#ff3b3b;color:#fff;font-weight:bold}
 .s-not-due{background:#eee;color:#777}.s-none{background:#fff}
@@ -81,7 +81,6 @@ export function reconcileCommand(g: Gap, central: string): string {
 
 export function renderGrid(v: GridView): string {
   const t = (k: TextKey, vars?: Record<string, string | number>) => text(v.lang, k, vars);
-  const staleMs = v.staleDays * 86400_000;
   const langLink = v.lang === 'de' ? 'en' : 'de';
   const body = html`
 <h1>${t('title')}</h1>
@@ -96,18 +95,7 @@ export function renderGrid(v: GridView): string {
 </form>
 <div class="legend" id="legend"><strong>${t('legend')}:</strong> ${LEGEND.map((s) => html`<span class="s-${s}" data-status="${s}">${SYMBOL[s]} ${t(`status.${s}` as TextKey)}</span>`)}</div>
 <table id="grid"><thead><tr><th>${t('register')}</th><th>${t('lastSeen')}</th>${v.days.map((d) => html`<th data-day="${d}">${formatDayShort(v.lang, d)}</th>`)}</tr></thead>
-<tbody>${v.rows.map((r) => {
-    const stale = r.lastSeenAt === null || v.now.getTime() - new Date(r.lastSeenAt).getTime() > staleMs;
-    const seen = r.lastSeenAt === null ? t('never') : `${formatInstant(v.lang, r.lastSeenAt)} (${formatAgo(v.lang, r.lastSeenAt, v.now)})`;
-    return html`<tr data-register="${registerName(r)}"><th>${registerName(r)}</th><td class="${stale ? 'stale' : ''}" title="${stale ? t('stale', { days: v.staleDays }) : ''}">${seen}${stale ? html` ⚠ ${t('stale', { days: v.staleDays })}` : ''}</td>${r.cells.map(
-      (c) =>
-        html`<td class="cell s-${c.status}" data-day="${c.day}" data-status="${c.status}" title="${formatDay(v.lang, c.day)}: ${t(`status.${c.status}` as TextKey)}${c.reason ? ` (${c.reason})` : ''}">${
-          c.status === 'none' || c.status === 'not-due' || c.status === 'missing' || c.status === 'refused'
-            ? SYMBOL[c.status]
-            : html`<a href="/day/${registerName(r)}/${c.day}?lang=${v.lang}">${SYMBOL[c.status]}</a>`
-        }</td>`,
-    )}</tr>`;
-  })}</tbody></table>
+<tbody>${new Html(gridRows(v))}</tbody></table>
 <h2>${t('gaps')}</h2>
 ${
   v.gaps.length === 0
@@ -124,6 +112,39 @@ ${g.kind === 'day' ? html`${t('fixResend')} <code class="resend">${g.day} REPORT
 <script id="live-texts" type="application/json">${new Html(JSON.stringify({ phases: phaseTexts(v.lang), pull: t('pullNow'), days: {} }).replace(/</g, '\\u003c'))}</script>
 <script>${new Html(LIVE_SCRIPT)}</script>`;
   return page(v.lang, t('title'), body);
+}
+
+/**
+ * The grid's rows as one string, built by plain concatenation: a month of
+ * 200 registers is 6,000 cells, and each is kept to its status class, its
+ * day and its symbol (the legend names the class; the day view behind the
+ * link has the details). Only a refused cell, which has no day view, carries
+ * its reason as a title.
+ */
+function gridRows(v: GridView): string {
+  const t = (k: TextKey, vars?: Record<string, string | number>) => text(v.lang, k, vars);
+  const staleMs = v.staleDays * 86400_000;
+  const staleText = esc(t('stale', { days: v.staleDays }));
+  const parts: string[] = [];
+  for (const r of v.rows) {
+    const name = esc(registerName(r));
+    const stale = r.lastSeenAt === null || v.now.getTime() - new Date(r.lastSeenAt).getTime() > staleMs;
+    const seen = r.lastSeenAt === null ? esc(t('never')) : esc(`${formatInstant(v.lang, r.lastSeenAt)} (${formatAgo(v.lang, r.lastSeenAt, v.now)})`);
+    parts.push(`<tr data-register="${name}"><th>${name}</th>`, stale ? `<td class="stale" title="${staleText}">${seen} ⚠ ${staleText}</td>` : `<td class="">${seen}</td>`);
+    const link = `<a href="/day/${name}/`;
+    for (const c of r.cells) {
+      const symbol = SYMBOL[c.status];
+      if (c.status === 'refused') {
+        parts.push(`<td class="s-refused" data-day="${c.day}" title="${esc(`${formatDay(v.lang, c.day)}: ${t('status.refused')}${c.reason ? ` (${c.reason})` : ''}`)}">${symbol}</td>`);
+      } else if (c.status === 'none' || c.status === 'not-due' || c.status === 'missing') {
+        parts.push(`<td class="s-${c.status}" data-day="${c.day}">${symbol}</td>`);
+      } else {
+        parts.push(`<td class="s-${c.status}" data-day="${c.day}">${link}${c.day}?lang=${v.lang}">${symbol}</a></td>`);
+      }
+    }
+    parts.push('</tr>');
+  }
+  return parts.join('');
 }
 
 /** The live list: one row per package, updated in place as the processing list moves it on. */

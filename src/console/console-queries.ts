@@ -142,15 +142,68 @@ export type Gap =
 /** Gaps shown at most per kind, so a journal with a broken register still renders quickly. */
 const GAPS_SHOWN = 200;
 
+/** Which registers and days a gap list covers: none given means all registers, no bounds the whole journal. */
+export interface GapScope {
+  registers: readonly string[];
+  from?: string;
+  to?: string;
+}
+
+/**
+ * A SQL condition selecting the named registers. A name is customer-register
+ * and either part may hold a dash, so every split of the name is tried: the
+ * same registers as comparing registerName, but by index.
+ */
+function registerCondition(registers: readonly string[], alias = ''): { sql: string; params: string[] } {
+  if (registers.length === 0) return { sql: '1 = 1', params: [] };
+  const parts: string[] = [];
+  const params: string[] = [];
+  for (const name of registers) {
+    for (let i = name.indexOf('-'); i > 0; i = name.indexOf('-', i + 1)) {
+      parts.push(`(${alias}customer_number = ? AND ${alias}register_id = ?)`);
+      params.push(name.slice(0, i), name.slice(i + 1));
+    }
+  }
+  return parts.length === 0 ? { sql: '1 = 0', params: [] } : { sql: `(${parts.join(' OR ')})`, params };
+}
+
+/**
+ * The (register, business day) keys of `table` a LAG by business day needs
+ * to pair every day in [from, to] with its neighbours: the days in range,
+ * each register's last day before it and its first day after it. So a gap
+ * that starts before the range or ends after it is found without the rest
+ * of the register's year.
+ */
+function daysAround(table: string, scope: GapScope): { sql: string; params: SqlValue[] } {
+  const regs = registerCondition(scope.registers);
+  const keys = 'customer_number, register_id';
+  if (scope.from === undefined || scope.to === undefined) {
+    return { sql: `SELECT DISTINCT ${keys}, business_day FROM ${table} WHERE ${regs.sql}`, params: regs.params };
+  }
+  return {
+    sql: `SELECT ${keys}, business_day FROM ${table} WHERE ${regs.sql} AND business_day >= ? AND business_day <= ?
+          UNION SELECT ${keys}, MAX(business_day) FROM ${table} WHERE ${regs.sql} AND business_day < ? GROUP BY ${keys}
+          UNION SELECT ${keys}, MIN(business_day) FROM ${table} WHERE ${regs.sql} AND business_day > ? GROUP BY ${keys}`,
+    params: [...regs.params, scope.from, scope.to, ...regs.params, scope.from, ...regs.params, scope.to],
+  };
+}
+
+/** Whether the span between two present days, both ends included, meets the scope's range. */
+const meets = (scope: GapScope, first: string, last: string) =>
+  (scope.from === undefined || last >= scope.from) && (scope.to === undefined || first <= scope.to);
+
 /**
  * Gaps in what the journal holds, never guessed: days without a package
  * between a register's first and last, closing (Z) numbers that do not
  * follow each other, and receipt numbers that skip, across days (a register
  * starting again at 1 numbers per day and is not a gap).
  */
-export async function findGaps(q: CentralQueries, registers: readonly string[]): Promise<Gap[]> {
+export async function findGaps(q: CentralQueries, scopeOrRegisters: GapScope | readonly string[]): Promise<Gap[]> {
+  const scope: GapScope = Array.isArray(scopeOrRegisters) ? { registers: scopeOrRegisters } : (scopeOrRegisters as GapScope);
+  const { registers } = scope;
   const wanted = (r: RegisterKey) => registers.length === 0 || registers.includes(registerName(r));
   const gaps: Gap[] = [];
+  const present = daysAround('packages', scope);
   // Only pairs of present days that are not consecutive come back: the journal's year of packages stays in the
   // database. YYYYMMDD + 1 is the next day except across a month's end; those few pairs are ruled out here.
   const dayPairs = await read<{ customer_number: string; register_id: string; prev_day: string; business_day: string }>(
@@ -158,39 +211,45 @@ export async function findGaps(q: CentralQueries, registers: readonly string[]):
     `SELECT customer_number, register_id, prev_day, business_day FROM (
        SELECT customer_number, register_id, business_day,
               LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
-         FROM (SELECT DISTINCT customer_number, register_id, business_day FROM packages) present) paired
+         FROM (${present.sql}) present) paired
       WHERE prev_day IS NOT NULL AND CAST(business_day AS INTEGER) <> CAST(prev_day AS INTEGER) + 1
       ORDER BY customer_number, register_id, business_day`,
+    present.params,
   );
   let dayGaps = 0;
   for (const p of dayPairs) {
     const reg = { customerNumber: p.customer_number, registerId: p.register_id };
     if (!wanted(reg)) continue;
-    for (let d = addDays(p.prev_day, 1); d < p.business_day && dayGaps < GAPS_SHOWN; d = addDays(d, 1), dayGaps++) {
+    for (let d = addDays(p.prev_day, 1); d < p.business_day && dayGaps < GAPS_SHOWN; d = addDays(d, 1)) {
+      if (!meets(scope, d, d)) continue;
       gaps.push({ ...reg, kind: 'day', day: d, fromDay: d });
+      dayGaps++;
     }
   }
-  const zRows = await read<{ customer_number: string; register_id: string; closing_number: number | string; prev_z: number | string; prev_day: string }>(
+  // Closings pair by number, not by day, so only the registers narrow them in SQL; the range is applied to the pairs.
+  const zRegs = registerCondition(registers);
+  const zRows = await read<{ customer_number: string; register_id: string; closing_number: number | string; prev_z: number | string; prev_day: string; business_day: string }>(
     q,
-    `SELECT customer_number, register_id, closing_number, prev_z, prev_day FROM (
-       SELECT customer_number, register_id, closing_number,
+    `SELECT customer_number, register_id, closing_number, prev_z, prev_day, business_day FROM (
+       SELECT customer_number, register_id, closing_number, business_day,
               LAG(closing_number) OVER (PARTITION BY customer_number, register_id ORDER BY closing_number) AS prev_z,
               LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY closing_number) AS prev_day
          FROM (SELECT customer_number, register_id, closing_number, MIN(business_day) AS business_day FROM packages
-                WHERE closing_number IS NOT NULL GROUP BY customer_number, register_id, closing_number) closings) paired
+                WHERE closing_number IS NOT NULL AND ${zRegs.sql} GROUP BY customer_number, register_id, closing_number) closings) paired
       WHERE prev_z IS NOT NULL AND closing_number > prev_z + 1
       ORDER BY customer_number, register_id, closing_number`,
+    zRegs.params,
   );
   let zGaps = 0;
   for (const z of zRows) {
     if (zGaps >= GAPS_SHOWN) break;
     const reg = { customerNumber: z.customer_number, registerId: z.register_id };
-    if (!wanted(reg)) continue;
+    if (!wanted(reg) || !meets(scope, z.prev_day, z.business_day)) continue;
     const prev = Number(z.prev_z);
     zGaps++;
     gaps.push({ ...reg, kind: 'z', first: prev + 1, last: Number(z.closing_number) - 1, before: prev, day: z.prev_day, fromDay: addDays(z.prev_day, 1) });
   }
-  const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN);
+  const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN, scope);
   const quarantinedNos = new Map<string, Set<number>>();
   const quarantinedNo = async (reg: RegisterKey, day: string) => {
     const k = `${registerName(reg)}/${day}`;
@@ -245,7 +304,12 @@ export interface NumberGap {
  * previous day's last number meets the next day's first; inside a day only
  * a day whose distinct numbers do not fill its range is read, by index.
  */
-export async function receiptNumberGaps(q: CentralQueries, limit: number): Promise<NumberGap[]> {
+export async function receiptNumberGaps(q: CentralQueries, limit: number, scope: GapScope = { registers: [] }): Promise<NumberGap[]> {
+  const around = daysAround('receipt_number_days', scope);
+  const source =
+    scope.registers.length === 0 && scope.from === undefined
+      ? 'receipt_number_days'
+      : `receipt_number_days JOIN (${around.sql}) around USING (customer_number, register_id, business_day)`;
   // Only the days that start after a skip or do not fill their own range come back, not one row per day.
   const days = await read<{ customer_number: string; register_id: string; business_day: string; first_no: number | string; last_no: number | string; numbers: number | string; prev_last: number | string | null; prev_day: string | null }>(
     q,
@@ -253,18 +317,19 @@ export async function receiptNumberGaps(q: CentralQueries, limit: number): Promi
        SELECT customer_number, register_id, business_day, first_no, last_no, numbers,
               LAG(last_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_last,
               LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
-         FROM receipt_number_days) paired
+         FROM ${source}) paired
       WHERE (prev_last IS NOT NULL AND first_no > prev_last + 1) OR numbers <> last_no - first_no + 1
       ORDER BY customer_number, register_id, business_day`,
+    source === 'receipt_number_days' ? [] : around.params,
   );
   const out: NumberGap[] = [];
   for (const d of days) {
     if (out.length >= limit) break;
     const first = Number(d.first_no);
-    if (d.prev_last !== null && d.prev_day !== null && first > Number(d.prev_last) + 1) {
+    if (d.prev_last !== null && d.prev_day !== null && first > Number(d.prev_last) + 1 && meets(scope, d.prev_day, d.business_day)) {
       out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: first, prev_no: Number(d.prev_last), prev_day: d.prev_day });
     }
-    if (Number(d.numbers) === Number(d.last_no) - first + 1) continue;
+    if (Number(d.numbers) === Number(d.last_no) - first + 1 || !meets(scope, d.business_day, d.business_day)) continue;
     const inside = await read<{ receipt_no: number | string; prev_no: number | string }>(
     q,
       `SELECT receipt_no, prev_no FROM (

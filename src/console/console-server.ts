@@ -79,7 +79,7 @@ export function buildConsoleServer(o: ConsoleServerOptions): FastifyInstance {
     reply.type('text/html; charset=utf-8');
     if (!a) return reply.code(400).send(renderMessage(lang, text(lang, 'badRange')));
     const grid = await loadGrid(o.store, { ...a, refusals: o.live.refusals });
-    const gaps = await findGaps(o.store, a.registers);
+    const gaps = await findGaps(o.store, { registers: a.registers, from: a.from, to: a.to });
     const query = new URLSearchParams({ from: a.from, to: a.to, lang, ...(a.registers.length ? { register: a.registers.join(' ') } : {}) }).toString();
     return renderGrid({ lang, ...a, now: now(), days: grid.days, rows: grid.rows, gaps, central: o.central, query });
   });
