@@ -73,13 +73,34 @@ export function buildConsoleServer(o: ConsoleServerOptions): FastifyInstance {
     return { from, to, today, registers, staleDays: parsed.data.stale ?? 2 };
   };
 
+  /**
+   * The last few grids with their gaps, each under the journal's fingerprint
+   * when it was read: the package count and latest import change with every
+   * committed import (the console never writes, and only an import adds
+   * packages, quarantine or conflicts), so a page asked again meanwhile is
+   * answered without reading a year again. Refusals live in memory; their
+   * count is part of the key.
+   */
+  const gridCache = new Map<string, { grid: Awaited<ReturnType<typeof loadGrid>>; gaps: Awaited<ReturnType<typeof findGaps>> }>();
+  const GRIDS_KEPT = 8;
+  const gridAndGaps = async (a: NonNullable<ReturnType<typeof gridArgs>>) => {
+    const [f] = await o.store.all<{ n: number | string; last: string | null }>('SELECT COUNT(*) AS n, MAX(imported_at) AS last FROM packages');
+    const key = JSON.stringify([f?.n, f?.last, o.live.refusals.length, a.from, a.to, a.today, a.registers]);
+    const hit = gridCache.get(key);
+    if (hit) return hit;
+    const grid = await loadGrid(o.store, { ...a, refusals: o.live.refusals });
+    const gaps = await findGaps(o.store, { registers: a.registers, from: a.from, to: a.to });
+    if (gridCache.size >= GRIDS_KEPT) gridCache.delete(gridCache.keys().next().value!);
+    gridCache.set(key, { grid, gaps });
+    return { grid, gaps };
+  };
+
   app.get('/', async (req, reply) => {
     const lang = langOf(req);
     const a = gridArgs(req);
     reply.type('text/html; charset=utf-8');
     if (!a) return reply.code(400).send(renderMessage(lang, text(lang, 'badRange')));
-    const grid = await loadGrid(o.store, { ...a, refusals: o.live.refusals });
-    const gaps = await findGaps(o.store, { registers: a.registers, from: a.from, to: a.to });
+    const { grid, gaps } = await gridAndGaps(a);
     const query = new URLSearchParams({ from: a.from, to: a.to, lang, ...(a.registers.length ? { register: a.registers.join(' ') } : {}) }).toString();
     return renderGrid({ lang, ...a, now: now(), days: grid.days, rows: grid.rows, gaps, central: o.central, query });
   });
@@ -87,7 +108,7 @@ export function buildConsoleServer(o: ConsoleServerOptions): FastifyInstance {
   app.get('/grid.csv', async (req, reply) => {
     const a = gridArgs(req);
     if (!a) return reply.code(400).type('text/plain; charset=utf-8').send('bad range: from and to as YYYYMMDD or YYYY-MM-DD, from not after to, at most 366 days\n');
-    const grid = await loadGrid(o.store, { ...a, refusals: o.live.refusals });
+    const { grid } = await gridAndGaps(a);
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="daystick-grid-${a.from}-${a.to}.csv"`)
