@@ -168,6 +168,19 @@ port.on('message', (/** @type {any} */ m) => {
     if (m.op === 'open') open(m.id, m.path, m.level);
     else if (m.op === 'data') data(m.id, m.buffer, m.length);
     else if (m.op === 'end') end(m.id);
+    else if (m.op === 'close') {
+      // Ending on our own, between messages: terminate() while a synchronous deflate runs can abort the
+      // whole process in Node 20's zlib cleanup ("close before init"), seen once in CI.
+      for (const entry of entries.values()) {
+        try {
+          closeSync(entry.fd);
+        } catch {
+          // being closed because the package is abandoned: nothing to report
+        }
+      }
+      entries.clear();
+      port.close();
+    }
   } catch (err) {
     fail(m.id, err);
   }

@@ -29,11 +29,15 @@ type WorkerReply =
  * transfers them (no copy); hashing, CRC and deflate run on the worker
  * while the journal keeps streaming.
  */
+/** How long a closing worker may take to finish the batch in hand before it is terminated. */
+const CLOSE_GRACE_MS = 5_000;
+
 export class EntryDeflater {
   private readonly worker: Worker;
   private readonly open = new Map<number, DeflatingEntry>();
   private nextId = 0;
   private failure: ExportError | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(private readonly level: number) {
     this.worker = new Worker(new URL('./entry-deflate-worker.js', import.meta.url));
@@ -56,7 +60,23 @@ export class EntryDeflater {
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     this.failAll(new ExportError('aborted', 'writing the day package was cancelled'));
-    await this.worker.terminate();
+    if (this.closing) return this.closing;
+    // Already gone (it failed, or its exit was seen): nothing to wait for.
+    if (this.worker.threadId === -1) return;
+    // The worker ends itself after the message it is working on (entry-deflate-worker.js says why not
+    // terminate()); terminate only if it has not gone within the grace time, e.g. a stuck write.
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.closing = (async () => {
+      this.worker.postMessage({ op: 'close' });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS);
+      });
+      const how = await Promise.race([exited.then(() => 'exited' as const), late]);
+      clearTimeout(timer);
+      if (how === 'late') await this.worker.terminate();
+    })();
+    return this.closing;
   }
 
   private onReply(m: WorkerReply): void {
