@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { ExportError } from './export-contract.js';
 
@@ -65,16 +66,13 @@ export class EntryDeflater {
     if (this.worker.threadId === -1) return;
     // The worker ends itself after the message it is working on (entry-deflate-worker.js says why not
     // terminate()); terminate only if it has not gone within the grace time, e.g. a stuck write.
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.closing = (async () => {
+      const exited = once(this.worker, 'exit', { signal: AbortSignal.timeout(CLOSE_GRACE_MS) }).then(
+        () => true,
+        () => false,
+      );
       this.worker.postMessage({ op: 'close' });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS);
-      });
-      const how = await Promise.race([exited.then(() => 'exited' as const), late]);
-      clearTimeout(timer);
-      if (how === 'late') await this.worker.terminate();
+      if (!(await exited)) await this.worker.terminate();
     })();
     return this.closing;
   }
