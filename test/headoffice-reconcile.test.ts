@@ -35,6 +35,22 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
   let identityFile: string;
   let encrypt: (plain: Readable) => Promise<Readable>;
 
+  /** The register's signed manifest over a written backup, as the plugin commits it: same day, clock and key unless told. */
+  const commitTestBackup = (
+    folder: string,
+    written: Parameters<typeof commitBackup>[0]['written'],
+    { customerNumber = CUSTOMER, keyDir = join(work, 'register-keys') } = {},
+  ) =>
+    commitBackup({
+      folder,
+      identity: { customerNumber, registerId: REGISTER },
+      businessDay: DAYS[2]!,
+      written,
+      keyDir,
+      now: () => Date.UTC(2026, 9, 23),
+      signal: new AbortController().signal,
+    });
+
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), `daystick-reconcile-${backend}-`));
     if (backend === 'postgres') {
@@ -82,15 +98,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
         undefined,
         encrypt,
       );
-      await commitBackup({
-        folder: backupFolder,
-        identity: { customerNumber: CUSTOMER, registerId: REGISTER },
-        businessDay: DAYS[2]!,
-        written,
-        keyDir: join(work, 'register-keys'),
-        now: () => Date.UTC(2026, 9, 23),
-        signal: new AbortController().signal,
-      });
+      await commitTestBackup(backupFolder, written);
     } finally {
       db.close();
     }
@@ -277,15 +285,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     const original = await readFile(join(backupFolder, BACKUP_MANIFEST_FILE));
     const originalSignature = await readFile(join(backupFolder, BACKUP_SIGNATURE_FILE));
     const bytes = (await readFile(join(backupFolder, 'register-backup.sqlite.age'))).length;
-    await commitBackup({
-      folder: backupFolder,
-      identity: { customerNumber: CUSTOMER, registerId: REGISTER },
-      businessDay: DAYS[2]!,
-      written: { files: ['register-backup.sqlite.age'], bytes },
-      keyDir: join(work, 'another-register-keys'),
-      now: () => Date.UTC(2026, 9, 23),
-      signal: new AbortController().signal,
-    });
+    await commitTestBackup(backupFolder, { files: ['register-backup.sqlite.age'], bytes }, { keyDir: join(work, 'another-register-keys') });
     const err = await expectRefused(reconcileArgs(DAYS[0]!), 'pinned-key-conflict');
     expect(err).toContain(`register ${CUSTOMER}-${REGISTER} is pinned to key`);
 
@@ -315,15 +315,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     try {
       const written = await new SqliteMasterDataBackup(db).run(clear, new AbortController().signal);
       await expect(
-        commitBackup({
-          folder: clear,
-          identity: { customerNumber: CUSTOMER, registerId: REGISTER },
-          businessDay: DAYS[2]!,
-          written,
-          keyDir: join(work, 'register-keys'),
-          now: () => Date.UTC(2026, 9, 23),
-          signal: new AbortController().signal,
-        }),
+        commitTestBackup(clear, written),
       ).rejects.toThrow('is not encrypted to head office');
     } finally {
       db.close();
@@ -337,15 +329,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
     const db = openJournalDatabase(join(work, 'register.sqlite'), { readonly: false });
     try {
       const written = await new SqliteMasterDataBackup(db).run(other, new AbortController().signal, undefined, undefined, encrypt);
-      await commitBackup({
-        folder: other,
-        identity: { customerNumber: '51009', registerId: REGISTER },
-        businessDay: DAYS[2]!,
-        written,
-        keyDir: join(work, 'register-keys'),
-        now: () => Date.UTC(2026, 9, 23),
-        signal: new AbortController().signal,
-      });
+      await commitTestBackup(other, written, { customerNumber: '51009' });
     } finally {
       db.close();
     }
@@ -364,15 +348,7 @@ function reconcileSuite(backend: 'sqlite' | 'postgres'): void {
       db.pragma('user_version = 2');
       const oldFolder = join(work, 'backup-v2');
       const written = await new SqliteMasterDataBackup(db).run(oldFolder, new AbortController().signal, undefined, undefined, encrypt);
-      await commitBackup({
-        folder: oldFolder,
-        identity: { customerNumber: CUSTOMER, registerId: REGISTER },
-        businessDay: DAYS[2]!,
-        written,
-        keyDir: join(work, 'register-keys'),
-        now: () => Date.UTC(2026, 9, 23),
-        signal: new AbortController().signal,
-      });
+      await commitTestBackup(oldFolder, written);
       await loseReceipts();
       const args = reconcileArgs(DAYS[1]!);
       args[1] = oldFolder;
