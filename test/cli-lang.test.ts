@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDayPackage } from '../src/export/index.js';
@@ -151,5 +152,43 @@ test('a bad --lang is a named usage error with exit 2 on import, verify and head
   const de = daystick(['import', '--central', central, '--lang', 'xx'], work, plainEnv({ LANG: 'de_DE.UTF-8' }));
   expect(de.code).toBe(2);
   expect(de.stderr).toContain('--lang erwartet en oder de, nicht „xx“');
+  expect(await readdir(join(work, 'office'))).toEqual([]);
+});
+
+test("headoffice's own options and its access-token file are refused in the clerk's language, by name, with exit 2 and nothing created", async () => {
+  const central = join(work, 'office', 'central.sqlite');
+  const cases: Array<{ args: string[]; en: RegExp; de: RegExp }> = [
+    { args: ['--http', 'localhost'], en: /--http takes HOST:PORT/, de: /--http erwartet HOST:PORT/ },
+    { args: ['--http', '127.0.0.1:70000'], en: /the port is at most 65535/, de: /der Port ist höchstens 65535/ },
+    { args: ['--stale-days', 'x'], en: /--stale-days must be a whole number/, de: /--stale-days muss eine ganze Zahl sein/ },
+    { args: ['--stale-days', '0'], en: /--stale-days must be at least 1/, de: /--stale-days muss mindestens 1 sein/ },
+    { args: ['--stale-days'], en: /option --stale-days needs a value/, de: /Option --stale-days|--stale-days.*Wert/ },
+    {
+      args: ['--access-token-file', join(work, 'no-such-token')],
+      en: /the access-token file .*no-such-token does not exist; make one with daystick headoffice --set-access-token/,
+      de: /die Zugangsschlüssel-Datei .*no-such-token gibt es nicht/,
+    },
+  ];
+  for (const c of cases) {
+    for (const lang of ['en', 'de'] as const) {
+      const r = daystick(['headoffice', '--central', central, '--head-office-customer', '10000', ...c.args, '--lang', lang], work);
+      expect({ args: c.args, lang, code: r.code }).toEqual({ args: c.args, lang, code: 2 });
+      expect(r.stderr).toMatch(lang === 'en' ? c.en : c.de);
+      expect(r.stderr).not.toMatch(/ENOENT|errno/);
+    }
+  }
+  const notToken = join(work, 'not-a-token');
+  await writeFile(notToken, 'hello\n');
+  const bad = daystick(['headoffice', '--central', central, '--http', '0.0.0.0:0', '--access-token-file', notToken, '--lang', 'de'], work);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/not-a-token ist keine Zugangsschlüssel-Datei der daystick-Konsole/);
+  const short = spawnSync(process.execPath, [DAYSTICK_BIN, 'headoffice', '--set-access-token', join(work, 'short-token'), '--lang', 'de'], {
+    input: 'short\n',
+    encoding: 'utf8',
+    env: plainEnv({}),
+  });
+  expect(short.status).toBe(2);
+  expect(short.stderr).toMatch(/der Zugangsschlüssel muss mindestens 12 Zeichen lang sein/);
+  expect(existsSync(join(work, 'short-token'))).toBe(false);
   expect(await readdir(join(work, 'office'))).toEqual([]);
 });

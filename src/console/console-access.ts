@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 
@@ -8,20 +8,33 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen
 /** At least this long: the token is the only thing between the console and the network. */
 export const MIN_TOKEN_LENGTH = 12;
 
-const TokenFile = z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+\n?$/, 'not a daystick console access-token file (scrypt:SALT:HASH)');
+const TokenFile = z.string().regex(/^scrypt:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+\n?$/);
 
+/** Names its failure by a clerk-text key, so the command says it in the clerk's language; `detail` is the system's own message. */
 export class AccessTokenError extends Error {
   override name = 'AccessTokenError';
+  constructor(
+    readonly key: 'token.tooShort' | 'token.missing' | 'token.cannotRead' | 'token.notTokenFile' | 'token.cannotWrite',
+    readonly params: { file?: string; n?: number },
+    readonly detail: string | null = null,
+  ) {
+    super(detail === null ? key : `${key}: ${detail}`);
+  }
 }
 
 /** Writes the token's scrypt hash (never the token) to `file`, readable by its owner only. */
 export async function writeAccessTokenFile(file: string, token: string): Promise<void> {
-  if (token.length < MIN_TOKEN_LENGTH) throw new AccessTokenError(`the access token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  if (token.length < MIN_TOKEN_LENGTH) throw new AccessTokenError('token.tooShort', { n: MIN_TOKEN_LENGTH });
   const salt = randomBytes(16);
   const hash = await scryptAsync(token, salt, 32);
   const temporary = `${file}.tmp-${process.pid}`;
-  await writeFile(temporary, `scrypt:${salt.toString('base64')}:${hash.toString('base64')}\n`, { mode: 0o600 });
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, `scrypt:${salt.toString('base64')}:${hash.toString('base64')}\n`, { mode: 0o600 });
+    await rename(temporary, file);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw new AccessTokenError('token.cannotWrite', { file }, (err as Error).message);
+  }
 }
 
 export type TokenCheck = (presented: string) => Promise<boolean>;
@@ -31,10 +44,10 @@ export async function loadAccessTokenFile(file: string): Promise<TokenCheck> {
   try {
     content = await readFile(file, 'utf8');
   } catch (err) {
-    throw new AccessTokenError(`cannot read the access-token file ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AccessTokenError('token.missing', { file });
+    throw new AccessTokenError('token.cannotRead', { file }, (err as Error).message);
   }
-  const parsed = TokenFile.safeParse(content);
-  if (!parsed.success) throw new AccessTokenError(`${file}: ${parsed.error.issues[0]!.message}`);
+  if (!TokenFile.safeParse(content).success) throw new AccessTokenError('token.notTokenFile', { file });
   const [, salt, hash] = content.trim().split(':') as [string, string, string];
   const saltBytes = Buffer.from(salt, 'base64');
   const expected = Buffer.from(hash, 'base64');

@@ -7,8 +7,9 @@ import { isPostgresUrl, openCentralStore } from '../central/open-central-store.j
 import { AccessTokenError, type TokenCheck, isLoopback, loadAccessTokenFile, writeAccessTokenFile } from './console-access.js';
 import { LiveProcessing } from './console-live.js';
 import { buildConsoleServer } from './console-server.js';
-import { ClerkError, clerkText } from '../headoffice/clerk-text.js';
+import { ClerkError, type ClerkTextKey, clerkText } from '../headoffice/clerk-text.js';
 import type { Language } from '../prompts/catalog.js';
+import type { PromptParams } from '../prompts/render.js';
 import { languageFromEnv, takeLanguageOption } from '../prompts/language.js';
 
 const USAGE_EN = `usage:
@@ -52,26 +53,38 @@ function askedLanguage(args: string[]): Language {
   }
 }
 
-const Http = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:]+):\d{1,5}$/, '--http takes HOST:PORT, e.g. 127.0.0.1:8470')
-  .transform((s) => {
-    const i = s.lastIndexOf(':');
-    return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
-  })
-  .refine((a) => a.port <= 65535, '--http: the port is at most 65535');
-
-const Own = z.strictObject({
-  http: Http.default({ host: '127.0.0.1', port: 8470 }),
-  'access-token-file': z.string().min(1).optional(),
-  'stale-days': z
+/** This command's own options; their refusals in the clerk's language, as the import's are. */
+function ownSchema(lang: Language) {
+  const t = (key: ClerkTextKey, params?: PromptParams) => clerkText(lang, key, params);
+  const http = z
     .string()
-    .regex(/^\d+$/, '--stale-days must be a whole number')
-    .transform(Number)
-    .refine((n) => n >= 1, '--stale-days must be at least 1')
-    .default(2),
-  'set-access-token': z.string().min(1).optional(),
-});
+    .regex(/^(\[[0-9a-fA-F:]+\]|[^:]+):\d{1,5}$/, t('headoffice.http'))
+    .transform((s) => {
+      const i = s.lastIndexOf(':');
+      return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+    })
+    .refine((a) => a.port <= 65535, t('headoffice.httpPort'));
+  return z.strictObject({
+    http: http.default({ host: '127.0.0.1', port: 8470 }),
+    'access-token-file': z.string().min(1, t('headoffice.emptyValue', { option: '--access-token-file' })).optional(),
+    'stale-days': z
+      .string()
+      .regex(/^\d+$/, t('headoffice.staleWhole'))
+      .transform(Number)
+      .refine((n) => n >= 1, t('headoffice.staleMin'))
+      .default(2),
+    'set-access-token': z.string().min(1, t('headoffice.emptyValue', { option: '--set-access-token' })).optional(),
+  });
+}
+
+type Own = z.infer<ReturnType<typeof ownSchema>>;
+
+/** An option of this command given without its value. */
+class MissingValueError extends Error {
+  constructor(readonly option: string) {
+    super(`${option} needs a value`);
+  }
+}
 
 function splitArgs(args: string[]): { own: Record<string, string>; rest: string[] } {
   const own: Record<string, string> = {};
@@ -85,11 +98,21 @@ function splitArgs(args: string[]): { own: Record<string, string>; rest: string[
       rest.push(arg);
       continue;
     }
-    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new Error(`${name} needs a value`);
+    // None of these values starts with "--": one that does is the next option, so this one's value is missing.
+    const value = eq > 0 ? arg.slice(eq + 1) : args[i + 1]?.startsWith('--') ? undefined : args[++i];
+    if (value === undefined) throw new MissingValueError(name);
     own[name.slice(2)] = value;
   }
   return { own, rest };
+}
+
+/** An access-token failure in the clerk's words; the system's own message (errno and all) only on the detail line. */
+function accessTokenLines(lang: Language, err: unknown): string {
+  if (!(err instanceof AccessTokenError)) return `daystick headoffice: ${(err as Error).message}\n`;
+  const sentence = clerkText(lang, err.key, err.params);
+  return err.detail === null
+    ? `daystick headoffice: ${sentence}\n`
+    : `daystick headoffice: ${sentence}\n${clerkText(lang, 'error.detail', { message: err.detail })}\n`;
 }
 
 async function readStdin(): Promise<string> {
@@ -104,12 +127,12 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
     io.stdout.write(usage(lang));
     return 0;
   }
-  let own: z.infer<typeof Own>;
+  let own: Own;
   let rest: string[];
   try {
     const split = splitArgs(args);
     rest = split.rest;
-    const parsed = Own.safeParse(split.own);
+    const parsed = ownSchema(lang).safeParse(split.own);
     if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
     own = parsed.data;
     if (own['set-access-token'] === undefined) {
@@ -119,14 +142,15 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
       throw new Error(clerkText(lang, 'headoffice.tokenOnly'));
     }
   } catch (err) {
-    io.stderr.write(`daystick headoffice: ${(err as Error).message}\n\n${usage(lang)}`);
+    const message = err instanceof MissingValueError ? clerkText(lang, 'arg.missingValue', { option: err.option }) : (err as Error).message;
+    io.stderr.write(`daystick headoffice: ${message}\n\n${usage(lang)}`);
     return 2;
   }
   if (own['set-access-token'] !== undefined) {
     try {
       await writeAccessTokenFile(resolve(own['set-access-token']), await readStdin());
     } catch (err) {
-      io.stderr.write(`daystick headoffice: ${(err as Error).message}\n`);
+      io.stderr.write(accessTokenLines(lang, err));
       return 2;
     }
     io.stdout.write(`${clerkText(lang, 'headoffice.tokenStored', { file: own['set-access-token'] })}\n`);
@@ -137,7 +161,7 @@ export async function runHeadOfficeCommand(args: string[], io: ImportCommandIo =
     try {
       checkToken = await loadAccessTokenFile(resolve(own['access-token-file']));
     } catch (err) {
-      io.stderr.write(`daystick headoffice: ${err instanceof AccessTokenError ? err.message : (err as Error).message}\n`);
+      io.stderr.write(accessTokenLines(lang, err));
       return 2;
     }
   } else if (!isLoopback(own.http.host)) {

@@ -183,6 +183,16 @@ const EN = {
   'headoffice.tokenRequired': 'read-only, access token required',
   'headoffice.loopbackOnly': 'read-only, loopback only',
   'headoffice.cannotListen': 'the console cannot listen on {host}:{port}: {reason}',
+  'headoffice.http': '--http takes HOST:PORT, e.g. 127.0.0.1:8470',
+  'headoffice.httpPort': '--http: the port is at most 65535',
+  'headoffice.staleWhole': '--stale-days must be a whole number',
+  'headoffice.staleMin': '--stale-days must be at least 1',
+  'headoffice.emptyValue': '{option} must not be empty',
+  'token.tooShort': 'the access token must be at least {n} characters',
+  'token.missing': 'the access-token file {file} does not exist; make one with daystick headoffice --set-access-token {file}',
+  'token.cannotRead': 'cannot read the access-token file {file}',
+  'token.notTokenFile': '{file} is not a daystick console access-token file (scrypt:SALT:HASH); make one with daystick headoffice --set-access-token',
+  'token.cannotWrite': 'cannot write the access-token file {file}',
 } as const;
 
 export type ClerkTextKey = keyof typeof EN;
@@ -398,6 +408,16 @@ const DE: Record<ClerkTextKey, string> = {
   'headoffice.tokenRequired': 'nur lesend, Zugangsschlüssel erforderlich',
   'headoffice.loopbackOnly': 'nur lesend, nur lokal erreichbar',
   'headoffice.cannotListen': 'die Konsole kann nicht auf {host}:{port} lauschen',
+  'headoffice.http': '--http erwartet HOST:PORT, z. B. 127.0.0.1:8470',
+  'headoffice.httpPort': '--http: der Port ist höchstens 65535',
+  'headoffice.staleWhole': '--stale-days muss eine ganze Zahl sein',
+  'headoffice.staleMin': '--stale-days muss mindestens 1 sein',
+  'headoffice.emptyValue': '{option} darf nicht leer sein',
+  'token.tooShort': 'der Zugangsschlüssel muss mindestens {n} Zeichen lang sein',
+  'token.missing': 'die Zugangsschlüssel-Datei {file} gibt es nicht; eine erstellt daystick headoffice --set-access-token {file}',
+  'token.cannotRead': 'die Zugangsschlüssel-Datei {file} kann nicht gelesen werden',
+  'token.notTokenFile': '{file} ist keine Zugangsschlüssel-Datei der daystick-Konsole (scrypt:SALZ:HASH); eine erstellt daystick headoffice --set-access-token',
+  'token.cannotWrite': 'die Zugangsschlüssel-Datei {file} kann nicht geschrieben werden',
 };
 
 export const CLERK_TEXT: Readonly<Record<Language, Readonly<Record<ClerkTextKey, string>>>> = { en: EN, de: DE };
