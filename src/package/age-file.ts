@@ -1,7 +1,9 @@
 import { open, readFile, writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline as pipe, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
+import type { Recipient } from 'age-encryption';
+import { AgePayloadEncryptor, emptyPayload, payloadKey, sameBytes } from './age-stream.js';
 
 /**
  * The age format (https://age-encryption.org/v1) for version 2's data files
@@ -53,18 +55,62 @@ export async function readIdentityFile(path: string): Promise<string[]> {
   return identities;
 }
 
-/** The age encryption of `plain`, streamed: the ciphertext flows while the plaintext still arrives. */
-export async function encryptingStream(plain: Readable, recipients: readonly string[]): Promise<Readable> {
+/**
+ * The header and payload nonce of a new age file to `recipients`, made by
+ * the library (file key, stanzas, MAC, nonce: everything that is random or
+ * per recipient), with the payload's stream key for AgePayloadEncryptor.
+ * The library hands its file key only to the recipients it wraps it for, so
+ * the library's own recipient objects are wrapped by one that keeps it.
+ * The library then seals an empty payload; its last 16 bytes are the tag
+ * this stream key must give for the same empty last chunk, so a library
+ * that ever derived the key differently fails here, before any byte is written.
+ */
+export async function ageHeader(recipients: readonly string[]): Promise<{ prefix: Uint8Array; streamKey: Buffer }> {
   if (recipients.length === 0) throw new Error('no head-office recipient to encrypt to');
   const { Encrypter } = await age();
+  const parsed = new Encrypter();
+  for (const r of recipients) parsed.addRecipient(r);
+  const own = (parsed as unknown as { recipients?: unknown }).recipients;
+  if (!Array.isArray(own) || own.length !== recipients.length || !own.every(isRecipient)) {
+    throw new Error('age-encryption keeps its recipients differently than this version expects (age-file.ts ageHeader)');
+  }
+  let fileKey: Uint8Array | null = null;
   const e = new Encrypter();
-  for (const r of recipients) e.addRecipient(r);
-  const web = Readable.toWeb(plain) as unknown as ReadableStream<Uint8Array>;
-  const encrypted = await e.encrypt(web);
-  const out = Readable.fromWeb(encrypted as unknown as WebReadableStream<Uint8Array>);
+  e.addRecipient({
+    async wrapFileKey(key: Uint8Array) {
+      fileKey = Uint8Array.from(key);
+      const stanzas = [];
+      for (const r of own) stanzas.push(...(await r.wrapFileKey(key)));
+      return stanzas;
+    },
+  });
+  const empty = await e.encrypt(new Uint8Array(0));
+  const prefix = empty.subarray(0, empty.length - 16);
+  const nonce = prefix.subarray(prefix.length - 16);
+  if (fileKey === null) throw new Error('age-encryption did not hand its file key to the recipient (age-file.ts ageHeader)');
+  const streamKey = payloadKey(fileKey, nonce);
+  if (!sameBytes(emptyPayload(streamKey), empty.subarray(empty.length - 16))) {
+    throw new Error("age-encryption's payload key differs from the age specification's (age-file.ts ageHeader)");
+  }
+  return { prefix, streamKey };
+}
+
+function isRecipient(r: unknown): r is Recipient {
+  return typeof (r as Partial<Recipient> | null)?.wrapFileKey === 'function';
+}
+
+/**
+ * The age encryption of `plain`, streamed: the ciphertext flows while the
+ * plaintext still arrives; the payload is sealed by node:crypto (age-stream.ts says why).
+ */
+export async function encryptingStream(plain: Readable, recipients: readonly string[]): Promise<Readable> {
+  const { prefix, streamKey } = await ageHeader(recipients);
+  const encryptor = new AgePayloadEncryptor(streamKey, prefix);
+  // Either side's failure tears down the other; the cause reaches whoever reads the ciphertext through the encryptor.
+  pipe(plain, encryptor, () => undefined);
   // A failed write has already reported its cause through the pipeline; the torn-down source's echo must not crash the register.
-  out.on('error', () => undefined);
-  return out;
+  encryptor.on('error', () => undefined);
+  return encryptor;
 }
 
 export class DecryptError extends Error {
