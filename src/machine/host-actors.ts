@@ -118,10 +118,13 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
           bus.show('STRAY_BOOKINGS', { count: strays, day: formatDay(deps.today.day) });
         }
       }
+      // The booked days' counts are the journal's receipts per day already: the whole summary (lines and
+      // payments walked) before the first prompt was most of the time from the key to it (issue 16).
+      const bookedReceipts = new Map(booked?.days.map((d) => [d.day, d.receipts]));
       let bookings = strays;
       for (const item of plan) {
         signal.throwIfAborted();
-        bookings += (await host.journal.summary(item.day)).receipts;
+        bookings += booked ? (bookedReceipts.get(item.day) ?? 0) : (await host.journal.summary(item.day)).receipts;
       }
       return { plan, bookings };
     }),
