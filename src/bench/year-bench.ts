@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { link, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { writeDayPackage } from '../export/index.js';
 import { loadOrCreateHeadOfficeKey } from '../headoffice/head-office-keys.js';
-import { importPackage } from '../headoffice/import-package.js';
+import { type ImportOptions, importPackage } from '../headoffice/import-package.js';
 import { knownPackageIndex } from '../headoffice/known-package.js';
+import type { CentralStore } from '../central/central-store.js';
 import { openCentralStore } from '../central/open-central-store.js';
 import type { BusinessDay } from '../host/business-day.js';
 import { type AcknowledgementReading, readAcknowledgements } from '../package/acknowledgement.js';
@@ -38,6 +40,12 @@ const LARGE_RECEIPTS = 100_000;
 const LARGE_DAYS_ENV = 'DAYSTICK_BENCH_LARGE_DAYS';
 /** The simulated year's length in days (default 365): each day is a real close and a real import, so a quick run may ask for fewer. */
 const YEAR_DAYS_ENV = 'DAYSTICK_BENCH_YEAR_DAYS';
+/**
+ * `1`: only the small days: write them, import them once, then time their
+ * re-insertion beside the same CLI on an empty stick (a few minutes, where the
+ * whole section with 30 large days and a simulated year takes half an hour).
+ */
+const QUICK_ENV = 'DAYSTICK_BENCH_YEAR_QUICK';
 const KEEP_CONFIRMED_DAYS = 7;
 const SMALL_SPEC = { receipts: SMALL_RECEIPTS, stockPostings: 40, timeRecords: 8 };
 const met = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
@@ -52,10 +60,41 @@ function daysFrom(start: string, count: number): BusinessDay[] {
   return Array.from({ length: count }, (_, i) => new Date(first + i * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '') as BusinessDay);
 }
 
-async function timedCommand(cmd: string, args: string[]): Promise<{ ms: number; stdout: string }> {
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+/** `okCodes`: exit statuses that are the expected answer (an empty stick's import ends with 1: nothing arrived). */
+async function timedCommand(cmd: string, args: string[], okCodes: readonly number[] = [0]): Promise<{ ms: number; stdout: string }> {
   const started = process.hrtime.bigint();
-  const { stdout } = await run(cmd, args, { maxBuffer: 64 << 20 });
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6, stdout };
+  try {
+    const { stdout } = await run(cmd, args, { maxBuffer: 64 << 20 });
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, stdout };
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code === 'number' && okCodes.includes(e.code)) return { ms: Number(process.hrtime.bigint() - started) / 1e6, stdout: e.stdout ?? '' };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err as Error).message}\n${e.stderr ?? ''}`);
+  }
+}
+
+/**
+ * The CLI on a stick of `packages` packages all already imported, beside the
+ * same CLI on an empty stick in the same rounds: the empty stick's run is the
+ * fixed cost (node start-up, loading, argument checks, opening the central
+ * journal, keys), and what the full stick costs beyond it, per package, is
+ * what each already-imported package adds.
+ */
+async function reinsertionFigures(
+  label: string,
+  packages: number,
+  times: { full: number[]; empty: number[] },
+): Promise<{ fullMs: number; emptyMs: number; perPackageMs: number }> {
+  const fullMs = median(times.full);
+  const emptyMs = median(times.empty);
+  const perPackageMs = (fullMs - emptyMs) / packages;
+  console.log(
+    `  ${label}: whole process ${fmt(fullMs)} ms = fixed cost ${fmt(emptyMs)} ms (same CLI, empty stick) + ${packages} × ` +
+      `${fmt(perPackageMs, 2)} ms; whole ÷ fixed ${fmt(fullMs / emptyMs, 2)}x (medians of ${times.full.length}; load ${load()})`,
+  );
+  return { fullMs, emptyMs, perPackageMs };
 }
 
 async function treeBytes(dir: string): Promise<{ bytes: number; files: number }> {
@@ -90,16 +129,40 @@ async function stickOf(source: string, target: string, days: ReadonlySet<string>
   }
 }
 
+/** The median already-imported package's importPackage, inside one process (median of 3 passes' medians). */
+async function perPackageInProcess(store: CentralStore, path: string, options: ImportOptions): Promise<number> {
+  const pass = async () => {
+    const times: number[] = [];
+    const acknowledgements = new Map<string, AcknowledgementReading[]>();
+    const locations = await listPackages(path);
+    // What one pass of the import asks once, before its first package: not part of any one package's cost.
+    const knownIndex = await knownPackageIndex(store, locations);
+    const registerKeys = new Map<string, Promise<string | null>>();
+    // The folder's acks are read once per pass, before the first package: not part of any one package's cost.
+    for (const dir of new Set(locations.map((l) => l.registerDir))) acknowledgements.set(dir, await readAcknowledgements(dir));
+    for (const location of locations) {
+      const started = process.hrtime.bigint();
+      const r = await importPackage(store, location, { ...options, acknowledgements, knownIndex, registerKeys });
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (r.status !== 'already-imported') throw new Error(`year bench: ${location.stem} re-imported as ${r.status}`);
+    }
+    return median(times);
+  };
+  return median([await pass(), await pass(), await pass()]);
+}
+
 export const yearBenchSection = {
   title: 'A year on a stick: 365 small days and the large days, re-insertion at head office',
   async run(work: string): Promise<void> {
-    const largeCount = Number(process.env[LARGE_DAYS_ENV] ?? 30);
-    if (!Number.isSafeInteger(largeCount) || largeCount < 1) throw new Error(`${LARGE_DAYS_ENV} must be a whole number ≥ 1`);
+    const quick = process.env[QUICK_ENV] === '1';
+    const largeCount = quick ? 0 : Number(process.env[LARGE_DAYS_ENV] ?? 30);
+    if (!quick && (!Number.isSafeInteger(largeCount) || largeCount < 1)) throw new Error(`${LARGE_DAYS_ENV} must be a whole number ≥ 1`);
     const yearDays = Number(process.env[YEAR_DAYS_ENV] ?? SMALL_DAYS);
     if (!Number.isSafeInteger(yearDays) || yearDays < 2) throw new Error(`${YEAR_DAYS_ENV} must be a whole number ≥ 2`);
     const smallDays = daysFrom('20250101', SMALL_DAYS);
     const largeDays = daysFrom('20260101', largeCount);
-    if (largeCount !== 30) console.log(`  NOTE: ${largeCount} large days instead of the issue's 30 (${LARGE_DAYS_ENV})`);
+    if (quick) console.log(`  NOTE: ${QUICK_ENV}=1: the ${SMALL_DAYS} small days only, no large days, no simulated year`);
+    else if (largeCount !== 30) console.log(`  NOTE: ${largeCount} large days instead of the issue's 30 (${LARGE_DAYS_ENV})`);
     const synthetic = createSyntheticJournal({
       days: Object.fromEntries([
         ...smallDays.map((d) => [d, SMALL_SPEC]),
@@ -144,6 +207,34 @@ export const yearBenchSection = {
     const first = await timedCommand(process.execPath, [...importArgs(stick), '--head-office-customer', HEAD_OFFICE]);
     const firstTally = first.stdout.trim().split('\n').at(-1);
     console.log(`  first import (whole process)                      ${fmt(first.ms).padStart(7)} ms  ${firstTally}`);
+    const emptyStick = join(work, 'stick-empty');
+    await mkdir(join(emptyStick, STICK_ROOT_FOLDER), { recursive: true });
+    const emptyRun = async () => (await timedCommand(process.execPath, importArgs(emptyStick), [1])).ms;
+
+    if (quick) {
+      const startup: number[] = [];
+      const times = { full: [] as number[], empty: [] as number[] };
+      let tally = '';
+      for (let round = 1; round <= ROUNDS; round++) {
+        startup.push((await timedCommand(process.execPath, ['-e', ''])).ms);
+        times.empty.push(await emptyRun());
+        const a = await timedCommand(process.execPath, importArgs(stick));
+        times.full.push(a.ms);
+        tally = a.stdout.trim().split('\n').at(-1) ?? '';
+      }
+      console.log(`  baseline: node start-up (node -e '')              ${fmt(median(startup)).padStart(7)} ms (median of ${ROUNDS})`);
+      const r = await reinsertionFigures(`re-insertion of the ${SMALL_DAYS} small days`, SMALL_DAYS, times);
+      console.log(`    ${tally} [target ≤ 1000 ms: ${met(r.fullMs <= 1000)}]`);
+      const store = await openCentralStore(central);
+      try {
+        const key = await loadOrCreateHeadOfficeKey(keys);
+        const inProcess = await perPackageInProcess(store, stick, { withoutStockPostings: false, headOfficeCustomerNumber: HEAD_OFFICE, headOfficeKey: key });
+        console.log(`  per already-imported package, in-process median ${fmt(inProcess, 2)} ms; the CLI's ${fmt(r.perPackageMs, 2)} ms = ${fmt(r.perPackageMs / inProcess, 2)}x`);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
 
     const smallStick = join(work, 'stick-small');
     const largeStick = join(work, 'stick-large');
@@ -168,9 +259,11 @@ export const yearBenchSection = {
     const againSmall: number[] = [];
     const againLarge: number[] = [];
     const againFewSmall: number[] = [];
+    const empty: number[] = [];
     let againTally = '';
     for (let round = 1; round <= ROUNDS; round++) {
       startup.push((await timedCommand(process.execPath, ['-e', ''])).ms);
+      empty.push(await emptyRun());
       walkAll.push((await timedCommand(process.execPath, [walker, stick])).ms);
       const a = await timedCommand(process.execPath, importArgs(stick));
       again.push(a.ms);
@@ -191,6 +284,7 @@ export const yearBenchSection = {
       `  re-insertion of the ${SMALL_DAYS} small days (whole process)    ${fmt(smallAgain).padStart(7)} ms` +
         ` = ${fmt(smallAgain / base, 1)}x start-up [target ≤ 1000 ms: ${met(smallAgain <= 1000)}]`,
     );
+    await reinsertionFigures(`re-insertion of the ${SMALL_DAYS} small days`, SMALL_DAYS, { full: againSmall, empty });
     console.log(`  re-insertion of the ${largeCount} large days (whole process)     ${fmt(median(againLarge)).padStart(7)} ms`);
     console.log(`  re-insertion of ${largeCount} small days (whole process)         ${fmt(median(againFewSmall)).padStart(7)} ms`);
     const perFewSmall = (median(againFewSmall) - base) / largeCount;
@@ -205,25 +299,8 @@ export const yearBenchSection = {
     try {
       const key = await loadOrCreateHeadOfficeKey(keys);
       const options = { withoutStockPostings: false, headOfficeCustomerNumber: HEAD_OFFICE, headOfficeKey: key };
-      const perPackage = async (path: string) => {
-        const times: number[] = [];
-        const acknowledgements = new Map<string, AcknowledgementReading[]>();
-        const locations = await listPackages(path);
-        // What one pass of the import asks once, before its first package: not part of any one package's cost.
-        const knownIndex = await knownPackageIndex(store, locations);
-        const registerKeys = new Map<string, Promise<string | null>>();
-        // The folder's acks are read once per pass, before the first package: not part of any one package's cost.
-        for (const dir of new Set(locations.map((l) => l.registerDir))) acknowledgements.set(dir, await readAcknowledgements(dir));
-        for (const location of locations) {
-          const started = process.hrtime.bigint();
-          const r = await importPackage(store, location, { ...options, acknowledgements, knownIndex, registerKeys });
-          times.push(Number(process.hrtime.bigint() - started) / 1e6);
-          if (r.status !== 'already-imported') throw new Error(`year bench: ${location.stem} re-imported as ${r.status}`);
-        }
-        return median(times);
-      };
-      const small = median([await perPackage(smallStick), await perPackage(smallStick), await perPackage(smallStick)]);
-      const large = median([await perPackage(largeStick), await perPackage(largeStick), await perPackage(largeStick)]);
+      const small = await perPackageInProcess(store, smallStick, options);
+      const large = await perPackageInProcess(store, largeStick, options);
       console.log(
         `  per already-imported package, in-process median: small ${fmt(small, 2)} ms, large ${fmt(large, 2)} ms = ` +
           `${fmt(large / small, 2)}x [target ≤ 2.00x: ${met(large / small <= 2)}]`,
