@@ -18,6 +18,23 @@ const DATE_OPTIONS: Readonly<Record<Language, Intl.DateTimeFormatOptions>> = {
 };
 
 /**
+ * Intl formatters by the options that make them: building one costs about a
+ * millisecond (its locale data is resolved anew each time), which a
+ * processing list of a year's stick paid three times per package for its day
+ * column. Formatting with a kept one gives the same text as a new one.
+ */
+const FORMATTERS = new Map<string, Intl.DateTimeFormat | Intl.ListFormat | Intl.NumberFormat | Intl.PluralRules>();
+
+function formatter<T extends Intl.DateTimeFormat | Intl.ListFormat | Intl.NumberFormat | Intl.PluralRules>(key: string, make: () => T): T {
+  let made = FORMATTERS.get(key) as T | undefined;
+  if (made === undefined) {
+    made = make();
+    FORMATTERS.set(key, made);
+  }
+  return made;
+}
+
+/**
  * Placeholders: `{name}` shows the parameter as given; `{name:format}` shows it
  * the way people of the language read it. Formats:
  * - `date`: a business day (YYYYMMDD or YYYY-MM-DD) as a local date (de 20.11.2026, en 20 Nov 2026)
@@ -93,7 +110,7 @@ export function showDay(day: string, language: Language): string {
   const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   if (Number.isNaN(date.getTime())) return day;
   // A business day is a calendar date, not an instant: shown in UTC so no time zone moves it.
-  return new Intl.DateTimeFormat(LOCALE[language], { ...DATE_OPTIONS[language], timeZone: 'UTC' }).format(date);
+  return formatter(`day ${language}`, () => new Intl.DateTimeFormat(LOCALE[language], { ...DATE_OPTIONS[language], timeZone: 'UTC' })).format(date);
 }
 
 export function showDays(days: string, language: Language): string {
@@ -102,7 +119,7 @@ export function showDays(days: string, language: Language): string {
     .filter(Boolean)
     .map((d) => showDay(d, language));
   if (list.length === 0) return days;
-  return new Intl.ListFormat(LOCALE[language], { type: 'conjunction' }).format(list);
+  return formatter(`list ${language}`, () => new Intl.ListFormat(LOCALE[language], { type: 'conjunction' })).format(list);
 }
 
 /** An ISO instant (with Z or an offset) as local date and time, e.g. de 20.11.2026, 14:03. */
@@ -110,17 +127,23 @@ export function showInstant(instant: string, context: RenderContext): string {
   if (!/^\d{4}-\d{2}-\d{2}T/.test(instant)) return instant;
   const at = new Date(instant);
   if (Number.isNaN(at.getTime())) return instant;
-  return new Intl.DateTimeFormat(LOCALE[context.language], {
-    ...DATE_OPTIONS[context.language],
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    ...(context.timeZone ? { timeZone: context.timeZone } : {}),
-  }).format(at);
+  // Without a zone given, the process's zone as it is now (TZ may be changed at run time): it is part of the key.
+  const zone = context.timeZone ?? `default:${process.env.TZ ?? ''}`;
+  return formatter(
+    `instant ${context.language} ${zone}`,
+    () =>
+      new Intl.DateTimeFormat(LOCALE[context.language], {
+        ...DATE_OPTIONS[context.language],
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        ...(context.timeZone ? { timeZone: context.timeZone } : {}),
+      }),
+  ).format(at);
 }
 
 export function showNumber(n: number, language: Language): string {
-  return new Intl.NumberFormat(LOCALE[language]).format(n);
+  return formatter(`number ${language}`, () => new Intl.NumberFormat(LOCALE[language])).format(n);
 }
 
 /** `one=# day|other=# days` (and `0=no days` for an exact count): picks the form Intl.PluralRules names for the count, `other` when a form is missing. */
@@ -139,7 +162,7 @@ function pluralForm(value: string | number, forms: string, language: Language): 
     if (eq > 0) table.set(part.slice(0, eq).trim(), part.slice(eq + 1));
   }
   const exact = table.get(String(n));
-  const form = exact ?? table.get(new Intl.PluralRules(LOCALE[language]).select(n)) ?? table.get('other');
+  const form = exact ?? table.get(formatter(`plural ${language}`, () => new Intl.PluralRules(LOCALE[language])).select(n)) ?? table.get('other');
   if (form === undefined) return null;
   return form.replace(/#/g, showNumber(n, language));
 }
