@@ -156,7 +156,7 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
       const r = await admin.query(
         `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
-           AND query ILIKE 'COPY daystick_stage_receipts %'`,
+           AND query ILIKE 'COPY receipts (%'`,
       );
       if (r.rows.some((row: { killed: boolean }) => row.killed)) return r.rows.length;
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -210,7 +210,7 @@ describeWithPostgres('PostgreSQL central journal faults', () => {
         while (!stop) {
           const r = await admin.query(
             `SELECT pid, pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database()
-             AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query ILIKE 'COPY daystick_stage_receipts %'`,
+             AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query ILIKE 'COPY receipts (%'`,
           );
           for (const row of r.rows as { pid: number; killed: boolean }[]) if (row.killed) killed.add(row.pid);
           await new Promise((resolve) => setTimeout(resolve, 10));

@@ -1,7 +1,7 @@
 import type { StockPosting, TimeRecord } from '../host/records.js';
 import type { CentralTable } from '../central/central-schema.js';
 import type { CentralQueries, SqlValue } from '../central/central-store.js';
-import { BulkMerge, type BulkKind, type BulkRecord } from '../central/postgres-bulk-merge.js';
+import { type BulkKind, type BulkRows, BulkWriter } from '../central/postgres-bulk-merge.js';
 import {
   LINE_COLUMNS,
   PAYMENT_COLUMNS,
@@ -47,9 +47,9 @@ interface RecordKind<T> {
   dayOf(record: T): string;
   hashOf(record: T): string;
   insert(tx: CentralQueries, items: { record: T; hash: string }[], p: Provenance): Promise<void>;
-  /** The same rows as `insert` writes, for the PostgreSQL bulk merge. */
+  /** The same rows as `insert` writes, for PostgreSQL's COPY. */
   bulk: BulkKind;
-  bulkRows(record: T, hash: string, p: Provenance): { values: SqlValue[]; children: SqlValue[][][] };
+  bulkRows(record: T, hash: string, p: Provenance): BulkRows;
   /** Run once at the end of a merge that inserted something, with the business days its records carry. */
   afterInsert?(tx: CentralQueries, days: readonly string[], p: Provenance): Promise<void>;
 }
@@ -145,19 +145,17 @@ const CONFLICT_SAMPLES = 20;
  * transaction: an id not yet present is inserted, an id present with the
  * same content hash is counted as already imported, and an id present with
  * different content is a conflict, recorded in `conflicts` and left out, so
- * the stored record is never overwritten. Works in batches so PostgreSQL
- * sees one lookup and a few inserts per 500 records, not per record.
+ * the stored record is never overwritten. Works in batches so the journal
+ * sees one lookup and a few inserts per batch, not per record. Both back ends
+ * decide here, row by row alike; PostgreSQL only writes the new rows with COPY
+ * (larger batches, each COPY running while the next batch is read).
  */
 export class RecordMerger<T> {
   private pending: T[] = [];
   /** Ids this run already decided, so a record repeated within one package is judged against its first copy. */
   private readonly decided = new Map<string, string>();
   readonly tally: MergeTally = { inserted: 0, alreadyPresent: 0, conflicts: 0, conflictSamples: [] };
-  private readonly bulk: BulkMerge | null;
-  /** Bulk path: per id, the hash its later copies are judged against (the stored one, else its first copy's). */
-  private readonly judgedAgainst = new Map<string, string>();
-  private repeatedIds = false;
-  private stagedConflicts = 0;
+  private readonly bulk: BulkWriter | null;
   private readonly days = new Set<string>();
 
   constructor(
@@ -165,7 +163,7 @@ export class RecordMerger<T> {
     private readonly kind: RecordKind<T>,
     private readonly provenance: Provenance,
   ) {
-    this.bulk = tx.bulk ? new BulkMerge(tx.bulk, kind.bulk, provenance) : null;
+    this.bulk = tx.bulk ? new BulkWriter(tx.bulk, kind.bulk, provenance) : null;
   }
 
   async add(record: T): Promise<void> {
@@ -176,64 +174,33 @@ export class RecordMerger<T> {
 
   async finish(): Promise<MergeTally> {
     await this.flush();
-    if (this.bulk) {
-      const r = await this.bulk.merge({ repeatedIds: this.repeatedIds, conflicts: this.stagedConflicts });
-      this.tally.inserted += r.inserted;
-      this.tally.alreadyPresent += r.alreadyPresent;
-      this.tally.conflicts += r.conflicts;
-      for (const s of r.samples) this.tally.conflictSamples.push({ recordType: this.kind.recordType, ...s });
-    }
+    await this.bulk?.finish();
     if (this.kind.afterInsert && this.tally.inserted > 0) await this.kind.afterInsert(this.tx, [...this.days].sort(), this.provenance);
     return this.tally;
   }
 
-  /**
-   * Looks up the stored hashes of the batch's ids (the journal cannot change
-   * under the register's lock), so the JSON `conflicts` keeps is made only
-   * for the records that turn out to conflict, then hands the batch to COPY.
-   * The merge still decides every row; it must agree on the conflicts.
-   */
-  private async stage(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    const { kind, provenance: p, judgedAgainst } = this;
-    const bulk = this.bulk!;
-    const ids = batch.map((record) => kind.idOf(record));
-    const stored = await bulk.storedHashes([...new Set(ids.filter((id) => !judgedAgainst.has(id)))]);
-    const records: BulkRecord[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i]!;
-      const id = ids[i]!;
-      const hash = kind.hashOf(record);
-      const earlier = judgedAgainst.get(id);
-      if (earlier !== undefined) this.repeatedIds = true;
-      const existing = earlier ?? stored.get(id);
-      judgedAgainst.set(id, existing ?? hash);
-      const conflicting = existing !== undefined && existing !== hash;
-      if (conflicting) this.stagedConflicts++;
-      records[i] = { ...kind.bulkRows(record, hash, p), json: conflicting ? JSON.stringify(record) : null };
-    }
-    await bulk.stage(records);
+  private async storedHashes(ids: string[]): Promise<Map<string, string>> {
+    if (this.bulk) return this.bulk.storedHashes(ids);
+    const stored = new Map<string, string>();
+    if (ids.length === 0) return stored;
+    const { kind, provenance: p } = this;
+    const marks = ids.map(() => '?').join(', ');
+    const rows = await this.tx.all<{ id: string; sha: string }>(
+      `SELECT ${kind.idColumn} AS id, content_sha256 AS sha FROM ${kind.table}
+       WHERE customer_number = ? AND register_id = ? AND ${kind.idColumn} IN (${marks})`,
+      [p.customerNumber, p.registerId, ...ids],
+    );
+    for (const row of rows) stored.set(row.id, row.sha);
+    return stored;
   }
 
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    if (this.bulk) return this.stage();
     const batch = this.pending;
     this.pending = [];
     const { kind, provenance: p } = this;
     const hashed = batch.map((record) => ({ record, id: kind.idOf(record), hash: kind.hashOf(record) }));
-    const unknownIds = [...new Set(hashed.filter((h) => !this.decided.has(h.id)).map((h) => h.id))];
-    const stored = new Map<string, string>();
-    if (unknownIds.length > 0) {
-      const marks = unknownIds.map(() => '?').join(', ');
-      const rows = await this.tx.all<{ id: string; sha: string }>(
-        `SELECT ${kind.idColumn} AS id, content_sha256 AS sha FROM ${kind.table}
-         WHERE customer_number = ? AND register_id = ? AND ${kind.idColumn} IN (${marks})`,
-        [p.customerNumber, p.registerId, ...unknownIds],
-      );
-      for (const row of rows) stored.set(row.id, row.sha);
-    }
+    const stored = await this.storedHashes([...new Set(hashed.filter((h) => !this.decided.has(h.id)).map((h) => h.id))]);
     const toInsert: { record: T; hash: string }[] = [];
     const conflicts: SqlValue[][] = [];
     for (const h of hashed) {
@@ -272,9 +239,10 @@ export class RecordMerger<T> {
         ]);
       }
     }
-    if (toInsert.length > 0) await kind.insert(this.tx, toInsert, p);
+    if (this.bulk) await this.bulk.insert(toInsert.map((i) => kind.bulkRows(i.record, i.hash, p)));
+    else if (toInsert.length > 0) await kind.insert(this.tx, toInsert, p);
     if (conflicts.length > 0) {
-      await this.tx.insertMany(
+      const insert = () => this.tx.insertMany(
         'conflicts',
         [
           'customer_number',
@@ -291,6 +259,7 @@ export class RecordMerger<T> {
         conflicts,
         'ignore',
       );
+      await (this.bulk ? this.bulk.behindCopies(insert) : insert());
     }
   }
 }
