@@ -1,5 +1,5 @@
 import type { Language } from '../prompts/catalog.js';
-import { type PromptParams, fillTemplate } from '../prompts/render.js';
+import { type PromptParams, fillTemplate, showDay } from '../prompts/render.js';
 
 /**
  * Every text a head-office clerk reads from the command line (`daystick import`,
@@ -467,5 +467,6 @@ export class ClerkError extends Error {
 
 /** A day written for the clerk (20260105 → 5 Jan 2026 / 05.01.2026); anything else unchanged. */
 export function clerkDay(lang: Language, day: string): string {
-  return fillTemplate('{day:date}', { day }, { language: lang });
+  // What `{day:date}` renders, without the template's two regex passes: the list writes a day three times per package.
+  return showDay(day, lang);
 }
