@@ -3,7 +3,15 @@ import { mkdir, mkdtemp, readFile, readdir, rename, rm, unlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateHeadOfficeKey } from '../src/headoffice/head-office-keys.js';
-import { type Acknowledgement, ackFileName, keyedAckFileName, readAcknowledgements, writeAcknowledgement } from '../src/package/acknowledgement.js';
+import {
+  type Acknowledgement,
+  ackFileName,
+  acknowledgementPayload,
+  isOwnAckFile,
+  keyedAckFileName,
+  readAcknowledgements,
+  writeAcknowledgement,
+} from '../src/package/acknowledgement.js';
 
 // The acknowledgement format on its own: every way an ack can be wrong comes back named, none is dropped.
 
@@ -65,6 +73,25 @@ test('written acks read back valid, in file-name order, with the key of two head
 
   const trusted = await readAcknowledgements(registerDir, { trustedHeadOfficeKeyId: officeA.keyId });
   expect(trusted.map((r) => (r.valid ? 'valid' : r.problem))).toEqual(['valid', 'untrusted-key']);
+});
+
+test('an ack this key wrote is known as its own by its bytes; a changed byte, another payload or another key is not', async () => {
+  const office = await loadOrCreateHeadOfficeKey(join(work, 'office'));
+  const other = await loadOrCreateHeadOfficeKey(join(work, 'other'));
+  const a = ack('20260105');
+  const text = await readFile(await writeAcknowledgement(registerDir, a, office), 'utf8');
+  const payload = acknowledgementPayload(a, office);
+  expect(isOwnAckFile(text, [payload], office)).toBe(true);
+  // The first import's counts beside a later one's: either payload may be the file's.
+  expect(isOwnAckFile(text, [acknowledgementPayload({ ...a, status: 'already-imported' }, office), payload], office)).toBe(true);
+  expect(isOwnAckFile(text, [acknowledgementPayload({ ...a, status: 'already-imported' }, office)], office)).toBe(false);
+  expect(isOwnAckFile(text, [acknowledgementPayload(a, other)], other)).toBe(false);
+  // A signature with one character changed: what readAcknowledgements calls bad-signature is never taken as own.
+  const at = text.indexOf('"signature":"') + 20;
+  const broken = `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
+  expect(isOwnAckFile(broken, [payload], office)).toBe(false);
+  await writeFile(join(registerDir, 'acks', ackFileName(a.businessDay, a.packageId)), broken);
+  expect((await readAcknowledgements(registerDir)).map((r) => (r.valid ? 'valid' : r.problem))).toEqual(['bad-signature']);
 });
 
 test("a second head-office key's ack of the same package sits beside the first under its keyed name; a keyed name naming another key is misplaced", async () => {

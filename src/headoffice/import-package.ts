@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -12,6 +13,8 @@ import {
   ACK_FORMAT_VERSION,
   type HeadOfficeSigningKey,
   ackFileName,
+  acknowledgementPayload,
+  isOwnAckFile,
   readAcknowledgements,
   writeAcknowledgement,
 } from '../package/acknowledgement.js';
@@ -22,7 +25,7 @@ import {
   fastStockPostingOk,
   fastTimeRecordOk,
 } from '../package/fast-checks.js';
-import { type EntryName, PUBLIC_KEY_FILE } from '../package/layout.js';
+import { ACKS_FOLDER, type EntryName, PUBLIC_KEY_FILE } from '../package/layout.js';
 import { contentsOf, type Manifest } from '../package/manifest.js';
 import { type PackageLocation, parseManifest, readEntryRecords } from '../package/reader.js';
 import {
@@ -159,7 +162,9 @@ export async function importPackage(
     };
     if (options.headOfficeKey) {
       options.onPhase?.('acknowledging', known.manifest);
-      result.acknowledgement = await acknowledge(location, known.manifest, known.manifestSha256, known, known.importedAt, options.headOfficeKey, options.acknowledgements);
+      result.acknowledgement = await acknowledge(location, known.manifest, known.manifestSha256, known, known.importedAt, options.headOfficeKey, options.acknowledgements, [
+        known.firstAck,
+      ]);
     }
     return result;
   }
@@ -558,9 +563,36 @@ async function acknowledge(
   importedAt: string,
   key: HeadOfficeSigningKey,
   cache: Map<string, AcknowledgementReading[]> | undefined,
+  /** Earlier acks this head office may have written for the package (the first import's), beside `imported`'s. */
+  earlier: readonly { status: string; counts: AckCounts }[] = [],
 ): Promise<AckOutcome> {
   try {
     const keyId = publicKeyIdOf(key.publicKeyPem);
+    const ackFields = (a: { status: string; counts: AckCounts }) => ({
+      packageId: manifest.packageId,
+      customerNumber: manifest.customerNumber,
+      registerId: manifest.registerId,
+      businessDay: manifest.businessDay,
+      packageKind: manifest.kind,
+      manifestSha256,
+      importedAt,
+      status: a.status as AckStatus,
+      counts: a.counts,
+    });
+    // This key's own ack under the plain name, byte for byte as written: kept without reading and verifying the folder's every ack.
+    const plainPath = join(location.registerDir, ACKS_FOLDER, ackFileName(manifest.businessDay, manifest.packageId));
+    const onStick = readSmallText(plainPath);
+    if (onStick !== null) {
+      const payloads: string[] = [];
+      for (const a of [imported, ...earlier]) {
+        try {
+          payloads.push(acknowledgementPayload(ackFields(a), key));
+        } catch {
+          // Not a writable ack (a stored status from another build): it cannot be the file on the stick either.
+        }
+      }
+      if (isOwnAckFile(onStick, payloads, key)) return { state: 'kept', path: plainPath };
+    }
     let inFolder = cache?.get(location.registerDir);
     if (inFolder === undefined) {
       inFolder = await readAcknowledgements(location.registerDir);
@@ -572,17 +604,7 @@ async function acknowledge(
     // Another head-office machine's valid ack keeps its place: this one goes beside it, so the register finds the key it trusts.
     const plainName = ackFileName(manifest.businessDay, manifest.packageId);
     const plainTaken = present.some((a) => a.valid && basename(a.file) === plainName && a.headOfficeKeyId !== keyId);
-    const ack = {
-      packageId: manifest.packageId,
-      customerNumber: manifest.customerNumber,
-      registerId: manifest.registerId,
-      businessDay: manifest.businessDay,
-      packageKind: manifest.kind,
-      manifestSha256,
-      importedAt,
-      status: imported.status,
-      counts: imported.counts,
-    };
+    const ack = ackFields(imported);
     const path = await writeAcknowledgement(location.registerDir, ack, key, undefined, plainTaken ? 'keyed' : 'plain');
     // What was just written durably under this key is what reading it back would give; a replaced broken ack leaves the list.
     const kept = inFolder.filter((a) => a.file !== path);
@@ -591,5 +613,14 @@ async function acknowledge(
     return { state: 'written', path };
   } catch (err) {
     return { state: 'failed', message: `acknowledgement not written to the stick: ${(err as Error).message}` };
+  }
+}
+
+/** An ack of a few hundred bytes in one synchronous call (readManifest says why); null when there is none to read. */
+function readSmallText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
   }
 }

@@ -30,6 +30,8 @@ export type KnownPackage =
       unbalanced: z.infer<typeof UnbalancedSchema>[];
       /** When the package's import committed: its ack says so, not when the stick came back. */
       importedAt: string;
+      /** What the first import's ack said (outcome_json): the ack most likely on the stick. */
+      firstAck: { status: string; counts: AckCounts };
     };
 
 const UnbalancedSchema = z.object({
@@ -201,6 +203,7 @@ export async function recogniseKnownPackage(
     conflicts,
     unbalanced: outcome.data.unbalancedReceipts ?? [],
     importedAt: known.imported_at,
+    firstAck: { status: outcome.data.status, counts: stored },
   };
 }
 

@@ -1,4 +1,4 @@
-import { sign, verify } from 'node:crypto';
+import { type KeyObject, createPrivateKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -108,13 +108,50 @@ export async function writeAcknowledgement(
   const keyPath = join(acks, headOfficeKeyFileName(headOfficeKeyId));
   const presentKey = await readFile(keyPath, 'utf8').catch(() => null);
   if (presentKey !== key.publicKeyPem) await writeFileDurably(keyPath, key.publicKeyPem, signal);
-  const payload = JSON.stringify(full);
-  const signature = sign(null, Buffer.from(payload, 'utf8'), key.privateKeyPem).toString('base64');
   const fileName =
     name === 'keyed' ? keyedAckFileName(full.businessDay, full.packageId, headOfficeKeyId) : ackFileName(full.businessDay, full.packageId);
   const path = join(acks, fileName);
-  await writeFileDurably(path, `${JSON.stringify({ payload, signature })}\n`, signal);
+  await writeFileDurably(path, signedAckFileText(JSON.stringify(full), key), signal);
   return path;
+}
+
+/** The ack's payload exactly as writeAcknowledgement signs it (checked by the schema, in its field order). */
+export function acknowledgementPayload(ack: Omit<Acknowledgement, 'formatVersion' | 'headOfficeKeyId'>, key: HeadOfficeSigningKey): string {
+  return JSON.stringify(AcknowledgementSchema.parse({ formatVersion: ACK_FORMAT_VERSION, ...ack, headOfficeKeyId: publicKeyIdOf(key.publicKeyPem) }));
+}
+
+/** The file's text for a payload: what writeAcknowledgement writes, byte for byte. */
+function signedAckFileText(payload: string, key: HeadOfficeSigningKey): string {
+  const signature = sign(null, Buffer.from(payload, 'utf8'), privateKeyObjectOf(key.privateKeyPem)).toString('base64');
+  return `${JSON.stringify({ payload, signature })}\n`;
+}
+
+/**
+ * Whether `fileText` is, byte for byte, the ack this head-office key writes
+ * for one of `payloads`. Ed25519 signs deterministically, so the same payload
+ * under the same key is the same file: such a file carries a valid signature
+ * without verifying it (a signature costs a third of a verification), and
+ * without parsing it. Any other text, a valid ack among them, answers false
+ * and is for readAcknowledgements to judge.
+ */
+export function isOwnAckFile(fileText: string, payloads: readonly string[], key: HeadOfficeSigningKey): boolean {
+  for (const payload of payloads) {
+    // The envelope's first field is the payload: a file of another payload is told apart without signing.
+    if (fileText.startsWith(`{"payload":${JSON.stringify(payload)},`) && fileText === signedAckFileText(payload, key)) return true;
+  }
+  return false;
+}
+
+/** Head office's private key parsed once per text (each sign from the PEM text parsed it again); bounded like the public keys'. */
+const PRIVATE_KEYS = new Map<string, KeyObject>();
+function privateKeyObjectOf(privateKeyPem: string): KeyObject {
+  let key = PRIVATE_KEYS.get(privateKeyPem);
+  if (key === undefined) {
+    key = createPrivateKey(privateKeyPem);
+    if (PRIVATE_KEYS.size >= 16) PRIVATE_KEYS.delete(PRIVATE_KEYS.keys().next().value!);
+    PRIVATE_KEYS.set(privateKeyPem, key);
+  }
+  return key;
 }
 
 export type AckProblem =
