@@ -78,6 +78,9 @@ const EN = {
   'retry.concurrent-insert': 'another importer stored the same record at the same moment',
   'import.openWait': '{reason}; watching waits and tries again in {seconds} s (Ctrl-C ends)',
   'import.noPackages': 'no daystick packages under {path}',
+  'import.noIdentityYet':
+    "no head-office age identity yet (looked for {places}): encrypted packages are refused until one is there; it is looked for again at every stick",
+  'import.identityFound': "head office's age identity {file} found: encrypted packages can be opened now",
   'import.watching': 'watching for sticks{roots}{backup}; Ctrl-C ends',
   'import.watchingRoots': ' under {roots}',
   'import.watchingBackup': ' and the backup folder {folder}',
@@ -305,6 +308,9 @@ const DE: Record<ClerkTextKey, string> = {
   'import.openWait':
     'der PostgreSQL-Server des zentralen Journals antwortet nicht; die Überwachung wartet und versucht es in {seconds} s erneut (Strg-C beendet)',
   'import.noPackages': 'keine daystick-Pakete unter {path}',
+  'import.noIdentityYet':
+    'noch kein age-Schlüssel der Zentrale (gesucht: {places}): verschlüsselte Pakete werden abgelehnt, bis einer da ist; vor jedem Stick wird erneut gesucht',
+  'import.identityFound': 'age-Schlüssel der Zentrale {file} gefunden: verschlüsselte Pakete können jetzt geöffnet werden',
   'import.watching': 'Beobachtet Sticks{roots}{backup}; Strg-C beendet',
   'import.watchingRoots': ' unter {roots}',
   'import.watchingBackup': ' und den Sicherungsordner {folder}',

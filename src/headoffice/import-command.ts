@@ -253,7 +253,7 @@ export async function runImportCommand(
     }
     let identities: string[];
     try {
-      identities = await headOfficeIdentities(a.identity, keyFolder);
+      identities = (await headOfficeIdentities(a.identity, keyFolder)).identities;
     } catch (err) {
       io.stderr.write(failureLines(lang, 'daystick import', err));
       return 2;
@@ -293,7 +293,11 @@ export async function runImportCommand(
     }
     let tally: RunTally;
     try {
-      tally = a.path !== null ? await runOnce(store, a.path, options, list, io) : await runWatch(store, a, options, list, io);
+      if (identities.length === 0 && a.path === null) list.note(clerkText(lang, 'import.noIdentityYet', { places: identityPlaces(keyFolder) }));
+      tally =
+        a.path !== null
+          ? await runOnce(store, a.path, options, list, io)
+          : await runWatch(store, a, optionsForNextStick(a, keyFolder, options, list), list, io);
     } finally {
       await companion?.stop();
     }
@@ -307,14 +311,50 @@ export async function runImportCommand(
 }
 
 /** Given, else beside the central journal, else the demo shell's (run from the same folder); none found is no identity. */
-async function headOfficeIdentities(given: string | undefined, keyFolder: string | null): Promise<string[]> {
+async function headOfficeIdentities(given: string | undefined, keyFolder: string | null): Promise<{ file: string | null; identities: string[] }> {
   const exists = (path: string) => access(path).then(() => true, () => false);
   let identityFile: string | null =
     given !== undefined ? resolve(given) : keyFolder !== null ? join(keyFolder, HEAD_OFFICE_AGE_IDENTITY_FILE) : null;
   if (given === undefined && (identityFile === null || !(await exists(identityFile)))) {
     identityFile = (await exists(resolve(DEMO_AGE_IDENTITY_PATH))) ? resolve(DEMO_AGE_IDENTITY_PATH) : null;
   }
-  return identityFile === null ? [] : readIdentityFile(identityFile);
+  return { file: identityFile, identities: identityFile === null ? [] : await readIdentityFile(identityFile) };
+}
+
+/** Where an identity is looked for when none is given, for telling the clerk. */
+function identityPlaces(keyFolder: string | null): string {
+  return [...(keyFolder !== null ? [join(keyFolder, HEAD_OFFICE_AGE_IDENTITY_FILE)] : []), resolve(DEMO_AGE_IDENTITY_PATH)].join(', ');
+}
+
+/**
+ * The options for the next stick. In the demo (`npm run headoffice`, then
+ * `npm start`) the shell makes head office's identity on its first start,
+ * after head office started watching; so while none was given or found,
+ * watching looks for it again before every stick instead of refusing every
+ * encrypted package until a restart.
+ */
+function optionsForNextStick(
+  a: ImportArgs,
+  keyFolder: string | null,
+  options: ImportOptions,
+  list: ProcessingList,
+): () => Promise<ImportOptions> {
+  let current = options;
+  return async () => {
+    if (a.identity !== undefined || (current.identities?.length ?? 0) > 0) return current;
+    try {
+      const found = await headOfficeIdentities(undefined, keyFolder);
+      if (found.identities.length > 0) {
+        current = { ...current, identities: found.identities };
+        list.note(clerkText(a.lang, 'import.identityFound', { file: found.file! }));
+      }
+    } catch (err) {
+      const raw = (err as Error).message;
+      list.note(clerkText(a.lang, 'error.ageIdentity', { message: raw }));
+      list.rawDetail('identity', raw);
+    }
+    return current;
+  };
 }
 
 async function isFolder(path: string): Promise<boolean> {
@@ -390,7 +430,13 @@ async function runOnce(store: CentralStore, path: string, options: ImportOptions
   return tally;
 }
 
-async function runWatch(store: CentralStore, a: ImportArgs, options: ImportOptions, list: ProcessingList, io: ImportCommandIo): Promise<RunTally> {
+async function runWatch(
+  store: CentralStore,
+  a: ImportArgs,
+  options: () => Promise<ImportOptions>,
+  list: ProcessingList,
+  io: ImportCommandIo,
+): Promise<RunTally> {
   const logger = stderrLogger(io.stderr);
   // Watching and reconciling load their modules when used: a run over one stick starts without them.
   const [{ createRemovableMedia }, { watchAndImport }] = await Promise.all([import('../stick/index.js'), import('./watch.js')]);

@@ -12,7 +12,8 @@ import { type ProcessingList, type RunTally, addToTally, describeTally, emptyTal
 
 export interface WatchOptions {
   store: CentralStore;
-  importOptions: ImportOptions;
+  /** Asked before every stick and backup-folder pass: what is known (e.g. head office's identity) may have grown meanwhile. */
+  importOptions: () => Promise<ImportOptions>;
   list: ProcessingList;
   media: RemovableMediaPort;
   /** The seed's "Data import from backup folder": polled for packages copied there. */
@@ -154,7 +155,7 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
       else waiting.push({ p, why });
     }
     const stickTally = emptyTally();
-    for (const r of await importPackages(o.store, ready, o.importOptions, o.list)) {
+    for (const r of await importPackages(o.store, ready, await o.importOptions(), o.list)) {
       addToTally(stickTally, r);
       addToTally(tally, r);
     }
@@ -238,7 +239,7 @@ export async function watchAndImport(o: WatchOptions): Promise<RunTally> {
       seenInBackup.set(p.stem, stamp);
       fresh.push(p);
     }
-    for (const r of await importPackages(o.store, fresh, o.importOptions, o.list)) addToTally(tally, r);
+    for (const r of await importPackages(o.store, fresh, await o.importOptions(), o.list)) addToTally(tally, r);
   };
 
   const subscriptions: Disposable[] = [
