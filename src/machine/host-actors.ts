@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromCallback, fromPromise } from 'xstate';
+import { fromCallback, fromPromise, type NonReducibleUnknown } from 'xstate';
 import { z } from 'zod';
 import {
   type EstimatePackageBytes,
@@ -72,6 +72,31 @@ export interface DayCloseDeps {
   releaseFs?: ReleaseFs;
   writeDayPackage: WriteDayPackage;
   estimatePackageBytes: EstimatePackageBytes;
+  /** Where the actors' work is counted, so the close returns only once all of it has ended. */
+  inFlight: InFlightWork;
+}
+
+/**
+ * The host work the day close's actors have started and not yet finished.
+ * Stopping an actor (a cancel, a stick pulled) only stops listening to its
+ * promise: a stick check halfway through its write probe goes on writing.
+ * The close hands control back after `settled()`, so no probe file, folder or
+ * state write of a close is still under way when the caller looks.
+ */
+export class InFlightWork {
+  private readonly running = new Set<Promise<unknown>>();
+  track<T>(work: Promise<T>): Promise<T> {
+    const settledWork = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(settledWork);
+    void settledWork.then(() => this.running.delete(settledWork));
+    return work;
+  }
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
 }
 
 /** This register's folder on a stick, named as the package writer names it (src/package/layout.ts). */
@@ -82,9 +107,12 @@ export function registerFolder(stickPath: string, identity: RegisterIdentity): s
 /** The machine's actors bound to the host's ports: the only place the machine meets the world. */
 export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachine.provide>[0]['actors'] {
   const { host, bus, store } = deps;
+  /** fromPromise whose work deps.inFlight counts until it ends, whether or not its actor still listens. */
+  const tracked = <T, I = NonReducibleUnknown>(work: (args: { input: I; signal: AbortSignal }) => Promise<T>) =>
+    fromPromise<T, I>(({ input, signal }) => deps.inFlight.track(work({ input, signal })));
 
   return {
-    planDays: fromPromise<PlanResult>(async ({ signal }) => {
+    planDays: tracked<PlanResult>(async ({ signal }) => {
       signal.throwIfAborted();
       const booked = await readBookedDays(host);
       let plan: PlannedDay[] = [];
@@ -133,7 +161,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       waitForStick(host, bus, input.excludedStickId, sendBack),
     ),
 
-    checkStick: fromPromise<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input }) => {
+    checkStick: tracked<StickCheck, { stick: StickInfo; plan: PlannedDay[] }>(async ({ input, signal }) => {
       const { stick, plan } = input;
       // Before anything is read or made: a stick unmounted since it was listed left a folder of the register's disk.
       let onStick: StickPresence & { deviceId: number };
@@ -151,6 +179,8 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       const { keyId } = await ensureRegisterKeyPair(host.storage.dir);
       const conflict = await findStickConflict(stick.mountPath, deps.identity, keyId);
       if (conflict) return { ok: false, problem: 'conflict', conflict };
+      // A close cancelled meanwhile writes nothing more onto the stick.
+      signal.throwIfAborted();
       const probe = await probeWritable(onStick, deps.identity).catch((err: unknown) => {
         if (err instanceof ExportError && err.failure === 'stick-gone') return 'gone' as const;
         throw err;
@@ -158,6 +188,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       if (probe === 'gone') return { ok: false, problem: 'gone' };
       if (probe === 'read-only') return { ok: false, problem: 'read-only' };
       if (probe === 'full') return { ok: false, problem: 'full', freeBytes: 0, neededBytes: 0 };
+      signal.throwIfAborted();
       // Only now, with the folder known to be this register's and writable; before the estimate, so the room counts.
       await releaseConfirmed(stick, readings, deps);
       await tidyBackupLeftovers(deps, stick);
@@ -183,7 +214,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       return { ok: true, dropDays };
     }),
 
-    writeDay: fromPromise<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
+    writeDay: tracked<DayWritten, { stick: StickInfo; item: PlannedDay; index: number; count: number }>(
       async ({ input, signal }) => {
         const { stick, item, index, count } = input;
         // No made-up first update: the writer reports real counts, so an empty day draws no bar stuck at 0 %.
@@ -248,7 +279,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       },
     ),
 
-    recordSent: fromPromise<void, { stick: StickInfo; item: PlannedDay; written: DayWritten }>(async ({ input }) => {
+    recordSent: tracked<void, { stick: StickInfo; item: PlannedDay; written: DayWritten }>(async ({ input }) => {
       const at = new Date(host.clock.now()).toISOString();
       await store.update((s) =>
         markSent(s, input.item, {
@@ -262,7 +293,7 @@ export function hostActors(deps: DayCloseDeps): Parameters<typeof dayCloseMachin
       );
     }),
 
-    runBackup: fromPromise<void, { stick: StickInfo }>(({ input, signal }) => runBackup(deps, input.stick, signal)),
+    runBackup: tracked<void, { stick: StickInfo }>(({ input, signal }) => runBackup(deps, input.stick, signal)),
 
     watchStick: fromCallback<DayCloseEvent, { stick: StickInfo }>(({ sendBack, input }) => {
       const sub = host.media.onRemoved((removed) => {

@@ -7,7 +7,7 @@ import { BusinessDayError, BusinessDaySchema, businessDayProblem } from '../host
 import { HostRequestError } from '../host/host-request-error.js';
 import type { CommandInput, DayCloseRequest, DayCloseResult, Host, PluginInstance } from '../host/plugin-api.js';
 import { dayCloseMachine } from '../machine/day-close-machine.js';
-import { backupWorkDir, hostActors } from '../machine/host-actors.js';
+import { backupWorkDir, hostActors, InFlightWork } from '../machine/host-actors.js';
 import { PromptBus } from '../prompts/prompt-bus.js';
 import { parseSettings, recipientList } from '../settings/settings.js';
 import { StateStore } from '../state/state-store.js';
@@ -147,8 +147,10 @@ export async function activate(host: Host): Promise<PluginInstance> {
           'a daystick day close is already running; wait for its result',
         );
       }
+      const inFlight = new InFlightWork();
       const machine = dayCloseMachine.provide({
         actors: hostActors({
+          inFlight,
           host: ported,
           bus,
           store,
@@ -189,7 +191,8 @@ export async function activate(host: Host): Promise<PluginInstance> {
         disposed.signal.removeEventListener('abort', cancel);
         running.delete(actor);
         actor.stop();
-        // An actor stopped mid-update still finishes its write; the caller gets control back only after it.
+        // An actor stopped mid-work still finishes its probe, folder or state write; the caller gets control back only after it.
+        await inFlight.settled();
         await store.flush();
       }
     },

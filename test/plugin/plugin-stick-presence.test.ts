@@ -128,6 +128,53 @@ describe('the plugin writes only onto a stick that is really there', () => {
   });
 });
 
+describe('a cancelled close hands control back only once its host work has ended', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await makeTestDir('in-flight');
+  });
+  afterEach(async () => removeTestDir(dir));
+
+  test('cancelled while the stick check reads the journal: the close resolves after that read, not before', async () => {
+    const host = await createTestHost({ dir, days: { '20260105': { receipts: 40 } } });
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const summary = host.journal.summary.bind(host.journal);
+    let calls = 0;
+    // The first read is the plan's count (this journal has no booked-days list); the second is the stick check's estimate.
+    host.journal.summary = async (day) => {
+      if (++calls === 1) return summary(day);
+      order.push('summary started');
+      await gate;
+      order.push('summary finished');
+      return summary(day);
+    };
+    await host.media.insert('STICK1');
+    const plugin = await activate(host);
+    try {
+      const cancel = new AbortController();
+      const closing = plugin.onDayClose({ businessDay: '20260105', closingNumber: 1 }, cancel.signal).then((r) => {
+        order.push('close resolved');
+        return r;
+      });
+      await until(() => order.includes('summary started'), 10_000, 'the stick check reading the journal');
+      cancel.abort();
+      // Time for a close that does not wait to resolve; it must not.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(order).toEqual(['summary started']);
+      release();
+      expect(await closing).toMatchObject({ outcome: 'postponed', sentDays: [], pendingDays: ['20260105'] });
+      expect(order).toEqual(['summary started', 'summary finished', 'close resolved']);
+    } finally {
+      release();
+      await plugin.dispose();
+    }
+  });
+});
+
 describe('a journal that cannot be read is the register’s problem, not the stick’s', () => {
   let dir: string;
   beforeEach(async () => {
