@@ -168,23 +168,63 @@ function registerCondition(registers: readonly string[], alias = ''): { sql: str
 }
 
 /**
- * The (register, business day) keys of `table` a LAG by business day needs
- * to pair every day in [from, to] with its neighbours: the days in range,
- * each register's last day before it and its first day after it. So a gap
- * that starts before the range or ends after it is found without the rest
- * of the register's year.
+ * The registers `table` holds, one index probe each: a recursive walk from
+ * key to next key (a "skip scan"), because neither SQLite nor PostgreSQL 15
+ * finds a grouped MIN/MAX per register without reading every row of the
+ * year, and the rows before a month are the year.
  */
-function daysAround(table: string, scope: GapScope): { sql: string; params: SqlValue[] } {
-  const regs = registerCondition(scope.registers);
-  const keys = 'customer_number, register_id';
-  if (scope.from === undefined || scope.to === undefined) {
-    return { sql: `SELECT DISTINCT ${keys}, business_day FROM ${table} WHERE ${regs.sql}`, params: regs.params };
-  }
+function registersOf(table: string): string {
+  // Each step is MIN probes on one column under an equal prefix: SQLite uses only the first column of a row-value
+  // comparison for an index, so `(customer, register) > (…)` walked every row of a customer's registers.
+  const nextInCustomer = `(SELECT MIN(n.register_id) FROM ${table} n WHERE n.customer_number = regs.customer_number AND n.register_id > regs.register_id)`;
+  const nextCustomer = `(SELECT MIN(n.customer_number) FROM ${table} n WHERE n.customer_number > regs.customer_number)`;
+  return `regs(customer_number, register_id) AS (
+      SELECT customer_number, register_id FROM (SELECT customer_number, register_id FROM ${table}
+        ORDER BY customer_number, register_id LIMIT 1) first_register
+      UNION ALL
+      SELECT CASE WHEN ${nextInCustomer} IS NOT NULL THEN regs.customer_number ELSE ${nextCustomer} END,
+             COALESCE(${nextInCustomer}, (SELECT MIN(f.register_id) FROM ${table} f WHERE f.customer_number = ${nextCustomer}))
+        FROM regs WHERE regs.customer_number IS NOT NULL)`;
+}
+
+/**
+ * Each register's last day in `table` before `from` and its first after
+ * `to` (two index probes per register), as a CTE named neighbours.
+ */
+function neighbours(table: string, scope: GapScope & { from: string; to: string }): { sql: string; params: SqlValue[] } {
+  const regs = registerCondition(scope.registers, 'regs.');
+  const neighbour = (fn: 'MAX' | 'MIN', op: '<' | '>') =>
+    `(SELECT ${fn}(x.business_day) FROM ${table} x
+       WHERE x.customer_number = regs.customer_number AND x.register_id = regs.register_id AND x.business_day ${op} ?)`;
   return {
-    sql: `SELECT ${keys}, business_day FROM ${table} WHERE ${regs.sql} AND business_day >= ? AND business_day <= ?
-          UNION SELECT ${keys}, MAX(business_day) FROM ${table} WHERE ${regs.sql} AND business_day < ? GROUP BY ${keys}
-          UNION SELECT ${keys}, MIN(business_day) FROM ${table} WHERE ${regs.sql} AND business_day > ? GROUP BY ${keys}`,
-    params: [...regs.params, scope.from, scope.to, ...regs.params, scope.from, ...regs.params, scope.to],
+    sql: `WITH RECURSIVE ${registersOf(table)},
+          neighbours AS MATERIALIZED (SELECT regs.customer_number, regs.register_id, ${neighbour('MAX', '<')} AS before_day, ${neighbour('MIN', '>')} AS after_day
+                           FROM regs WHERE regs.customer_number IS NOT NULL AND ${regs.sql})`,
+    params: [scope.from, scope.to, ...regs.params],
+  };
+}
+
+const bounded = (scope: GapScope): scope is GapScope & { from: string; to: string } => scope.from !== undefined && scope.to !== undefined;
+
+/**
+ * The rows of `table` a pairing by business day needs to pair every day in
+ * [from, to] with its neighbours: the days in range, each register's last
+ * day before it and its first day after it. So a gap that starts before the
+ * range or ends after it is found without the rest of the register's year.
+ */
+function rowsAround(table: string, columns: readonly string[], scope: GapScope): { sql: string; params: SqlValue[] } {
+  const regs = registerCondition(scope.registers);
+  if (!bounded(scope)) return { sql: `SELECT ${columns.join(', ')} FROM ${table} WHERE ${regs.sql}`, params: regs.params };
+  const around = neighbours(table, scope);
+  const on = (day: string) =>
+    // CROSS JOIN: SQLite, without statistics, otherwise scans the whole table and looks each row up in neighbours.
+    `SELECT ${columns.map((c) => `t.${c}`).join(', ')} FROM neighbours n CROSS JOIN ${table} t
+      WHERE t.customer_number = n.customer_number AND t.register_id = n.register_id AND t.business_day = n.${day}`;
+  return {
+    sql: `${around.sql}
+     SELECT ${columns.join(', ')} FROM ${table} WHERE ${regs.sql} AND business_day >= ? AND business_day <= ?
+     UNION ALL ${on('before_day')} UNION ALL ${on('after_day')}`,
+    params: [...around.params, ...regs.params, scope.from, scope.to],
   };
 }
 
@@ -203,82 +243,86 @@ export async function findGaps(q: CentralQueries, scopeOrRegisters: GapScope | r
   const { registers } = scope;
   const wanted = (r: RegisterKey) => registers.length === 0 || registers.includes(registerName(r));
   const gaps: Gap[] = [];
-  const present = daysAround('packages', scope);
-  // Only pairs of present days that are not consecutive come back: the journal's year of packages stays in the
-  // database. YYYYMMDD + 1 is the next day except across a month's end; those few pairs are ruled out here.
-  const dayPairs = await read<{ customer_number: string; register_id: string; prev_day: string; business_day: string }>(
-    q,
-    `SELECT customer_number, register_id, prev_day, business_day FROM (
-       SELECT customer_number, register_id, business_day,
-              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
-         FROM (${present.sql}) present) paired
-      WHERE prev_day IS NOT NULL AND CAST(business_day AS INTEGER) <> CAST(prev_day AS INTEGER) + 1
-      ORDER BY customer_number, register_id, business_day`,
-    present.params,
-  );
-  let dayGaps = 0;
-  for (const p of dayPairs) {
-    const reg = { customerNumber: p.customer_number, registerId: p.register_id };
-    if (!wanted(reg)) continue;
-    for (let d = addDays(p.prev_day, 1); d < p.business_day && dayGaps < GAPS_SHOWN; d = addDays(d, 1)) {
-      if (!meets(scope, d, d)) continue;
-      gaps.push({ ...reg, kind: 'day', day: d, fromDay: d });
-      dayGaps++;
+  // Day and Z gaps from one read of the packages around the range, paired here: a few thousand rows for a
+  // month of a chain, where two windowed queries over the same days cost PostgreSQL several times as much.
+  const byRegister = new Map<string, { reg: RegisterKey; days: Set<string>; closings: Map<number, string> }>();
+  const around = rowsAround('packages', ['customer_number', 'register_id', 'business_day', 'closing_number'], scope);
+  const packages = await read<{ customer_number: string; register_id: string; business_day: string; closing_number: number | string | null }>(q, around.sql, around.params);
+  for (const p of packages) {
+    // Not registerName: a dash may be in either part, so '1-2'/'3' and '1'/'2-3' would be one register.
+    const name = `${p.customer_number}\u0000${p.register_id}`;
+    let entry = byRegister.get(name);
+    if (!entry) {
+      entry = { reg: { customerNumber: p.customer_number, registerId: p.register_id }, days: new Set(), closings: new Map() };
+      byRegister.set(name, entry);
+    }
+    entry.days.add(p.business_day);
+    if (p.closing_number !== null) {
+      const z = Number(p.closing_number);
+      const seen = entry.closings.get(z);
+      if (seen === undefined || p.business_day < seen) entry.closings.set(z, p.business_day);
     }
   }
-  // Closings pair by number, not by day, so only the registers narrow them in SQL; the range is applied to the pairs.
-  const zRegs = registerCondition(registers);
-  const zRows = await read<{ customer_number: string; register_id: string; closing_number: number | string; prev_z: number | string; prev_day: string; business_day: string }>(
-    q,
-    `SELECT customer_number, register_id, closing_number, prev_z, prev_day, business_day FROM (
-       SELECT customer_number, register_id, closing_number, business_day,
-              LAG(closing_number) OVER (PARTITION BY customer_number, register_id ORDER BY closing_number) AS prev_z,
-              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY closing_number) AS prev_day
-         FROM (SELECT customer_number, register_id, closing_number, MIN(business_day) AS business_day FROM packages
-                WHERE closing_number IS NOT NULL AND ${zRegs.sql} GROUP BY customer_number, register_id, closing_number) closings) paired
-      WHERE prev_z IS NOT NULL AND closing_number > prev_z + 1
-      ORDER BY customer_number, register_id, closing_number`,
-    zRegs.params,
-  );
+  const ordered = [...byRegister.values()]
+    .filter((e) => wanted(e.reg))
+    .sort((a, b) => (a.reg.customerNumber < b.reg.customerNumber ? -1 : a.reg.customerNumber > b.reg.customerNumber ? 1 : a.reg.registerId < b.reg.registerId ? -1 : a.reg.registerId > b.reg.registerId ? 1 : 0));
+  let dayGaps = 0;
+  for (const { reg, days } of ordered) {
+    const sorted = [...days].sort();
+    for (let i = 1; i < sorted.length; i++) {
+      for (let d = addDays(sorted[i - 1]!, 1); d < sorted[i]! && dayGaps < GAPS_SHOWN; d = addDays(d, 1)) {
+        if (!meets(scope, d, d)) continue;
+        gaps.push({ ...reg, kind: 'day', day: d, fromDay: d });
+        dayGaps++;
+      }
+    }
+  }
+  // Closings pair by number, not by day. Their numbers rise with the days, so the closings of the days around
+  // the range hold every pair that meets it; the range itself is applied to the pairs.
   let zGaps = 0;
-  for (const z of zRows) {
-    if (zGaps >= GAPS_SHOWN) break;
-    const reg = { customerNumber: z.customer_number, registerId: z.register_id };
-    if (!wanted(reg) || !meets(scope, z.prev_day, z.business_day)) continue;
-    const prev = Number(z.prev_z);
-    zGaps++;
-    gaps.push({ ...reg, kind: 'z', first: prev + 1, last: Number(z.closing_number) - 1, before: prev, day: z.prev_day, fromDay: addDays(z.prev_day, 1) });
+  for (const { reg, closings } of ordered) {
+    const numbers = [...closings.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < numbers.length && zGaps < GAPS_SHOWN; i++) {
+      const prev = numbers[i - 1]!;
+      const z = numbers[i]!;
+      const prevDay = closings.get(prev)!;
+      if (z <= prev + 1 || !meets(scope, prevDay, closings.get(z)!)) continue;
+      zGaps++;
+      gaps.push({ ...reg, kind: 'z', first: prev + 1, last: z - 1, before: prev, day: prevDay, fromDay: addDays(prevDay, 1) });
+    }
   }
   const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN, scope);
+  // The receipt numbers in quarantine on the gaps' days, in one read over their span.
   const quarantinedNos = new Map<string, Set<number>>();
-  const quarantinedNo = async (reg: RegisterKey, day: string) => {
-    const k = `${registerName(reg)}/${day}`;
-    let set = quarantinedNos.get(k);
-    if (!set) {
-      set = new Set<number>();
-      const rows = await read<{ record_json: string }>(
-    q,
-        "SELECT record_json FROM quarantined_records WHERE customer_number = ? AND register_id = ? AND business_day = ? AND source_entry = 'receipts'",
-        [reg.customerNumber, reg.registerId, day],
-      );
-      for (const row of rows) {
-        try {
-          const no = (JSON.parse(row.record_json) as { record?: { receiptNo?: unknown }; receiptNo?: unknown }) ?? {};
-          const value = no.receiptNo ?? no.record?.receiptNo;
-          if (typeof value === 'number') set.add(value);
-        } catch {
-          // A quarantined record that is not even JSON holds no receipt number to rule out.
-        }
+  const gapDays = receiptRows.flatMap((r) => [r.prev_day, r.business_day]).sort();
+  if (gapDays.length > 0) {
+    const held = await read<{ customer_number: string; register_id: string; business_day: string; record_json: string }>(
+      q,
+      `SELECT customer_number, register_id, business_day, record_json FROM quarantined_records
+        WHERE business_day >= ? AND business_day <= ? AND source_entry = 'receipts'`,
+      [gapDays[0]!, gapDays.at(-1)!],
+    );
+    for (const row of held) {
+      let value: unknown;
+      try {
+        const parsed = (JSON.parse(row.record_json) as { record?: { receiptNo?: unknown }; receiptNo?: unknown } | null) ?? {};
+        value = parsed.receiptNo ?? parsed.record?.receiptNo;
+      } catch {
+        // A quarantined record that is not even JSON holds no receipt number to rule out.
       }
+      if (typeof value !== 'number') continue;
+      const k = `${row.customer_number}\u0000${row.register_id}\u0000${row.business_day}`;
+      const set = quarantinedNos.get(k) ?? new Set<number>();
+      set.add(value);
       quarantinedNos.set(k, set);
     }
-    return set;
-  };
+  }
+  const quarantinedNo = (reg: RegisterKey, day: string) => quarantinedNos.get(`${reg.customerNumber}\u0000${reg.registerId}\u0000${day}`) ?? new Set<number>();
   for (const r of receiptRows) {
     const reg = { customerNumber: r.customer_number, registerId: r.register_id };
     if (!wanted(reg)) continue;
     // A number the register sent but could not validate is in quarantine, not missing.
-    const held = new Set([...(await quarantinedNo(reg, r.prev_day)), ...(await quarantinedNo(reg, r.business_day))]);
+    const held = new Set([...quarantinedNo(reg, r.prev_day), ...quarantinedNo(reg, r.business_day)]);
     let allHeld = true;
     for (let n = Number(r.prev_no) + 1; n < Number(r.receipt_no); n++) if (!held.has(n)) allHeld = false;
     if (allHeld) continue;
@@ -305,11 +349,7 @@ export interface NumberGap {
  * a day whose distinct numbers do not fill its range is read, by index.
  */
 export async function receiptNumberGaps(q: CentralQueries, limit: number, scope: GapScope = { registers: [] }): Promise<NumberGap[]> {
-  const around = daysAround('receipt_number_days', scope);
-  const source =
-    scope.registers.length === 0 && scope.from === undefined
-      ? 'receipt_number_days'
-      : `receipt_number_days JOIN (${around.sql}) around USING (customer_number, register_id, business_day)`;
+  const around = rowsAround('receipt_number_days', ['customer_number', 'register_id', 'business_day', 'first_no', 'last_no', 'numbers'], scope);
   // Only the days that start after a skip or do not fill their own range come back, not one row per day.
   const days = await read<{ customer_number: string; register_id: string; business_day: string; first_no: number | string; last_no: number | string; numbers: number | string; prev_last: number | string | null; prev_day: string | null }>(
     q,
@@ -317,32 +357,61 @@ export async function receiptNumberGaps(q: CentralQueries, limit: number, scope:
        SELECT customer_number, register_id, business_day, first_no, last_no, numbers,
               LAG(last_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_last,
               LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
-         FROM ${source}) paired
+         FROM (${around.sql}) around) paired
       WHERE (prev_last IS NOT NULL AND first_no > prev_last + 1) OR numbers <> last_no - first_no + 1
       ORDER BY customer_number, register_id, business_day`,
-    source === 'receipt_number_days' ? [] : around.params,
+    around.params,
   );
   const out: NumberGap[] = [];
-  for (const d of days) {
+  const needsInside = (d: (typeof days)[number]) =>
+    Number(d.numbers) !== Number(d.last_no) - Number(d.first_no) + 1 && meets(scope, d.business_day, d.business_day);
+  const dayKey = (c: string, r: string, day: string) => `${c}\u0000${r}\u0000${day}`;
+  const inside = new Map<string, { receipt_no: number; prev_no: number }[]>();
+  for (let i = 0; i < days.length; i++) {
+    const d = days[i]!;
     if (out.length >= limit) break;
     const first = Number(d.first_no);
     if (d.prev_last !== null && d.prev_day !== null && first > Number(d.prev_last) + 1 && meets(scope, d.prev_day, d.business_day)) {
       out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: first, prev_no: Number(d.prev_last), prev_day: d.prev_day });
     }
-    if (Number(d.numbers) === Number(d.last_no) - first + 1 || !meets(scope, d.business_day, d.business_day)) continue;
-    const inside = await read<{ receipt_no: number | string; prev_no: number | string }>(
-    q,
-      `SELECT receipt_no, prev_no FROM (
-         SELECT receipt_no, LAG(receipt_no) OVER (ORDER BY receipt_no) AS prev_no
-           FROM receipts WHERE customer_number = ? AND register_id = ? AND business_day = ?) numbered
-        WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1 ORDER BY receipt_no`,
-      [d.customer_number, d.register_id, d.business_day],
-    );
-    for (const x of inside) {
-      out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: Number(x.receipt_no), prev_no: Number(x.prev_no), prev_day: d.business_day });
+    if (!needsInside(d)) continue;
+    const k = dayKey(d.customer_number, d.register_id, d.business_day);
+    // The numbers inside the next days that skip, read by index for a batch of such days at once.
+    if (!inside.has(k)) await readInsideGaps(q, days.slice(i).filter(needsInside).slice(0, INSIDE_BATCH), inside, dayKey);
+    for (const x of inside.get(k) ?? []) {
+      out.push({ customer_number: d.customer_number, register_id: d.register_id, business_day: d.business_day, receipt_no: x.receipt_no, prev_no: x.prev_no, prev_day: d.business_day });
     }
   }
   return out.slice(0, limit);
+}
+
+/** Days read for their inside gaps in one query. */
+const INSIDE_BATCH = 100;
+
+/** Receipt numbers that skip inside each of `days`, into `into` by day key (an empty list for a day without). */
+async function readInsideGaps(
+  q: CentralQueries,
+  days: readonly { customer_number: string; register_id: string; business_day: string }[],
+  into: Map<string, { receipt_no: number; prev_no: number }[]>,
+  dayKey: (c: string, r: string, day: string) => string,
+): Promise<void> {
+  for (const d of days) into.set(dayKey(d.customer_number, d.register_id, d.business_day), []);
+  const rows = await read<{ customer_number: string; register_id: string; business_day: string; receipt_no: number | string; prev_no: number | string }>(
+    q,
+    // CROSS JOIN keeps SQLite reading receipts by index for each day listed, not the list for each receipt.
+    `WITH wanted(customer_number, register_id, business_day) AS (VALUES ${days.map(() => '(?, ?, ?)').join(', ')})
+     SELECT customer_number, register_id, business_day, receipt_no, prev_no FROM (
+       SELECT t.customer_number, t.register_id, t.business_day, t.receipt_no,
+              LAG(t.receipt_no) OVER (PARTITION BY t.customer_number, t.register_id, t.business_day ORDER BY t.receipt_no) AS prev_no
+         FROM wanted w CROSS JOIN receipts t
+        WHERE t.customer_number = w.customer_number AND t.register_id = w.register_id AND t.business_day = w.business_day) numbered
+      WHERE prev_no IS NOT NULL AND receipt_no > prev_no + 1
+      ORDER BY customer_number, register_id, business_day, receipt_no`,
+    days.flatMap((d) => [d.customer_number, d.register_id, d.business_day]),
+  );
+  for (const x of rows) {
+    into.get(dayKey(x.customer_number, x.register_id, x.business_day))?.push({ receipt_no: Number(x.receipt_no), prev_no: Number(x.prev_no) });
+  }
 }
 
 export interface DayPackage {
