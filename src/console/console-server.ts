@@ -75,17 +75,23 @@ export function buildConsoleServer(o: ConsoleServerOptions): FastifyInstance {
 
   /**
    * The last few grids with their gaps, each under the journal's fingerprint
-   * when it was read: the package count and latest import change with every
-   * committed import (the console never writes, and only an import adds
-   * packages, quarantine or conflicts), so a page asked again meanwhile is
-   * answered without reading a year again. Refusals live in memory; their
-   * count is part of the key.
+   * when it was read, so a page asked again meanwhile is answered without
+   * reading a year again. The console never writes; an import adds a package
+   * (count, latest import), a reconcile adds receipts without one, which
+   * receipt_number_days counts (the receipt numbers the gaps are found from),
+   * and quarantine is counted for both. Refusals live in memory; their count
+   * is part of the key.
    */
   const gridCache = new Map<string, { grid: Awaited<ReturnType<typeof loadGrid>>; gaps: Awaited<ReturnType<typeof findGaps>> }>();
   const GRIDS_KEPT = 8;
   const gridAndGaps = async (a: NonNullable<ReturnType<typeof gridArgs>>) => {
-    const [f] = await o.store.all<{ n: number | string; last: string | null }>('SELECT COUNT(*) AS n, MAX(imported_at) AS last FROM packages');
-    const key = JSON.stringify([f?.n, f?.last, o.live.refusals.length, a.from, a.to, a.today, a.registers]);
+    const [f] = await o.store.all<Record<string, number | string | null>>(
+      `SELECT (SELECT COUNT(*) FROM packages) AS packages, (SELECT MAX(imported_at) FROM packages) AS last_import,
+              (SELECT SUM(numbers) FROM receipt_number_days) AS receipt_numbers, (SELECT COUNT(*) FROM receipt_number_days) AS receipt_days,
+              (SELECT COUNT(*) FROM quarantined_records) AS quarantined`,
+    );
+    const journal = f ? Object.values(f).map((v) => (v === null ? null : String(v))) : [];
+    const key = JSON.stringify([journal, o.live.refusals.length, a.from, a.to, a.today, a.registers]);
     const hit = gridCache.get(key);
     if (hit) return hit;
     const grid = await loadGrid(o.store, { ...a, refusals: o.live.refusals });
