@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { hashFile } from '../durable/durable-file.js';
 import type { z } from 'zod';
-import type { StockPosting, TimeRecord } from '../host/records.js';
 import {
   type AckCounts,
   type AckStatus,
@@ -27,7 +26,7 @@ import {
 } from '../package/fast-checks.js';
 import { ACKS_FOLDER, type EntryName, PUBLIC_KEY_FILE } from '../package/layout.js';
 import { contentsOf, type Manifest } from '../package/manifest.js';
-import { type PackageLocation, parseManifest, readEntryRecords } from '../package/reader.js';
+import { type PackageLocation, parseManifest, RecordCursor, readEntryRecords } from '../package/reader.js';
 import {
   type PaymentRow,
   PaymentRowSchema,
@@ -417,9 +416,12 @@ function parseRow<S extends z.ZodType>(schema: S, row: unknown, entry: EntryName
   return parsed.data;
 }
 
-/** Pulls exactly `count` rows of one receipt from a grouped entry, proving they belong to it. */
+/**
+ * Pulls exactly `count` rows of one receipt from a grouped entry, proving
+ * they belong to it; awaits only when the cursor's batch runs out.
+ */
 async function takeRows<R extends { receiptId: string }>(
-  source: AsyncIterator<unknown>,
+  source: RecordCursor,
   count: number,
   receiptId: string,
   schema: z.ZodType<R>,
@@ -427,14 +429,28 @@ async function takeRows<R extends { receiptId: string }>(
   counter: { n: number },
 ): Promise<R[]> {
   const out: R[] = [];
-  for (let k = 0; k < count; k++) {
-    const step = await source.next();
-    if (step.done) throw new Error(`${entry} ended before the rows of receipt ${receiptId}`);
-    const row = parseRow(schema, step.value, entry, counter.n++);
-    if (row.receiptId !== receiptId) throw new Error(`${entry} record ${counter.n} belongs to ${row.receiptId}, expected ${receiptId}`);
-    out.push(row);
+  while (out.length < count) {
+    if (!source.buffered && !(await source.refill())) throw new Error(`${entry} ended before the rows of receipt ${receiptId}`);
+    while (out.length < count && source.buffered) {
+      const row = parseRow(schema, source.take(), entry, counter.n++);
+      if (row.receiptId !== receiptId) throw new Error(`${entry} record ${counter.n} belongs to ${row.receiptId}, expected ${receiptId}`);
+      out.push(row);
+    }
   }
   return out;
+}
+
+/** Every record of a flat entry through its merger, an await only per batch read or written. */
+async function mergeEntry<S extends z.ZodType>(dataPath: string, entry: EntryName, schema: S, merger: RecordMerger<z.infer<S>>): Promise<void> {
+  const rows = new RecordCursor(dataPath, entry);
+  try {
+    for (let i = 0; rows.buffered || (await rows.refill()); i++) {
+      const flushing = merger.add(parseRow(schema, rows.take(), entry, i));
+      if (flushing) await flushing;
+    }
+  } finally {
+    await rows.close();
+  }
 }
 
 async function mergePackageRows(
@@ -446,50 +462,50 @@ async function mergePackageRows(
 ): Promise<{ status: AckStatus; counts: AckCounts; conflicts: ConflictReport[]; unbalanced: UnbalancedReceipt[] }> {
   const totalReceipts = manifest.controlTotals.receipts;
   const receipts = new RecordMerger(tx, RECEIPTS, provenance);
-  const lines = readEntryRecords(dataPath, 'receipt-lines.ndjson');
-  const payments = readEntryRecords(dataPath, 'payments.ndjson');
+  const lines = new RecordCursor(dataPath, 'receipt-lines.ndjson');
+  const payments = new RecordCursor(dataPath, 'payments.ndjson');
+  const receiptRows = new RecordCursor(dataPath, 'receipts.ndjson');
   const lineCounter = { n: 0 };
   const paymentCounter = { n: 0 };
   const unbalanced: UnbalancedReceipt[] = [];
   let done = 0;
   try {
-    for await (const raw of readEntryRecords(dataPath, 'receipts.ndjson')) {
-      const receipt = parseRow(ReceiptRowSchema, raw, 'receipts.ndjson', done);
+    while (receiptRows.buffered || (await receiptRows.refill())) {
+      const receipt = parseRow(ReceiptRowSchema, receiptRows.take(), 'receipts.ndjson', done);
       const bundle: ReceiptBundle = {
         receipt,
-        lines: await takeRows<ReceiptLineRow>(lines, receipt.lineCount, receipt.receiptId, ReceiptLineRowSchema, 'receipt-lines.ndjson', lineCounter),
-        payments: await takeRows<PaymentRow>(payments, receipt.paymentCount, receipt.receiptId, PaymentRowSchema, 'payments.ndjson', paymentCounter),
+        // A receipt's rows are mostly in the batch already: no call, promise or await for them then.
+        lines:
+          receipt.lineCount === 0
+            ? []
+            : await takeRows<ReceiptLineRow>(lines, receipt.lineCount, receipt.receiptId, ReceiptLineRowSchema, 'receipt-lines.ndjson', lineCounter),
+        payments:
+          receipt.paymentCount === 0
+            ? []
+            : await takeRows<PaymentRow>(payments, receipt.paymentCount, receipt.receiptId, PaymentRowSchema, 'payments.ndjson', paymentCounter),
       };
       const balance = receiptBalance(bundle);
       if (balance) unbalanced.push(balance);
-      await receipts.add(bundle);
+      const flushing = receipts.add(bundle);
+      if (flushing) await flushing;
       done++;
       if (done % 1000 === 0) options.onProgress?.(done, totalReceipts);
     }
   } finally {
-    await lines.return(undefined);
-    await payments.return(undefined);
+    await receiptRows.close();
+    await lines.close();
+    await payments.close();
   }
   const receiptTally = await receipts.finish();
   options.onProgress?.(done, totalReceipts);
 
   const stockEntry = manifest.entries.find((e) => e.name === 'stock-postings.ndjson');
   const stock = new RecordMerger(tx, STOCK_POSTINGS, provenance);
-  if (!options.withoutStockPostings) {
-    let i = 0;
-    for await (const raw of readEntryRecords(dataPath, 'stock-postings.ndjson')) {
-      await stock.add(parseRow(StockPostingRowSchema, raw, 'stock-postings.ndjson', i++) as StockPosting);
-    }
-  }
+  if (!options.withoutStockPostings) await mergeEntry(dataPath, 'stock-postings.ndjson', StockPostingRowSchema, stock);
   const stockTally = await stock.finish();
 
   const time = new RecordMerger(tx, TIME_RECORDS, provenance);
-  if (manifest.includesTimeRecords) {
-    let i = 0;
-    for await (const raw of readEntryRecords(dataPath, 'time-records.ndjson')) {
-      await time.add(parseRow(TimeRecordRowSchema, raw, 'time-records.ndjson', i++) as TimeRecord);
-    }
-  }
+  if (manifest.includesTimeRecords) await mergeEntry(dataPath, 'time-records.ndjson', TimeRecordRowSchema, time);
   const timeTally = await time.finish();
 
   let quarantinedKept = 0;

@@ -166,10 +166,11 @@ export class RecordMerger<T> {
     this.bulk = tx.bulk ? new BulkWriter(tx.bulk, kind.bulk, provenance) : null;
   }
 
-  async add(record: T): Promise<void> {
+  /** A promise only when the batch is full and goes to the journal: a large day adds without an await per record. */
+  add(record: T): Promise<void> | null {
     this.pending.push(record);
     if (this.kind.afterInsert) this.days.add(this.kind.dayOf(record));
-    if (this.pending.length >= (this.bulk ? BULK_BATCH : BATCH)) await this.flush();
+    return this.pending.length >= (this.bulk ? BULK_BATCH : BATCH) ? this.flush() : null;
   }
 
   async finish(): Promise<MergeTally> {

@@ -234,40 +234,89 @@ export async function forEachEntry(
   }
 }
 
-/** Splits a byte stream into NDJSON lines; a last line without LF is still a line (and a format error for the caller to see). */
-export async function* ndjsonLines(content: AsyncIterable<Buffer>, onChunk?: (chunk: Buffer) => void): AsyncGenerator<string> {
+/**
+ * Splits a byte stream into NDJSON lines, a chunk's lines at a time (an
+ * await per line cost a large day more than reading it); a last line
+ * without LF is still a line (and a format error for the caller to see).
+ */
+export async function* ndjsonLineBatches(content: AsyncIterable<Buffer>, onChunk?: (chunk: Buffer) => void): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of content) {
     onChunk?.(chunk);
     const text = rest + decoder.write(chunk);
+    const lines: string[] = [];
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      yield text.slice(start, nl);
+      lines.push(text.slice(start, nl));
       start = nl + 1;
     }
     rest = text.slice(start);
+    if (lines.length > 0) yield lines;
   }
   rest += decoder.end();
-  if (rest.length > 0) yield rest;
+  if (rest.length > 0) yield [rest];
 }
 
 /**
- * The records of one entry as parsed JSON, streamed: what the head-office
- * import reads after `verifyPackage` has passed the package.
+ * The records of one entry as parsed JSON, streamed a chunk's lines at a
+ * time: what the head-office import reads after `verifyPackage` has passed
+ * the package. Batches, because an await per record (a large day has
+ * hundreds of thousands) cost the import more than parsing them.
  */
-export async function* readEntryRecords(dataPath: string, entryName: EntryName): AsyncGenerator<unknown> {
+export async function* readEntryRecordBatches(dataPath: string, entryName: EntryName): AsyncGenerator<unknown[]> {
   const zip = await openZip(dataPath);
   ignoreCloseErrors(zip);
   try {
     for await (const entry of zip.eachEntry()) {
       if (entry.fileName !== entryName) continue;
       const content = await zip.openReadStreamPromise(entry);
-      for await (const line of ndjsonLines(content)) yield JSON.parse(line);
+      for await (const lines of ndjsonLineBatches(content)) {
+        const batch: unknown[] = new Array(lines.length);
+        for (let i = 0; i < lines.length; i++) batch[i] = JSON.parse(lines[i]!);
+        yield batch;
+      }
       return;
     }
     throw new PackageFormatError('bad-manifest', `${dataPath} has no entry ${entryName}`);
   } finally {
     zip.close();
+  }
+}
+
+/** The records of one entry as parsed JSON, one at a time. */
+export async function* readEntryRecords(dataPath: string, entryName: EntryName): AsyncGenerator<unknown> {
+  for await (const batch of readEntryRecordBatches(dataPath, entryName)) yield* batch;
+}
+
+/**
+ * One entry's records to take one by one without an await for each: `take`
+ * while `buffered`, `await refill()` only when the batch is used up.
+ */
+export class RecordCursor {
+  private batch: unknown[] = [];
+  private at = 0;
+  private readonly source: AsyncGenerator<unknown[]>;
+  constructor(dataPath: string, entryName: EntryName) {
+    this.source = readEntryRecordBatches(dataPath, entryName);
+  }
+  get buffered(): boolean {
+    return this.at < this.batch.length;
+  }
+  take(): unknown {
+    return this.batch[this.at++];
+  }
+  /** False at the entry's end. */
+  async refill(): Promise<boolean> {
+    while (this.at >= this.batch.length) {
+      const step = await this.source.next();
+      if (step.done) return false;
+      this.batch = step.value;
+      this.at = 0;
+    }
+    return true;
+  }
+  async close(): Promise<void> {
+    await this.source.return(undefined);
   }
 }

@@ -24,7 +24,7 @@ import {
   type StoredManifest,
   checkedJsonObject,
   forEachEntry,
-  ndjsonLines,
+  ndjsonLineBatches,
   readManifest,
 } from './reader.js';
 import {
@@ -509,11 +509,12 @@ async function checkEntries(dataPath: string, manifest: Manifest, problems: Pack
         let bytes = 0;
         let records = 0;
         let lastByte = 10;
-        for await (const line of ndjsonLines(content, (chunk) => {
+        for await (const lines of ndjsonLineBatches(content, (chunk) => {
           hash.update(chunk);
           bytes += chunk.length;
           if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
-        })) {
+        }))
+        for (const line of lines) {
           records++;
           if (line.includes('\r')) {
             badRecord(name, records, 'contains a CR: lines end in LF alone');
