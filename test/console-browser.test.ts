@@ -72,7 +72,7 @@ describeWithChromium('the head-office console in Chromium', () => {
     type PageWindow = { getComputedStyle(e: unknown): { backgroundColor: string } };
     const colour = (l: typeof missing) => l.evaluate((el) => (globalThis as unknown as PageWindow).getComputedStyle(el).backgroundColor);
     expect(await colour(missing)).toBe(await colour(legendMissing));
-    expect(await page.locator('#legend span').count()).toBe(7);
+    expect(await page.locator('#legend span').count()).toBe(8);
     expect(await page.locator('#gaps li[data-gap="day"] code.resend').textContent()).toBe('20260212 REPORTS');
 
     expect(await page.locator(`#live tr[data-day="20260214"]`).count()).toBe(0);

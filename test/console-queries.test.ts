@@ -152,7 +152,7 @@ function suite(open: () => Promise<{ store: CentralStore; done: () => Promise<vo
     ]);
   });
 
-  test('the console\'s kept grid follows a reconcile: receipts filling a gap without a package, and the gap is gone', async () => {
+  test('the console\'s kept grid follows a reconcile: receipts filling a gap or a missing day without a package, and the gap is gone', async () => {
     const other = await another();
     const journal = await openCentralStore(other.central);
     const app = buildConsoleServer({ store: journal, central: other.central, live: new LiveProcessing(), checkToken: null, staleDays: 2, now: () => new Date('2026-02-20T12:00:00') });
@@ -169,6 +169,19 @@ function suite(open: () => Promise<{ store: CentralStore; done: () => Promise<vo
       await journal.insertMany('receipts', RECEIPT_COLUMNS, [rec(6), rec(7)], 'fail');
       await recountReceiptNumberDays(journal, '7', '1', ['20260211']);
       expect(await page()).not.toContain('data-gap="receipts"');
+      // A missing day reconciled: its receipts are there without a package, so it is no gap and says how it came.
+      const before = await page();
+      expect(before).toContain('<code class="resend">20260213 REPORTS</code>');
+      await journal.insertMany('receipts', RECEIPT_COLUMNS, [['7', '1', 'R20260213-9', 9, '20260213', AT, AT, 'C1', 'sale', 'EUR', 100, 0, 0, 'h', 'reconcile:run-2', AT]], 'fail');
+      await recountReceiptNumberDays(journal, '7', '1', ['20260213']);
+      const after = await page();
+      expect(after).toContain('<td class="s-reconciled" data-day="20260213"');
+      expect(after).not.toContain('<code class="resend">20260213 REPORTS</code>');
+      expect(after).toContain('<code class="resend">20260214 REPORTS</code>');
+      const gaps = await findGaps(journal, { registers: [], from: '20260210', to: '20260215' });
+      expect(gaps.filter((g) => g.kind === 'day').map((g) => g.day)).toEqual(['20260214']);
+      const grid = await loadGrid(journal, { from: '20260212', to: '20260214', today: '20260216', registers: [], refusals: [] });
+      expect(grid.rows[0]!.cells.map((c) => c.status)).toEqual(['resent', 'reconciled', 'missing']);
     } finally {
       await app.close();
       await journal.close();

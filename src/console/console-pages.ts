@@ -26,14 +26,14 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-export const LEGEND: readonly Exclude<CellStatus, 'none'>[] = ['imported', 'resent', 'conflicting', 'refused', 'quarantine', 'missing', 'not-due'];
+export const LEGEND: readonly Exclude<CellStatus, 'none'>[] = ['imported', 'resent', 'conflicting', 'refused', 'quarantine', 'reconciled', 'missing', 'not-due'];
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .4rem;font-size:.85rem}
 th{background:#f3f3f3;text-align:left}#grid td[data-day]{min-width:2.2rem;text-align:center}
 .s-imported{background:#8fd19e}.s-resent{background:#b8e0f5}.s-conflicting{background:#f7c873}
-.s-refused{background:#e57373;color:#fff}.s-quarantine{background:#c9a0dc}.s-missing{background:#ff3b3b;color:#fff;font-weight:bold}
+.s-refused{background:#e57373;color:#fff}.s-quarantine{background:#c9a0dc}.s-reconciled{background:#d9ecb8}.s-missing{background:#ff3b3b;color:#fff;font-weight:bold}
 .s-not-due{background:#eee;color:#777}.s-none{background:#fff}
 .stale{color:#b00020;font-weight:bold}.legend span{display:inline-block;padding:.2rem .5rem;margin:.1rem}
 pre{background:#f7f7f7;padding:.4rem;white-space:pre-wrap;overflow-wrap:anywhere;max-width:40rem}code{background:#f0f0f0;padding:0 .2rem}
@@ -50,6 +50,7 @@ const SYMBOL: Record<CellStatus, string> = {
   conflicting: '≠',
   refused: '✗',
   quarantine: 'Q',
+  reconciled: 'R',
   missing: '!',
   'not-due': '·',
   none: '',

@@ -72,9 +72,11 @@ async function registerSpans(q: CentralQueries): Promise<RegisterSpan[]> {
 /**
  * One status per register and day. A day's packages decide it, the worst
  * first: a conflict, then quarantined records, then a re-send that found
- * everything already there, else imported. Without a package: refused when
- * this console saw it refused, not yet due from `today` on, missing from the
- * register's first package on, and nothing before it.
+ * everything already there, else imported. Without a package: reconciled
+ * when its receipts came from the register's backup (what the console's
+ * fix for a missing day does), refused when this console saw it refused,
+ * not yet due from `today` on, missing from the register's first package
+ * on, and nothing before it.
  */
 export async function loadGrid(
   q: CentralQueries,
@@ -93,7 +95,13 @@ export async function loadGrid(
     'SELECT DISTINCT customer_number, register_id, business_day FROM quarantined_records WHERE business_day >= ? AND business_day <= ?',
     [o.from, o.to],
   );
+  const receiptDays = await read<{ customer_number: string; register_id: string; business_day: string }>(
+    q,
+    'SELECT customer_number, register_id, business_day FROM receipt_number_days WHERE business_day >= ? AND business_day <= ?',
+    [o.from, o.to],
+  );
   const key = (c: string, r: string, d: string) => `${c}\u0000${r}\u0000${d}`;
+  const withReceipts = new Set(receiptDays.map((x) => key(x.customer_number, x.register_id, x.business_day)));
   const statuses = new Map<string, Set<string>>();
   for (const p of packages) {
     const k = key(p.customer_number, p.register_id, p.business_day);
@@ -124,6 +132,7 @@ export async function loadGrid(
           if (set.has('already-imported')) return { day, status: 'resent' as const };
           return { day, status: 'imported' as const };
         }
+        if (withReceipts.has(k)) return { day, status: 'reconciled' as const };
         const reason = refused.get(k);
         if (reason !== undefined) return { day, status: 'refused' as const, reason };
         if (day >= o.today) return { day, status: 'not-due' as const };
@@ -233,10 +242,11 @@ const meets = (scope: GapScope, first: string, last: string) =>
   (scope.from === undefined || last >= scope.from) && (scope.to === undefined || first <= scope.to);
 
 /**
- * Gaps in what the journal holds, never guessed: days without a package
- * between a register's first and last, closing (Z) numbers that do not
- * follow each other, and receipt numbers that skip, across days (a register
- * starting again at 1 numbers per day and is not a gap).
+ * Gaps in what the journal holds, never guessed: days with neither a
+ * package nor reconciled receipts between a register's first and last,
+ * closing (Z) numbers that do not follow each other, and receipt numbers
+ * that skip, across days (a register starting again at 1 numbers per day
+ * and is not a gap).
  */
 export async function findGaps(q: CentralQueries, scopeOrRegisters: GapScope | readonly string[]): Promise<Gap[]> {
   const scope: GapScope = Array.isArray(scopeOrRegisters) ? { registers: scopeOrRegisters } : (scopeOrRegisters as GapScope);
@@ -248,7 +258,10 @@ export async function findGaps(q: CentralQueries, scopeOrRegisters: GapScope | r
   const byRegister = new Map<string, { reg: RegisterKey; days: Set<string>; closings: Map<number, string> }>();
   const around = rowsAround('packages', ['customer_number', 'register_id', 'business_day', 'closing_number'], scope);
   const packages = await read<{ customer_number: string; register_id: string; business_day: string; closing_number: number | string | null }>(q, around.sql, around.params);
-  for (const p of packages) {
+  // A day reconciled from the register's backup has receipts and no package: it is there, not a gap.
+  const receiptAround = rowsAround('receipt_number_days', ['customer_number', 'register_id', 'business_day'], scope);
+  const reconciled = await read<{ customer_number: string; register_id: string; business_day: string }>(q, receiptAround.sql, receiptAround.params);
+  for (const p of [...packages, ...reconciled.map((r) => ({ ...r, closing_number: null }))]) {
     // Not registerName: a dash may be in either part, so '1-2'/'3' and '1'/'2-3' would be one register.
     const name = `${p.customer_number}\u0000${p.register_id}`;
     let entry = byRegister.get(name);

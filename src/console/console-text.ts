@@ -5,7 +5,7 @@
  */
 export type Lang = 'en' | 'de';
 
-export type CellStatus = 'imported' | 'resent' | 'conflicting' | 'refused' | 'quarantine' | 'missing' | 'not-due' | 'none';
+export type CellStatus = 'imported' | 'resent' | 'conflicting' | 'refused' | 'quarantine' | 'reconciled' | 'missing' | 'not-due' | 'none';
 
 const EN = {
   title: 'Head office: registers and days',
@@ -65,6 +65,7 @@ const EN = {
   'status.conflicting': 'partially conflicting',
   'status.refused': 'refused',
   'status.quarantine': 'quarantine present',
+  'status.reconciled': 'reconciled from the register’s backup (no package)',
   'status.missing': 'missing',
   'status.not-due': 'not yet due',
   'status.none': 'before the first package',
@@ -138,6 +139,7 @@ const DE: Record<TextKey, string> = {
   'status.conflicting': 'teilweise im Konflikt',
   'status.refused': 'abgelehnt',
   'status.quarantine': 'Quarantäne vorhanden',
+  'status.reconciled': 'aus der Sicherung der Kasse abgeglichen (kein Paket)',
   'status.missing': 'fehlt',
   'status.not-due': 'noch nicht fällig',
   'status.none': 'vor dem ersten Paket',
