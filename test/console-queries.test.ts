@@ -123,7 +123,7 @@ function suite(open: () => Promise<{ store: CentralStore; done: () => Promise<vo
     expect(grid.rows.map((r) => r.cells.map((c) => c.status))).toEqual([['none', 'imported', 'imported', 'resent', 'refused', 'missing', 'imported', 'not-due']]);
   });
 
-  test("migration 7 creates the console's indexes (receipts_by_day_number replacing receipts_by_day)", async () => {
+  test("migrations 7 and 8 create the console's indexes (receipts_by_day_number replacing receipts_by_day)", async () => {
     const names = (await store.all<{ name: string }>(indexNames)).map((r) => r.name);
     expect(names).toEqual(expect.arrayContaining([...CONSOLE_INDEXES]));
     expect(names).not.toContain('receipts_by_day');

@@ -242,6 +242,7 @@ export const CONSOLE_INDEXES = [
   'packages_by_closing_number',
   'quarantined_by_day',
   'conflicts_by_register_day',
+  'receipt_number_days_by_day',
 ] as const;
 
 /**
@@ -333,6 +334,12 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
     version: 7,
     description: 'console indexes (grid, gaps, day view) and receipt_number_days, kept by a trigger on receipts',
     statements: consoleIndexStatements,
+  },
+  {
+    version: 8,
+    // The grid marks a day reconciled (receipts, no package) from the range's rows of receipt_number_days.
+    description: 'receipt_number_days_by_day: receipt days of a range over all registers, for the console grid',
+    statements: () => ['CREATE INDEX IF NOT EXISTS receipt_number_days_by_day ON receipt_number_days (business_day, customer_number, register_id)'],
   },
 ];
 

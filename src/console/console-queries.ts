@@ -259,9 +259,9 @@ export async function findGaps(q: CentralQueries, scopeOrRegisters: GapScope | r
   const around = rowsAround('packages', ['customer_number', 'register_id', 'business_day', 'closing_number'], scope);
   const packages = await read<{ customer_number: string; register_id: string; business_day: string; closing_number: number | string | null }>(q, around.sql, around.params);
   // A day reconciled from the register's backup has receipts and no package: it is there, not a gap.
-  const receiptAround = rowsAround('receipt_number_days', ['customer_number', 'register_id', 'business_day'], scope);
-  const reconciled = await read<{ customer_number: string; register_id: string; business_day: string }>(q, receiptAround.sql, receiptAround.params);
-  for (const p of [...packages, ...reconciled.map((r) => ({ ...r, closing_number: null }))]) {
+  // The same rows give the receipt-number gaps below.
+  const receiptDays = await receiptDaysAround(q, scope);
+  for (const p of [...packages, ...receiptDays.map((r) => ({ ...r, closing_number: null }))]) {
     // Not registerName: a dash may be in either part, so '1-2'/'3' and '1'/'2-3' would be one register.
     const name = `${p.customer_number}\u0000${p.register_id}`;
     let entry = byRegister.get(name);
@@ -304,7 +304,7 @@ export async function findGaps(q: CentralQueries, scopeOrRegisters: GapScope | r
       gaps.push({ ...reg, kind: 'z', first: prev + 1, last: z - 1, before: prev, day: prevDay, fromDay: addDays(prevDay, 1) });
     }
   }
-  const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN, scope);
+  const receiptRows = await receiptNumberGaps(q, GAPS_SHOWN, scope, receiptDays);
   // The receipt numbers in quarantine on the gaps' days, in one read over their span.
   const quarantinedNos = new Map<string, Set<number>>();
   const gapDays = receiptRows.flatMap((r) => [r.prev_day, r.business_day]).sort();
@@ -353,28 +353,53 @@ export interface NumberGap {
   prev_day: string;
 }
 
+export interface ReceiptDay {
+  customer_number: string;
+  register_id: string;
+  business_day: string;
+  first_no: number | string;
+  last_no: number | string;
+  numbers: number | string;
+}
+
+const byRegisterAndDay = (a: ReceiptDay, b: ReceiptDay) =>
+  a.customer_number !== b.customer_number
+    ? a.customer_number < b.customer_number ? -1 : 1
+    : a.register_id !== b.register_id
+      ? a.register_id < b.register_id ? -1 : 1
+      : a.business_day < b.business_day ? -1 : a.business_day > b.business_day ? 1 : 0;
+
+/** receipt_number_days' rows on the days around the scope, in (register, day) order. */
+async function receiptDaysAround(q: CentralQueries, scope: GapScope): Promise<ReceiptDay[]> {
+  const around = rowsAround('receipt_number_days', ['customer_number', 'register_id', 'business_day', 'first_no', 'last_no', 'numbers'], scope);
+  return (await read<ReceiptDay>(q, around.sql, around.params)).sort(byRegisterAndDay);
+}
+
 /**
  * Receipt numbers that skip, in (register, day, number) order, the first
  * `limit`: the same rows a LAG over every receipt gives, found from
- * receipt_number_days (one row per register and day, kept by a trigger) so
+ * receipt_number_days (one row per register and day, kept by the merge) so
  * a year of a chain's receipts is not read for them. Between days the
  * previous day's last number meets the next day's first; inside a day only
  * a day whose distinct numbers do not fill its range is read, by index.
  */
-export async function receiptNumberGaps(q: CentralQueries, limit: number, scope: GapScope = { registers: [] }): Promise<NumberGap[]> {
-  const around = rowsAround('receipt_number_days', ['customer_number', 'register_id', 'business_day', 'first_no', 'last_no', 'numbers'], scope);
-  // Only the days that start after a skip or do not fill their own range come back, not one row per day.
-  const days = await read<{ customer_number: string; register_id: string; business_day: string; first_no: number | string; last_no: number | string; numbers: number | string; prev_last: number | string | null; prev_day: string | null }>(
-    q,
-    `SELECT customer_number, register_id, business_day, first_no, last_no, numbers, prev_last, prev_day FROM (
-       SELECT customer_number, register_id, business_day, first_no, last_no, numbers,
-              LAG(last_no) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_last,
-              LAG(business_day) OVER (PARTITION BY customer_number, register_id ORDER BY business_day) AS prev_day
-         FROM (${around.sql}) around) paired
-      WHERE (prev_last IS NOT NULL AND first_no > prev_last + 1) OR numbers <> last_no - first_no + 1
-      ORDER BY customer_number, register_id, business_day`,
-    around.params,
-  );
+export async function receiptNumberGaps(
+  q: CentralQueries,
+  limit: number,
+  scope: GapScope = { registers: [] },
+  readDays?: readonly ReceiptDay[],
+): Promise<NumberGap[]> {
+  const all = readDays ?? (await receiptDaysAround(q, scope));
+  // Paired here, as a LAG by day would: only the days that start after a skip or do not fill their own range.
+  const days: (ReceiptDay & { prev_last: number | null; prev_day: string | null })[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const d = all[i]!;
+    const p = i > 0 && all[i - 1]!.customer_number === d.customer_number && all[i - 1]!.register_id === d.register_id ? all[i - 1]! : null;
+    const prevLast = p === null ? null : Number(p.last_no);
+    if ((prevLast !== null && Number(d.first_no) > prevLast + 1) || Number(d.numbers) !== Number(d.last_no) - Number(d.first_no) + 1) {
+      days.push({ ...d, prev_last: prevLast, prev_day: p?.business_day ?? null });
+    }
+  }
   const out: NumberGap[] = [];
   const needsInside = (d: (typeof days)[number]) =>
     Number(d.numbers) !== Number(d.last_no) - Number(d.first_no) + 1 && meets(scope, d.business_day, d.business_day);
