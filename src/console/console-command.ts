@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CentralStore } from '../central/central-store.js';
-import { type ImportCommandIo, parseImportArgs, runImportCommand } from '../headoffice/import-command.js';
+import { type ImportCommandIo, parseImportArgs, runImportCommand, wholeNumberOption } from '../headoffice/import-command.js';
 import { isPostgresUrl, openCentralStore } from '../central/open-central-store.js';
 import { AccessTokenError, type TokenCheck, isLoopback, loadAccessTokenFile, writeAccessTokenFile } from './console-access.js';
 import { LiveProcessing } from './console-live.js';
@@ -67,12 +67,7 @@ function ownSchema(lang: Language) {
   return z.strictObject({
     http: http.default({ host: '127.0.0.1', port: 8470 }),
     'access-token-file': z.string().min(1, t('headoffice.emptyValue', { option: '--access-token-file' })).optional(),
-    'stale-days': z
-      .string()
-      .regex(/^\d+$/, t('headoffice.staleWhole'))
-      .transform(Number)
-      .refine((n) => n >= 1, t('headoffice.staleMin'))
-      .default(2),
+    'stale-days': wholeNumberOption(t('headoffice.staleWhole'), (n) => n >= 1, t('headoffice.staleMin'), 2),
     'set-access-token': z.string().min(1, t('headoffice.emptyValue', { option: '--set-access-token' })).optional(),
   });
 }

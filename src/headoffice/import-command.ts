@@ -33,6 +33,15 @@ import { importUsage } from './import-usage.js';
 
 
 /** The arguments' schema, its messages in the clerk's language. */
+/**
+ * A command-line option holding a whole number: digits only (no sign,
+ * fraction or exponent, which Number would accept), then its range, each
+ * with the clerk's own message; `fallback` when it is not given.
+ */
+export function wholeNumberOption(notWhole: string, inRange: (n: number) => boolean, outOfRange: string, fallback: number) {
+  return z.string().regex(/^\d+$/, notWhole).transform(Number).refine(inRange, outOfRange).default(fallback);
+}
+
 function argsSchema(lang: Language) {
   const t = (key: ClerkTextKey) => clerkText(lang, key);
   return z.strictObject({
@@ -44,18 +53,8 @@ function argsSchema(lang: Language) {
     'accept-new-key': z.array(z.string().regex(/^[^-]+-.+$/, t('arg.acceptNewKey'))).default([]),
     'stick-root': z.array(z.string().min(1)).optional(),
     'backup-folder': z.string().min(1).optional(),
-    'backup-poll-ms': z
-      .string()
-      .regex(/^\d+$/, t('arg.pollWhole'))
-      .transform(Number)
-      .refine((n) => n >= 50, t('arg.pollMin'))
-      .default(5000),
-    'settle-ms': z
-      .string()
-      .regex(/^\d+$/, t('arg.settleWhole'))
-      .transform(Number)
-      .refine((n) => n >= 100 && n <= 600_000, t('arg.settleRange'))
-      .default(2000),
+    'backup-poll-ms': wholeNumberOption(t('arg.pollWhole'), (n) => n >= 50, t('arg.pollMin'), 5000),
+    'settle-ms': wholeNumberOption(t('arg.settleWhole'), (n) => n >= 100 && n <= 600_000, t('arg.settleRange'), 2000),
     reconcile: z.string().min(1).optional(),
     from: BusinessDaySchema.optional(),
     customer: z.string().min(1).optional(),
