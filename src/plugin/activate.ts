@@ -181,11 +181,11 @@ export async function activate(host: Host): Promise<PluginInstance> {
       signal?.addEventListener('abort', cancel);
       disposed.signal.addEventListener('abort', cancel);
       running.add(actor);
+      let output: DayCloseResult;
       try {
         actor.start();
         if (signal?.aborted) cancel();
-        const output = await toPromise(actor);
-        return output;
+        output = await toPromise(actor);
       } finally {
         signal?.removeEventListener('abort', cancel);
         disposed.signal.removeEventListener('abort', cancel);
@@ -195,6 +195,12 @@ export async function activate(host: Host): Promise<PluginInstance> {
         await inFlight.settled();
         await store.flush();
       }
+      // Ended before the plan reached the machine (cancelled while planning): the planner's own state write may
+      // have marked days pending that the machine never saw, and the caller must not read "nothing pending".
+      if ((output.outcome === 'postponed' || output.outcome === 'failed') && output.pendingDays.length === 0) {
+        return { ...output, pendingDays: store.state.pending.map((p) => p.day).filter((d) => !output.sentDays.includes(d)) };
+      }
+      return output;
     },
 
     async onCommand(input: CommandInput) {

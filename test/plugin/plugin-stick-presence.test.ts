@@ -173,6 +173,36 @@ describe('a cancelled close hands control back only once its host work has ended
       await plugin.dispose();
     }
   });
+
+  test('cancelled while planning: the day the planner marked pending is reported pending, not "nothing pending"', async () => {
+    const host = await createTestHost({ dir, days: { '20260105': { receipts: 40 } } });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let planning = false;
+    const summary = host.journal.summary.bind(host.journal);
+    // This journal has no booked-days list, so the plan counts each day by its summary, after marking it pending.
+    host.journal.summary = async (day) => {
+      planning = true;
+      await gate;
+      return summary(day);
+    };
+    await host.media.insert('STICK1');
+    const plugin = await activate(host);
+    try {
+      const cancel = new AbortController();
+      const closing = plugin.onDayClose({ businessDay: '20260105', closingNumber: 1 }, cancel.signal);
+      await until(() => planning, 10_000, 'the plan counting the day');
+      cancel.abort();
+      setTimeout(release, 100);
+      expect(await closing).toMatchObject({ outcome: 'postponed', sentDays: [], pendingDays: ['20260105'] });
+      expect(await statusText(plugin, host)).toMatch(/^5 Jan 2026: pending/);
+    } finally {
+      release();
+      await plugin.dispose();
+    }
+  });
 });
 
 describe('a journal that cannot be read is the register’s problem, not the stick’s', () => {
